@@ -1,0 +1,226 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+// The waiting core shared by every QtAio primitive (DESIGN.md §2, layer 1).
+//
+// A primitive keeps its mutable state in a WaitCore-derived object owned through a
+// std::shared_ptr and guarded by WaitCore::mutex. An operation that cannot complete at once
+// links a Waiter into one of the core's WaitLists. Whoever finishes the wait (a producer
+// handing over a result, a stop request, a deadline, the primitive's destruction) does so
+// under the mutex: it unlinks the waiter and sets its final status exactly once, then, after
+// unlocking, calls Waiter::wake() exactly once. A coroutine waiter is resumed through the
+// event loop of the thread on which it suspended (batched: one posted event resumes every
+// waiter of that thread that became ready); a blocking waiter is released from its
+// semaphore. Nothing here resumes a coroutine inline, so no operation is re-entrant.
+
+#include <qtaio/qtaiocore_export.h>
+
+#include <QtCore/QDeadlineTimer>
+
+#include <atomic>
+#include <chrono>
+#include <coroutine>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <semaphore>
+#include <stop_token>
+
+QT_BEGIN_NAMESPACE
+class QObject;
+QT_END_NAMESPACE
+
+namespace QtAio::detail {
+
+class Resumer;
+class WaitList;
+class Waiter;
+
+//! Wakes every waiter of a chain returned by WaitList::finishAll(). Call without the lock.
+QTAIO_CORE_EXPORT void wakeChain(Waiter *chain) noexcept;
+
+//! How a wait ended. Set once, under the core's mutex, by whoever finishes the wait.
+enum class WaitStatus : std::uint8_t {
+    Waiting,   //!< still linked in a WaitList
+    Completed, //!< the operation completed; its result is in the waiter
+    Cancelled, //!< the waiter's std::stop_token was requested
+    TimedOut,  //!< the waiter's deadline passed
+    Closed,    //!< the primitive was closed (queues)
+    Destroyed, //!< the primitive was destroyed while the waiter waited
+};
+
+//! One pending operation: an intrusive list node plus the means to wake whoever waits.
+class QTAIO_CORE_EXPORT Waiter {
+public:
+    Waiter() = default;
+    Waiter(const Waiter &) = delete;
+    Waiter &operator=(const Waiter &) = delete;
+
+    //! Wakes the waiter after its status became final. Call without holding the lock.
+    void wake() noexcept;
+
+    WaitStatus status = WaitStatus::Waiting;
+
+private:
+    friend class WaitList;
+    friend class WakeList;
+    friend class WaitOperation;
+    friend class Resumer;
+    friend void wakeChain(Waiter *chain) noexcept;
+
+    Waiter *m_prev = nullptr;
+    Waiter *m_next = nullptr;
+    Waiter *m_nextReady = nullptr; // in the Resumer's ready list
+    std::coroutine_handle<> m_handle;
+    Resumer *m_resumer = nullptr;
+    std::binary_semaphore *m_blocker = nullptr;
+};
+
+//! An intrusive FIFO of waiters. Guarded by the owning WaitCore's mutex.
+class QTAIO_CORE_EXPORT WaitList {
+public:
+    WaitList() = default;
+    WaitList(const WaitList &) = delete;
+    WaitList &operator=(const WaitList &) = delete;
+
+    [[nodiscard]] bool isEmpty() const noexcept { return m_head == nullptr; }
+    [[nodiscard]] std::size_t size() const noexcept { return m_size; }
+    [[nodiscard]] Waiter *front() const noexcept { return m_head; }
+
+    void pushBack(Waiter *waiter) noexcept;
+    void remove(Waiter *waiter) noexcept;
+    //! Unlinks and returns the first waiter, or nullptr.
+    Waiter *popFront() noexcept;
+
+    //! Unlinks every waiter, sets \a status on each and returns them as a chain to pass to
+    //! wakeChain() once the lock is released.
+    Waiter *finishAll(WaitStatus status) noexcept;
+
+private:
+    Waiter *m_head = nullptr;
+    Waiter *m_tail = nullptr;
+    std::size_t m_size = 0;
+};
+
+//! A small stack of finished waiters to wake once the lock is released.
+class WakeList {
+public:
+    WakeList() = default;
+    WakeList(const WakeList &) = delete;
+    WakeList &operator=(const WakeList &) = delete;
+    ~WakeList() { wakeAll(); }
+
+    //! Records a waiter whose status was just set under the lock.
+    void add(Waiter *waiter) noexcept;
+    //! Wakes everything recorded so far. Call without the lock.
+    void wakeAll() noexcept;
+
+private:
+    Waiter *m_chain = nullptr;
+    Waiter *m_chainTail = nullptr;
+};
+
+//! The lockable, shared part of a primitive. Outlives the primitive while waiters refer to it.
+class QTAIO_CORE_EXPORT WaitCore {
+public:
+    WaitCore() = default;
+    WaitCore(const WaitCore &) = delete;
+    WaitCore &operator=(const WaitCore &) = delete;
+    virtual ~WaitCore();
+
+    std::mutex mutex;
+
+    //! The QObject whose signals report this state; nullptr once it is being destroyed.
+    //! Guarded by mutex.
+    QObject *owner = nullptr;
+
+    //! Records a change of observable state. Call with the mutex held. Returns true when the
+    //! caller runs in the owner's home thread and must call flush() once it has unlocked;
+    //! otherwise posts one coalesced flush to the home thread (if none is pending yet).
+    [[nodiscard]] bool markChangedLocked() noexcept;
+
+    //! Runs a flush that was posted to the home thread. Called from the owner's event().
+    void flushPosted();
+
+    //! Emits the owner's pending change signals. Home thread only, mutex not held.
+    virtual void flush() = 0;
+
+    //! The event type of the coalesced flush event that markChangedLocked() posts.
+    static int flushEventType() noexcept;
+
+private:
+    std::atomic<bool> m_flushPosted{false};
+};
+
+//! Options every waiting operation accepts.
+struct WaitOptions {
+    std::stop_token stop;
+    QDeadlineTimer deadline{QDeadlineTimer::Forever};
+};
+
+//! Converts a std::chrono duration to a deadline counted from now (precise timer).
+template<typename Rep, typename Period>
+QDeadlineTimer deadlineAfter(std::chrono::duration<Rep, Period> timeout) noexcept
+{
+    return QDeadlineTimer(std::chrono::ceil<std::chrono::nanoseconds>(timeout), Qt::PreciseTimer);
+}
+
+//! The common part of every QtAio awaitable and blocking wait: registration, cancellation by
+//! stop token and deadline, and resumption on the waiting thread.
+class QTAIO_CORE_EXPORT WaitOperation : public Waiter {
+public:
+    explicit WaitOperation(WaitOptions options) noexcept : m_options(std::move(options)) {}
+    //! Copies an operation that has not started yet (g++ 12 copies lvalue awaitables in
+    //! co_await). A started operation is never copied: it is pinned in the coroutine frame.
+    WaitOperation(const WaitOperation &other) noexcept : Waiter(), m_options(other.m_options) {}
+    WaitOperation &operator=(const WaitOperation &) = delete;
+    ~WaitOperation();
+
+protected:
+    //! Links this waiter into \a list for the coroutine \a handle. Call with core->mutex held.
+    /*!
+     * Returns false, without linking, when the wait ends at once: its stop was already requested
+     * (status Cancelled) or its deadline has passed (TimedOut). Throws std::logic_error when the
+     * calling thread has no Qt event dispatcher, since nothing could ever resume the coroutine.
+     */
+    bool enqueueLocked(std::shared_ptr<WaitCore> core, WaitList &list,
+                       std::coroutine_handle<> handle);
+    //! Arms the stop callback and the deadline timer. Call after unlocking, if enqueued.
+    void arm();
+    //! Disarms the stop callback and timer and drops the core. Call first in await_resume().
+    void disarm() noexcept;
+
+    //! Waits on the calling thread, without an event loop, until the wait ends.
+    /*!
+     * Call with \a lock (of core->mutex) held; returns with it released, the final status set
+     * and, when Completed, the result already handed over by whoever completed it.
+     */
+    WaitStatus blockLocked(std::shared_ptr<WaitCore> core, WaitList &list,
+                           std::unique_lock<std::mutex> &lock);
+
+    //! Throws the error that a non-Completed status stands for; \a what names the operation.
+    [[noreturn]] static void throwFor(WaitStatus status, const char *what);
+
+    [[nodiscard]] bool stopRequested() const noexcept { return m_options.stop.stop_requested(); }
+
+    WaitOptions m_options;
+
+private:
+    friend class Resumer;
+    struct StopRequested {
+        WaitOperation *operation;
+        void operator()() const noexcept { operation->expire(WaitStatus::Cancelled); }
+    };
+
+    //! Ends the wait with \a why unless it already ended (completion wins).
+    void expire(WaitStatus why) noexcept;
+
+    std::shared_ptr<WaitCore> m_core;
+    WaitList *m_list = nullptr;
+    std::optional<std::stop_callback<StopRequested>> m_stopCallback;
+    int m_timerId = 0;
+};
+
+} // namespace QtAio::detail

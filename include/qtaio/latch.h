@@ -1,0 +1,127 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include <qtaio/detail/waitcore.h>
+#include <qtaio/qtaiocore_export.h>
+
+#include <QtCore/QDeadlineTimer>
+#include <QtCore/QObject>
+
+#include <chrono>
+#include <coroutine>
+#include <memory>
+#include <stop_token>
+
+namespace QtAio {
+
+class Latch;
+
+namespace detail {
+class LatchCore;
+
+//! Awaitable returned by Latch::wait(): `co_await` yields true once the count is zero, false
+//! on timeout. Await it in the expression that creates it.
+class QTAIO_CORE_EXPORT LatchWait : public WaitOperation {
+public:
+    LatchWait(Latch *latch, WaitOptions options) noexcept
+        : WaitOperation(std::move(options)), m_latch(latch)
+    {
+    }
+
+    bool await_ready();
+    bool await_suspend(std::coroutine_handle<> handle);
+    bool await_resume();
+
+private:
+    Latch *m_latch;
+};
+} // namespace detail
+
+//! A single-use countdown barrier: waiters are released when the count reaches zero.
+/*!
+ * The QtAio form of mtaio's Latch (and of std::latch, awaitable). Every member function is
+ * thread-safe. Signals are emitted in the latch's home thread: at once for a countDown() made
+ * there, coalesced (one emission per burst, carrying the latest count) for countDown() calls
+ * made on other threads.
+ *
+ * \code
+ * QtAio::Latch ready(3);
+ * // ... three workers each call ready.countDown() when done, from any thread ...
+ * const bool allDone = co_await ready.wait(std::chrono::seconds(5));
+ * \endcode
+ */
+class QTAIO_CORE_EXPORT Latch : public QObject {
+    Q_OBJECT
+    //! The remaining count; 0 once released.
+    Q_PROPERTY(int count READ count NOTIFY countChanged)
+    //! Whether the count has reached zero.
+    Q_PROPERTY(bool isReleased READ isReleased NOTIFY countChanged)
+    //! How many waits (coroutine and blocking) are pending.
+    Q_PROPERTY(int waiting READ waiting NOTIFY waitingChanged)
+
+public:
+    //! Creates a latch with \a count. Throws std::invalid_argument if \a count is negative.
+    //! Latch(0) is born released and never emits released().
+    explicit Latch(int count, QObject *parent = nullptr);
+    //! Waiters still pending end with CancelledError.
+    ~Latch() override;
+
+    [[nodiscard]] int count() const;
+    [[nodiscard]] bool isReleased() const;
+    [[nodiscard]] int waiting() const;
+
+    //! Lowers the count by \a n (floored at 0) and releases every waiter when it reaches 0.
+    /*! Thread-safe and never re-entrant: waiters resume later, in their own threads' event
+     * loops. Throws std::invalid_argument if \a n is negative. */
+    void countDown(int n = 1);
+
+    //! True if the count is 0. Never waits.
+    [[nodiscard]] bool tryWait() const;
+
+    //! Waits until the count is 0. `co_await` yields true; it resumes on the thread that
+    //! awaited, through its event loop. Throws CancelledError if \a stop is requested first
+    //! (a latch already at 0 completes even then).
+    [[nodiscard]] detail::LatchWait wait(std::stop_token stop = {});
+    //! Waits until the count is 0 or \a deadline passes: yields true or false, never throws on
+    //! timeout. True at once if the count is already 0, even with an expired deadline.
+    [[nodiscard]] detail::LatchWait wait(QDeadlineTimer deadline, std::stop_token stop = {});
+    //! As wait(QDeadlineTimer, std::stop_token), with a timeout counted from now.
+    template<typename Rep, typename Period>
+    [[nodiscard]] detail::LatchWait wait(std::chrono::duration<Rep, Period> timeout,
+                                         std::stop_token stop = {})
+    {
+        return wait(detail::deadlineAfter(timeout), std::move(stop));
+    }
+
+    //! Blocks the calling thread (one without a running event loop, such as a QThreadPool job)
+    //! until the count is 0 (true) or \a deadline passes (false). Waits in the same FIFO as
+    //! coroutine waiters. Throws CancelledError if \a stop is requested first.
+    bool waitBlocking(QDeadlineTimer deadline = QDeadlineTimer(QDeadlineTimer::Forever),
+                      std::stop_token stop = {});
+    //! As waitBlocking(QDeadlineTimer, std::stop_token), with a timeout counted from now.
+    template<typename Rep, typename Period>
+    bool waitBlocking(std::chrono::duration<Rep, Period> timeout, std::stop_token stop = {})
+    {
+        return waitBlocking(detail::deadlineAfter(timeout), std::move(stop));
+    }
+
+Q_SIGNALS:
+    //! The count changed; carries the new value. Emitted in the home thread.
+    void countChanged(int count);
+    //! The count reached zero. Emitted once, in the home thread.
+    void released();
+    //! The number of pending waits changed.
+    void waitingChanged(int waiting);
+
+protected:
+    bool event(QEvent *event) override;
+
+private:
+    friend class detail::LatchWait;
+    friend class detail::LatchCore;
+    void emitChanges();
+
+    const std::shared_ptr<detail::LatchCore> d;
+};
+
+} // namespace QtAio

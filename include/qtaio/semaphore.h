@@ -1,0 +1,181 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include <qtaio/detail/waitcore.h>
+#include <qtaio/qtaiocore_export.h>
+
+#include <QtCore/QDeadlineTimer>
+#include <QtCore/QObject>
+
+#include <chrono>
+#include <coroutine>
+#include <memory>
+#include <stop_token>
+
+namespace QtAio {
+
+class Semaphore;
+namespace detail {
+class SemaphorePermitAcquire;
+}
+
+//! One permit of a Semaphore, released when the permit is destroyed (RAII).
+/*!
+ * Move-only. A default-constructed or moved-from permit holds nothing. The permit must not
+ * outlive its semaphore.
+ */
+class QTAIO_CORE_EXPORT SemaphorePermit {
+public:
+    SemaphorePermit() noexcept = default;
+    SemaphorePermit(SemaphorePermit &&other) noexcept;
+    SemaphorePermit &operator=(SemaphorePermit &&other) noexcept;
+    SemaphorePermit(const SemaphorePermit &) = delete;
+    SemaphorePermit &operator=(const SemaphorePermit &) = delete;
+    ~SemaphorePermit();
+
+    //! Whether this object holds a permit.
+    [[nodiscard]] bool isHeld() const noexcept { return m_semaphore != nullptr; }
+    explicit operator bool() const noexcept { return isHeld(); }
+    //! Gives the permit back now instead of at destruction. Does nothing if none is held.
+    void release() noexcept;
+
+private:
+    friend class Semaphore;
+    friend class detail::SemaphorePermitAcquire;
+    explicit SemaphorePermit(Semaphore *semaphore) noexcept : m_semaphore(semaphore) {}
+    Semaphore *m_semaphore = nullptr;
+};
+
+namespace detail {
+class SemaphoreCore;
+
+//! Awaitable returned by Semaphore::acquire(); Semaphore::permit() wraps the result.
+class QTAIO_CORE_EXPORT SemaphoreAcquire : public WaitOperation {
+public:
+    SemaphoreAcquire(Semaphore *semaphore, WaitOptions options) noexcept
+        : WaitOperation(std::move(options)), m_semaphore(semaphore)
+    {
+    }
+
+    bool await_ready();
+    bool await_suspend(std::coroutine_handle<> handle);
+    void await_resume();
+
+protected:
+    Semaphore *m_semaphore;
+};
+
+//! Awaitable returned by Semaphore::permit(): yields a SemaphorePermit.
+class QTAIO_CORE_EXPORT SemaphorePermitAcquire : public SemaphoreAcquire {
+public:
+    using SemaphoreAcquire::SemaphoreAcquire;
+    SemaphorePermit await_resume();
+};
+} // namespace detail
+
+//! An async counting semaphore: the concurrency limit behind TaskExecutor.
+/*!
+ * Modelled on Trio's CapacityLimiter. Acquirers, coroutine and blocking alike, are served in
+ * FIFO order; a new acquire never overtakes a waiting one. Every member function is
+ * thread-safe; signals are emitted in the home thread (coalesced for changes made on other
+ * threads, as for every QtAio object).
+ *
+ * The capacity can change at run time: raising it admits waiters at once; lowering it revokes
+ * nothing, held permits stay held and new acquires wait until fewer than the new capacity
+ * are held. Semaphore(0) is a closed gate.
+ *
+ * \code
+ * QtAio::Semaphore limit(4);
+ * {
+ *     auto permit = co_await limit.permit(); // resumes on this thread's event loop
+ *     co_await doWork();
+ * } // permit released here, also when doWork() throws
+ * \endcode
+ */
+class QTAIO_CORE_EXPORT Semaphore : public QObject {
+    Q_OBJECT
+    //! How many permits may be held at once. Writable at run time; negative is rejected.
+    Q_PROPERTY(int capacity READ capacity WRITE setCapacity NOTIFY capacityChanged)
+    //! How many permits can be acquired now without waiting (never below 0).
+    Q_PROPERTY(int available READ available NOTIFY availableChanged)
+    //! How many permits are held.
+    Q_PROPERTY(int held READ held NOTIFY heldChanged)
+    //! How many acquirers are waiting.
+    Q_PROPERTY(int waiting READ waiting NOTIFY waitingChanged)
+
+public:
+    //! Throws std::invalid_argument if \a capacity is negative.
+    explicit Semaphore(int capacity, QObject *parent = nullptr);
+    //! Acquirers still waiting end with CancelledError.
+    ~Semaphore() override;
+
+    [[nodiscard]] int capacity() const;
+    //! Throws std::invalid_argument if \a capacity is negative. Raising it admits waiters.
+    void setCapacity(int capacity);
+    [[nodiscard]] int available() const;
+    [[nodiscard]] int held() const;
+    [[nodiscard]] int waiting() const;
+
+    //! Takes a permit if one is free and nobody waits. Never waits.
+    [[nodiscard]] bool tryAcquire();
+
+    //! Waits for a permit; release() it when done (or use permit()). Resumes on the awaiting
+    //! thread through its event loop. Throws CancelledError if \a stop is requested first;
+    //! a permit that is free at once is taken even then.
+    [[nodiscard]] detail::SemaphoreAcquire acquire(std::stop_token stop = {});
+    //! As acquire(std::stop_token), throwing TimeoutError if \a deadline passes first.
+    [[nodiscard]] detail::SemaphoreAcquire acquire(QDeadlineTimer deadline,
+                                                   std::stop_token stop = {});
+    template<typename Rep, typename Period>
+    [[nodiscard]] detail::SemaphoreAcquire acquire(std::chrono::duration<Rep, Period> timeout,
+                                                   std::stop_token stop = {})
+    {
+        return acquire(detail::deadlineAfter(timeout), std::move(stop));
+    }
+
+    //! As acquire(), yielding a SemaphorePermit that releases the permit when destroyed.
+    [[nodiscard]] detail::SemaphorePermitAcquire permit(std::stop_token stop = {});
+    [[nodiscard]] detail::SemaphorePermitAcquire permit(QDeadlineTimer deadline,
+                                                        std::stop_token stop = {});
+    template<typename Rep, typename Period>
+    [[nodiscard]] detail::SemaphorePermitAcquire
+    permit(std::chrono::duration<Rep, Period> timeout, std::stop_token stop = {})
+    {
+        return permit(detail::deadlineAfter(timeout), std::move(stop));
+    }
+
+    //! Blocks the calling thread (one without a running event loop) until a permit is taken,
+    //! in the same FIFO as coroutine acquirers. Throws TimeoutError if \a deadline passes and
+    //! CancelledError if \a stop is requested first.
+    void acquireBlocking(QDeadlineTimer deadline = QDeadlineTimer(QDeadlineTimer::Forever),
+                         std::stop_token stop = {});
+    template<typename Rep, typename Period>
+    void acquireBlocking(std::chrono::duration<Rep, Period> timeout, std::stop_token stop = {})
+    {
+        acquireBlocking(detail::deadlineAfter(timeout), std::move(stop));
+    }
+
+    //! Gives back \a n permits, handing them to waiters first. Never re-entrant: waiters
+    //! resume later in their own threads. Throws std::invalid_argument if \a n < 1 and
+    //! std::logic_error if fewer than \a n permits are held.
+    void release(int n = 1);
+
+Q_SIGNALS:
+    void capacityChanged(int capacity);
+    void availableChanged(int available);
+    void heldChanged(int held);
+    void waitingChanged(int waiting);
+
+protected:
+    bool event(QEvent *event) override;
+
+private:
+    friend class detail::SemaphoreAcquire;
+    friend class detail::SemaphoreCore;
+    void emitChanges();
+
+    // Shared with suspended acquirers, which may outlive the Semaphore object.
+    const std::shared_ptr<detail::SemaphoreCore> d;
+};
+
+} // namespace QtAio

@@ -1,0 +1,208 @@
+// SPDX-License-Identifier: MIT
+#include <qtaio/latch.h>
+
+#include "waitcore_p.h"
+
+#include <QtCore/QEvent>
+
+#include <algorithm>
+#include <stdexcept>
+#include <string>
+
+namespace QtAio {
+
+namespace detail {
+
+// The latch's state. Shared with suspended waiters, which may outlive the Latch object.
+class LatchCore final : public WaitCore {
+public:
+    int count = 0;
+    WaitList waiters;
+
+    // Last values emitted; home thread only.
+    int emittedCount = 0;
+    int emittedWaiting = 0;
+    bool releasedEmitted = false;
+
+    void flush() override { static_cast<Latch *>(owner)->emitChanges(); }
+};
+
+bool LatchWait::await_ready()
+{
+    std::scoped_lock lock(m_latch->d->mutex);
+    if (m_latch->d->count == 0) {
+        status = WaitStatus::Completed;
+        return true;
+    }
+    return false;
+}
+
+bool LatchWait::await_suspend(std::coroutine_handle<> handle)
+{
+    const auto &core = m_latch->d;
+    bool flushNow = false;
+    {
+        std::scoped_lock lock(core->mutex);
+        if (core->count == 0) {
+            status = WaitStatus::Completed;
+            return false;
+        }
+        if (!enqueueLocked(core, core->waiters, handle))
+            return false;
+        flushNow = core->markChangedLocked();
+    }
+    if (flushNow)
+        core->flush();
+    arm();
+    return true;
+}
+
+bool LatchWait::await_resume()
+{
+    disarm();
+    switch (status) {
+    case WaitStatus::Completed:
+        return true;
+    case WaitStatus::TimedOut:
+        return false;
+    default:
+        throwFor(status, "Latch::wait");
+    }
+}
+
+} // namespace detail
+
+Latch::Latch(int count, QObject *parent)
+    : QObject(parent), d(std::make_shared<detail::LatchCore>())
+{
+    if (count < 0) {
+        throw std::invalid_argument("Latch: count must not be negative, got "
+                                    + std::to_string(count));
+    }
+    d->count = count;
+    d->emittedCount = count;
+    d->releasedEmitted = (count == 0);
+    d->owner = this;
+}
+
+Latch::~Latch()
+{
+    detail::Waiter *chain = nullptr;
+    {
+        std::scoped_lock lock(d->mutex);
+        d->owner = nullptr;
+        chain = d->waiters.finishAll(detail::WaitStatus::Destroyed);
+    }
+    detail::wakeChain(chain);
+}
+
+int Latch::count() const
+{
+    std::scoped_lock lock(d->mutex);
+    return d->count;
+}
+
+bool Latch::isReleased() const
+{
+    return count() == 0;
+}
+
+int Latch::waiting() const
+{
+    std::scoped_lock lock(d->mutex);
+    return static_cast<int>(d->waiters.size());
+}
+
+void Latch::countDown(int n)
+{
+    if (n < 0) {
+        throw std::invalid_argument("Latch::countDown: n must not be negative, got "
+                                    + std::to_string(n));
+    }
+    detail::Waiter *released = nullptr;
+    bool flushNow = false;
+    {
+        std::scoped_lock lock(d->mutex);
+        if (n == 0 || d->count == 0)
+            return;
+        d->count = std::max(0, d->count - n);
+        if (d->count == 0)
+            released = d->waiters.finishAll(detail::WaitStatus::Completed);
+        flushNow = d->markChangedLocked();
+    }
+    // Signals first, then wake-ups: both happen after the state is final, and the waiters
+    // only resume from their event loops, never inside this call.
+    if (flushNow)
+        emitChanges();
+    detail::wakeChain(released);
+}
+
+bool Latch::tryWait() const
+{
+    return count() == 0;
+}
+
+detail::LatchWait Latch::wait(std::stop_token stop)
+{
+    return detail::LatchWait(this, {std::move(stop), QDeadlineTimer(QDeadlineTimer::Forever)});
+}
+
+detail::LatchWait Latch::wait(QDeadlineTimer deadline, std::stop_token stop)
+{
+    return detail::LatchWait(this, {std::move(stop), deadline});
+}
+
+namespace {
+class LatchBlockingWait : public detail::WaitOperation {
+public:
+    using WaitOperation::WaitOperation;
+    detail::WaitStatus run(const std::shared_ptr<detail::LatchCore> &core)
+    {
+        std::unique_lock lock(core->mutex);
+        if (core->count == 0)
+            return detail::WaitStatus::Completed;
+        return blockLocked(core, core->waiters, lock);
+    }
+    using WaitOperation::throwFor;
+};
+} // namespace
+
+bool Latch::waitBlocking(QDeadlineTimer deadline, std::stop_token stop)
+{
+    LatchBlockingWait op({std::move(stop), deadline});
+    const auto status = op.run(d);
+    if (status == detail::WaitStatus::Completed)
+        return true;
+    if (status == detail::WaitStatus::TimedOut)
+        return false;
+    LatchBlockingWait::throwFor(status, "Latch::waitBlocking");
+}
+
+bool Latch::event(QEvent *event)
+{
+    if (event->type() == detail::WaitCore::flushEventType()) {
+        d->flushPosted();
+        return true;
+    }
+    return QObject::event(event);
+}
+
+void Latch::emitChanges()
+{
+    using detail::takeChange;
+    if (auto v = takeChange(*d, d->emittedCount, [this] { return d->count; }))
+        Q_EMIT countChanged(*v);
+    if (auto v = takeChange(*d, d->emittedWaiting,
+                            [this] { return static_cast<int>(d->waiters.size()); }))
+        Q_EMIT waitingChanged(*v);
+    bool releaseNow = false;
+    {
+        std::scoped_lock lock(d->mutex);
+        if (d->count == 0 && !d->releasedEmitted)
+            releaseNow = d->releasedEmitted = true;
+    }
+    if (releaseNow)
+        Q_EMIT released();
+}
+
+} // namespace QtAio

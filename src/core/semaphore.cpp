@@ -1,0 +1,312 @@
+// SPDX-License-Identifier: MIT
+#include <qtaio/semaphore.h>
+
+#include "waitcore_p.h"
+
+#include <QtCore/QEvent>
+
+#include <algorithm>
+#include <stdexcept>
+#include <string>
+
+namespace QtAio {
+
+namespace detail {
+
+class SemaphoreCore final : public WaitCore {
+public:
+    int capacity = 0;
+    int held = 0;
+    WaitList waiters;
+
+    // Last values emitted; home thread only.
+    int emittedCapacity = 0;
+    int emittedAvailable = 0;
+    int emittedHeld = 0;
+    int emittedWaiting = 0;
+
+    [[nodiscard]] int available() const { return std::max(0, capacity - held); }
+
+    // Takes a permit for a newcomer: only when one is free and nobody is queued (FIFO).
+    bool tryTakeLocked()
+    {
+        if (held < capacity && waiters.isEmpty()) {
+            ++held;
+            return true;
+        }
+        return false;
+    }
+
+    // Hands free permits to waiters, oldest first.
+    void admitLocked(WakeList &wake)
+    {
+        while (held < capacity && !waiters.isEmpty()) {
+            Waiter *w = waiters.popFront();
+            w->status = WaitStatus::Completed;
+            ++held;
+            wake.add(w);
+        }
+    }
+
+    void flush() override { static_cast<Semaphore *>(owner)->emitChanges(); }
+};
+
+bool SemaphoreAcquire::await_ready()
+{
+    const auto &core = m_semaphore->d;
+    bool flushNow = false;
+    {
+        std::scoped_lock lock(core->mutex);
+        if (!core->tryTakeLocked())
+            return false;
+        status = WaitStatus::Completed;
+        flushNow = core->markChangedLocked();
+    }
+    if (flushNow)
+        core->flush();
+    return true;
+}
+
+bool SemaphoreAcquire::await_suspend(std::coroutine_handle<> handle)
+{
+    const auto &core = m_semaphore->d;
+    bool flushNow = false;
+    bool suspended = false;
+    {
+        std::scoped_lock lock(core->mutex);
+        if (core->tryTakeLocked())
+            status = WaitStatus::Completed;
+        else
+            suspended = enqueueLocked(core, core->waiters, handle);
+        flushNow = core->markChangedLocked();
+    }
+    if (flushNow)
+        core->flush();
+    if (suspended)
+        arm();
+    return suspended;
+}
+
+void SemaphoreAcquire::await_resume()
+{
+    disarm();
+    if (status != WaitStatus::Completed)
+        throwFor(status, "Semaphore::acquire");
+}
+
+SemaphorePermit SemaphorePermitAcquire::await_resume()
+{
+    SemaphoreAcquire::await_resume();
+    return SemaphorePermit(m_semaphore);
+}
+
+} // namespace detail
+
+// ---------------------------------------------------------------------------------------------
+
+SemaphorePermit::SemaphorePermit(SemaphorePermit &&other) noexcept
+    : m_semaphore(std::exchange(other.m_semaphore, nullptr))
+{
+}
+
+SemaphorePermit &SemaphorePermit::operator=(SemaphorePermit &&other) noexcept
+{
+    if (this != &other) {
+        release();
+        m_semaphore = std::exchange(other.m_semaphore, nullptr);
+    }
+    return *this;
+}
+
+SemaphorePermit::~SemaphorePermit()
+{
+    release();
+}
+
+void SemaphorePermit::release() noexcept
+{
+    if (Semaphore *semaphore = std::exchange(m_semaphore, nullptr))
+        semaphore->release(1); // cannot throw: this permit is held, so held >= 1
+}
+
+// ---------------------------------------------------------------------------------------------
+
+Semaphore::Semaphore(int capacity, QObject *parent)
+    : QObject(parent), d(std::make_shared<detail::SemaphoreCore>())
+{
+    if (capacity < 0) {
+        throw std::invalid_argument("Semaphore: capacity must not be negative, got "
+                                    + std::to_string(capacity));
+    }
+    d->capacity = d->emittedCapacity = d->emittedAvailable = capacity;
+    d->owner = this;
+}
+
+Semaphore::~Semaphore()
+{
+    detail::Waiter *chain = nullptr;
+    {
+        std::scoped_lock lock(d->mutex);
+        d->owner = nullptr;
+        chain = d->waiters.finishAll(detail::WaitStatus::Destroyed);
+    }
+    detail::wakeChain(chain);
+}
+
+int Semaphore::capacity() const
+{
+    std::scoped_lock lock(d->mutex);
+    return d->capacity;
+}
+
+void Semaphore::setCapacity(int capacity)
+{
+    if (capacity < 0) {
+        throw std::invalid_argument("Semaphore::setCapacity: capacity must not be negative, got "
+                                    + std::to_string(capacity));
+    }
+    detail::WakeList wake;
+    bool flushNow = false;
+    {
+        std::scoped_lock lock(d->mutex);
+        if (d->capacity == capacity)
+            return;
+        d->capacity = capacity;
+        d->admitLocked(wake);
+        flushNow = d->markChangedLocked();
+    }
+    if (flushNow)
+        emitChanges();
+    wake.wakeAll();
+}
+
+int Semaphore::available() const
+{
+    std::scoped_lock lock(d->mutex);
+    return d->available();
+}
+
+int Semaphore::held() const
+{
+    std::scoped_lock lock(d->mutex);
+    return d->held;
+}
+
+int Semaphore::waiting() const
+{
+    std::scoped_lock lock(d->mutex);
+    return static_cast<int>(d->waiters.size());
+}
+
+bool Semaphore::tryAcquire()
+{
+    bool flushNow = false;
+    {
+        std::scoped_lock lock(d->mutex);
+        if (!d->tryTakeLocked())
+            return false;
+        flushNow = d->markChangedLocked();
+    }
+    if (flushNow)
+        emitChanges();
+    return true;
+}
+
+detail::SemaphoreAcquire Semaphore::acquire(std::stop_token stop)
+{
+    return {this, {std::move(stop), QDeadlineTimer(QDeadlineTimer::Forever)}};
+}
+
+detail::SemaphoreAcquire Semaphore::acquire(QDeadlineTimer deadline, std::stop_token stop)
+{
+    return {this, {std::move(stop), deadline}};
+}
+
+detail::SemaphorePermitAcquire Semaphore::permit(std::stop_token stop)
+{
+    return {this, {std::move(stop), QDeadlineTimer(QDeadlineTimer::Forever)}};
+}
+
+detail::SemaphorePermitAcquire Semaphore::permit(QDeadlineTimer deadline, std::stop_token stop)
+{
+    return {this, {std::move(stop), deadline}};
+}
+
+namespace {
+class SemaphoreBlockingAcquire : public detail::WaitOperation {
+public:
+    using WaitOperation::WaitOperation;
+    void run(const std::shared_ptr<detail::SemaphoreCore> &core)
+    {
+        bool flushNow = false;
+        {
+            std::unique_lock lock(core->mutex);
+            if (core->tryTakeLocked()) {
+                flushNow = core->markChangedLocked();
+                status = detail::WaitStatus::Completed;
+            } else {
+                blockLocked(core, core->waiters, lock);
+            }
+        }
+        if (flushNow)
+            core->flush();
+        if (status != detail::WaitStatus::Completed)
+            throwFor(status, "Semaphore::acquireBlocking");
+    }
+};
+} // namespace
+
+void Semaphore::acquireBlocking(QDeadlineTimer deadline, std::stop_token stop)
+{
+    SemaphoreBlockingAcquire op({std::move(stop), deadline});
+    op.run(d);
+}
+
+void Semaphore::release(int n)
+{
+    if (n < 1) {
+        throw std::invalid_argument("Semaphore::release: n must be at least 1, got "
+                                    + std::to_string(n));
+    }
+    detail::WakeList wake;
+    bool flushNow = false;
+    {
+        std::scoped_lock lock(d->mutex);
+        if (n > d->held) {
+            throw std::logic_error("Semaphore::release: releasing " + std::to_string(n)
+                                   + " permit(s) but only " + std::to_string(d->held)
+                                   + " are held");
+        }
+        d->held -= n;
+        d->admitLocked(wake);
+        flushNow = d->markChangedLocked();
+    }
+    if (flushNow)
+        emitChanges();
+    wake.wakeAll();
+}
+
+bool Semaphore::event(QEvent *event)
+{
+    if (event->type() == detail::WaitCore::flushEventType()) {
+        d->flushPosted();
+        return true;
+    }
+    return QObject::event(event);
+}
+
+void Semaphore::emitChanges()
+{
+    using detail::takeChange;
+    if (auto v = takeChange(*d, d->emittedCapacity, [this] { return d->capacity; }))
+        Q_EMIT capacityChanged(*v);
+    if (auto v = takeChange(*d, d->emittedHeld, [this] { return d->held; }))
+        Q_EMIT heldChanged(*v);
+    if (auto v = takeChange(*d, d->emittedAvailable, [this] { return d->available(); }))
+        Q_EMIT availableChanged(*v);
+    if (auto v = takeChange(*d, d->emittedWaiting,
+                            [this] { return static_cast<int>(d->waiters.size()); }))
+        Q_EMIT waitingChanged(*v);
+}
+
+} // namespace QtAio

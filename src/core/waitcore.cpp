@@ -1,0 +1,394 @@
+// SPDX-License-Identifier: MIT
+#include "waitcore_p.h"
+
+#include <qtaio/errors.h>
+
+#include <QtCore/QAbstractEventDispatcher>
+#include <QtCore/QCoreApplication>
+#include <QtCore/QEvent>
+#include <QtCore/QThread>
+#include <QtCore/QTimerEvent>
+
+#include <stdexcept>
+#include <string>
+
+namespace QtAio::detail {
+
+namespace {
+
+const QEvent::Type resumeEventType = static_cast<QEvent::Type>(QEvent::registerEventType());
+const QEvent::Type flushEventTypeValue = static_cast<QEvent::Type>(QEvent::registerEventType());
+
+thread_local Resumer *currentThreadResumer = nullptr;
+Resumer *mainThreadResumer = nullptr;
+
+void deleteMainThreadResumer()
+{
+    // Runs in QCoreApplication's destructor, in the main thread.
+    delete mainThreadResumer;
+    mainThreadResumer = nullptr;
+    currentThreadResumer = nullptr;
+}
+
+} // namespace
+
+// ---------------------------------------------------------------------------------------------
+// Waiter, WaitList
+
+void Waiter::wake() noexcept
+{
+    if (m_blocker) {
+        m_blocker->release();
+    } else {
+        m_resumer->schedule(this);
+    }
+}
+
+void WaitList::pushBack(Waiter *waiter) noexcept
+{
+    waiter->m_prev = m_tail;
+    waiter->m_next = nullptr;
+    if (m_tail)
+        m_tail->m_next = waiter;
+    else
+        m_head = waiter;
+    m_tail = waiter;
+    ++m_size;
+}
+
+void WaitList::remove(Waiter *waiter) noexcept
+{
+    if (waiter->m_prev)
+        waiter->m_prev->m_next = waiter->m_next;
+    else
+        m_head = waiter->m_next;
+    if (waiter->m_next)
+        waiter->m_next->m_prev = waiter->m_prev;
+    else
+        m_tail = waiter->m_prev;
+    waiter->m_prev = waiter->m_next = nullptr;
+    --m_size;
+}
+
+Waiter *WaitList::popFront() noexcept
+{
+    Waiter *waiter = m_head;
+    if (waiter)
+        remove(waiter);
+    return waiter;
+}
+
+Waiter *WaitList::finishAll(WaitStatus status) noexcept
+{
+    // The chain reuses m_next; wakeChain() reads it before waking each waiter.
+    Waiter *chain = m_head;
+    for (Waiter *w = m_head; w; w = w->m_next)
+        w->status = status;
+    m_head = m_tail = nullptr;
+    m_size = 0;
+    return chain;
+}
+
+void wakeChain(Waiter *chain) noexcept
+{
+    while (chain) {
+        Waiter *next = chain->m_next;
+        chain->m_prev = chain->m_next = nullptr;
+        chain->wake(); // may resume and destroy the waiter on another thread
+        chain = next;
+    }
+}
+
+void WakeList::add(Waiter *waiter) noexcept
+{
+    // Finished waiters are unlinked, so their list pointers are free to chain them here.
+    waiter->m_next = nullptr;
+    if (m_chainTail)
+        m_chainTail->m_next = waiter;
+    else
+        m_chain = waiter;
+    m_chainTail = waiter;
+}
+
+void WakeList::wakeAll() noexcept
+{
+    Waiter *chain = m_chain;
+    m_chain = m_chainTail = nullptr;
+    wakeChain(chain);
+}
+
+// ---------------------------------------------------------------------------------------------
+// WaitCore
+
+WaitCore::~WaitCore() = default;
+
+int WaitCore::flushEventType() noexcept
+{
+    return flushEventTypeValue;
+}
+
+bool WaitCore::markChangedLocked() noexcept
+{
+    if (!owner)
+        return false;
+    if (owner->thread() == QThread::currentThread())
+        return true;
+    if (!m_flushPosted.exchange(true, std::memory_order_acq_rel)) {
+        // Posted under the mutex: the owner cannot be destroyed meanwhile, because its
+        // destructor clears `owner` under the same mutex before QObject removes its events.
+        QTAIO_TSAN_RELEASE(this);
+        QCoreApplication::postEvent(owner, new QEvent(flushEventTypeValue), Qt::HighEventPriority);
+    }
+    return false;
+}
+
+void WaitCore::flushPosted()
+{
+    QTAIO_TSAN_ACQUIRE(this);
+    m_flushPosted.store(false, std::memory_order_release);
+    flush();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Resumer
+
+Resumer::Resumer() = default;
+Resumer::~Resumer() = default;
+
+Resumer *Resumer::forCurrentThread()
+{
+    if (Resumer *resumer = currentThreadResumer)
+        return resumer;
+    if (!QAbstractEventDispatcher::instance()) {
+        throw std::logic_error(
+            "QtAio: co_await on a thread without a Qt event loop; nothing could resume the "
+            "coroutine. Use the blocking form (putBlocking, getBlocking, waitBlocking, "
+            "acquireBlocking) on such threads.");
+    }
+    auto *resumer = new Resumer;
+    currentThreadResumer = resumer;
+    QThread *thread = QThread::currentThread();
+    if (QCoreApplication::instance() && thread == QCoreApplication::instance()->thread()) {
+        mainThreadResumer = resumer;
+        qAddPostRoutine(deleteMainThreadResumer);
+    } else {
+        // finished() is emitted in the thread itself, before its data goes away.
+        QObject::connect(
+            thread, &QThread::finished, resumer,
+            [resumer] {
+                currentThreadResumer = nullptr;
+                delete resumer;
+            },
+            Qt::DirectConnection);
+    }
+    return resumer;
+}
+
+void Resumer::schedule(Waiter *waiter) noexcept
+{
+    bool post = false;
+    {
+        std::scoped_lock lock(m_mutex);
+        waiter->m_nextReady = nullptr;
+        if (m_readyTail)
+            m_readyTail->m_nextReady = waiter;
+        else
+            m_readyHead = waiter;
+        m_readyTail = waiter;
+        if (!m_eventPosted)
+            post = m_eventPosted = true;
+    }
+    if (post) {
+        // Qt's event queue is the hand-off between threads; Debian's Qt is not instrumented,
+        // so tell ThreadSanitizer about the happens-before edge it creates.
+        QTAIO_TSAN_RELEASE(this);
+        QCoreApplication::postEvent(this, new QEvent(resumeEventType), Qt::HighEventPriority);
+    }
+}
+
+bool Resumer::event(QEvent *event)
+{
+    if (event->type() != resumeEventType)
+        return QObject::event(event);
+    QTAIO_TSAN_ACQUIRE(this);
+    Waiter *ready = nullptr;
+    {
+        std::scoped_lock lock(m_mutex);
+        ready = m_readyHead;
+        m_readyHead = m_readyTail = nullptr;
+        m_eventPosted = false;
+    }
+    while (ready) {
+        Waiter *next = ready->m_nextReady; // the resumed coroutine may destroy `ready`
+        ready->m_handle.resume();
+        ready = next;
+    }
+    return true;
+}
+
+int Resumer::startDeadline(WaitOperation *operation, const QDeadlineTimer &deadline)
+{
+    const auto remaining = std::chrono::ceil<std::chrono::milliseconds>(
+        deadline.remainingTimeAsDuration());
+    const int id = startTimer(std::max(remaining, std::chrono::milliseconds(0)),
+                              Qt::PreciseTimer);
+    m_deadlines.insert(id, operation);
+    return id;
+}
+
+void Resumer::stopDeadline(int timerId) noexcept
+{
+    if (m_deadlines.remove(timerId))
+        killTimer(timerId);
+}
+
+void Resumer::timerEvent(QTimerEvent *event)
+{
+    const int id = event->timerId();
+    killTimer(id);
+    WaitOperation *operation = m_deadlines.take(id);
+    if (!operation)
+        return;
+    operation->m_timerId = 0;
+    operation->expire(WaitStatus::TimedOut);
+}
+
+// ---------------------------------------------------------------------------------------------
+// WaitOperation
+
+WaitOperation::~WaitOperation()
+{
+    // Normally disarm() ran in await_resume(). If a suspended coroutine frame is destroyed
+    // instead, unlink it so that nobody completes a waiter that no longer exists.
+    if (m_core) {
+        m_stopCallback.reset();
+        {
+            std::scoped_lock lock(m_core->mutex);
+            if (status == WaitStatus::Waiting && m_list) {
+                m_list->remove(this);
+                status = WaitStatus::Cancelled;
+            }
+        }
+        if (m_timerId && m_resumer)
+            m_resumer->stopDeadline(m_timerId);
+    }
+}
+
+bool WaitOperation::enqueueLocked(std::shared_ptr<WaitCore> core, WaitList &list,
+                                  std::coroutine_handle<> handle)
+{
+    if (m_options.stop.stop_requested()) {
+        status = WaitStatus::Cancelled;
+        return false;
+    }
+    if (m_options.deadline.hasExpired()) {
+        status = WaitStatus::TimedOut;
+        return false;
+    }
+    m_resumer = Resumer::forCurrentThread();
+    m_handle = handle;
+    m_core = std::move(core);
+    m_list = &list;
+    status = WaitStatus::Waiting;
+    list.pushBack(this);
+    return true;
+}
+
+void WaitOperation::arm()
+{
+    // Either may finish the wait at once (a stop already requested meanwhile); the wake-up is
+    // posted, so the coroutine still resumes only from the event loop.
+    if (m_options.stop.stop_possible())
+        m_stopCallback.emplace(m_options.stop, StopRequested{this});
+    if (!m_options.deadline.isForever())
+        m_timerId = m_resumer->startDeadline(this, m_options.deadline);
+}
+
+void WaitOperation::disarm() noexcept
+{
+    m_stopCallback.reset(); // waits for a stop callback running on another thread
+    if (m_timerId) {
+        m_resumer->stopDeadline(m_timerId);
+        m_timerId = 0;
+    }
+    m_list = nullptr;
+    m_core.reset();
+}
+
+void WaitOperation::expire(WaitStatus why) noexcept
+{
+    bool flushNow = false;
+    {
+        std::scoped_lock lock(m_core->mutex);
+        if (status != WaitStatus::Waiting)
+            return; // completion wins: already finished by someone else
+        m_list->remove(this);
+        status = why;
+        flushNow = m_core->markChangedLocked();
+    }
+    if (flushNow)
+        m_core->flush();
+    wake();
+}
+
+WaitStatus WaitOperation::blockLocked(std::shared_ptr<WaitCore> core, WaitList &list,
+                                      std::unique_lock<std::mutex> &lock)
+{
+    if (m_options.stop.stop_requested() || m_options.deadline.hasExpired()) {
+        lock.unlock();
+        return status = m_options.stop.stop_requested() ? WaitStatus::Cancelled
+                                                        : WaitStatus::TimedOut;
+    }
+
+    std::binary_semaphore woken(0);
+    m_blocker = &woken;
+    m_core = std::move(core);
+    m_list = &list;
+    status = WaitStatus::Waiting;
+    list.pushBack(this);
+    const bool flushNow = m_core->markChangedLocked();
+    lock.unlock();
+    if (flushNow)
+        m_core->flush();
+
+    if (m_options.stop.stop_possible())
+        m_stopCallback.emplace(m_options.stop, StopRequested{this});
+    if (m_options.deadline.isForever()) {
+        woken.acquire();
+    } else {
+        bool acquired = false;
+        while (!acquired && !m_options.deadline.hasExpired())
+            acquired = woken.try_acquire_for(m_options.deadline.remainingTimeAsDuration());
+        if (!acquired) {
+            expire(WaitStatus::TimedOut);
+            // Whoever finished the wait (us, or a completion that won the race) wakes exactly
+            // once; consume that wake-up so nothing touches `woken` after we return.
+            woken.acquire();
+        }
+    }
+    m_stopCallback.reset();
+    m_blocker = nullptr;
+    m_list = nullptr;
+    m_core.reset();
+    return status;
+}
+
+void WaitOperation::throwFor(WaitStatus status, const char *what)
+{
+    switch (status) {
+    case WaitStatus::Cancelled:
+        throw CancelledError(std::string(what) + ": cancelled by its stop token");
+    case WaitStatus::TimedOut:
+        throw TimeoutError(std::string(what) + ": timed out");
+    case WaitStatus::Closed:
+        throw QueueClosedError(std::string(what) + ": the queue is closed");
+    case WaitStatus::Destroyed:
+        throw CancelledError(std::string(what) + ": the object was destroyed while waiting");
+    case WaitStatus::Waiting:
+    case WaitStatus::Completed:
+        break;
+    }
+    throw std::logic_error(std::string(what) + ": internal error, the wait has not failed");
+}
+
+} // namespace QtAio::detail

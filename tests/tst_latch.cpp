@@ -1,0 +1,370 @@
+// SPDX-License-Identifier: MIT
+#include "qtaiotest.h"
+
+#include <qtaio/errors.h>
+#include <qtaio/latch.h>
+
+#include <QtCore/QThreadPool>
+#include <QtTest/QSignalSpy>
+
+#include <qcoro/qcorotask.h>
+
+#include <atomic>
+#include <stop_token>
+#include <thread>
+#include <vector>
+
+using namespace std::chrono_literals;
+using QtAio::Latch;
+
+class tst_Latch : public QObject {
+    Q_OBJECT
+
+private Q_SLOTS:
+    void negativeCountIsRejected();
+    void negativeCountDownIsRejected();
+    void countFloorsAtZero();
+    void zeroLatchIsBornReleased();
+    void waitCompletesAtOnceWhenReleased_data();
+    void waitCompletesAtOnceWhenReleased();
+    void waitTimesOutWithFalse();
+    void everyWaiterIsReleased();
+    void countChangedReportsEveryHomeThreadChange();
+    void signalsFromOtherThreadsAreCoalescedInHomeThread();
+    void countDownIsNotReentrant();
+    void resumesOnTheAwaitingThread();
+    void stopTokenCancelsWait();
+    void completionWinsOverStop();
+    void waitBlockingFromThreadPool();
+    void waitBlockingTimesOut();
+    void destroyingWithWaitersCancelsThem();
+    void awaitingWithoutEventLoopThrows();
+    void worksWithQCoroWaitFor();
+    void stressManyThreads();
+};
+
+void tst_Latch::negativeCountIsRejected()
+{
+    QTAIO_VERIFY_THROWS_SYNC(std::invalid_argument, Latch latch(-1), "got -1");
+}
+
+void tst_Latch::negativeCountDownIsRejected()
+{
+    Latch latch(2);
+    QTAIO_VERIFY_THROWS_SYNC(std::invalid_argument, latch.countDown(-3), "got -3");
+    QCOMPARE(latch.count(), 2);
+}
+
+void tst_Latch::countFloorsAtZero()
+{
+    Latch latch(3);
+    QSignalSpy countSpy(&latch, &Latch::countChanged);
+    QSignalSpy releasedSpy(&latch, &Latch::released);
+    QVERIFY(countSpy.isValid());
+    QVERIFY(releasedSpy.isValid());
+    latch.countDown(5);
+    QCOMPARE(latch.count(), 0);
+    QVERIFY(latch.isReleased());
+    latch.countDown(2);
+    QCOMPARE(latch.count(), 0);
+    QCOMPARE(countSpy.count(), 1);
+    QCOMPARE(countSpy.at(0).at(0).toInt(), 0);
+    QCOMPARE(releasedSpy.count(), 1);
+}
+
+void tst_Latch::zeroLatchIsBornReleased()
+{
+    Latch latch(0);
+    QSignalSpy releasedSpy(&latch, &Latch::released);
+    QVERIFY(releasedSpy.isValid());
+    QVERIFY(latch.tryWait());
+    latch.countDown();
+    QCoreApplication::processEvents();
+    QCOMPARE(releasedSpy.count(), 0);
+}
+
+void tst_Latch::waitCompletesAtOnceWhenReleased_data()
+{
+    QTest::addColumn<int>("form");
+    QTest::newRow("no timeout") << 0;
+    QTest::newRow("zero timeout") << 1;
+    QTest::newRow("expired deadline") << 2;
+    QTest::newRow("stop already requested") << 3;
+}
+
+void tst_Latch::waitCompletesAtOnceWhenReleased()
+{
+    QFETCH(int, form);
+    Latch latch(1);
+    latch.countDown();
+    QVERIFY(QtAioTest::runAsync([&]() -> QCoro::Task<> {
+        std::stop_source stop;
+        stop.request_stop();
+        bool result = false;
+        switch (form) {
+        case 0:
+            result = co_await latch.wait();
+            break;
+        case 1:
+            result = co_await latch.wait(0ms);
+            break;
+        case 2:
+            result = co_await latch.wait(QDeadlineTimer(0));
+            break;
+        default:
+            result = co_await latch.wait(stop.get_token());
+        }
+        QTAIO_VERIFY(result);
+    }));
+}
+
+void tst_Latch::waitTimesOutWithFalse()
+{
+    Latch latch(1);
+    QVERIFY(QtAioTest::runAsync([&]() -> QCoro::Task<> {
+        const bool result = co_await latch.wait(20ms);
+        QTAIO_VERIFY(!result);
+        QTAIO_COMPARE(latch.waiting(), 0);
+        QTAIO_COMPARE(latch.count(), 1);
+    }));
+}
+
+void tst_Latch::everyWaiterIsReleased()
+{
+    Latch latch(2);
+    int released = 0;
+    auto waiter = [&]() -> QCoro::Task<> {
+        if (co_await latch.wait())
+            ++released;
+    };
+    std::vector<QCoro::Task<>> tasks;
+    for (int i = 0; i < 5; ++i)
+        tasks.push_back(waiter());
+    QCOMPARE(latch.waiting(), 5);
+    latch.countDown();
+    latch.countDown();
+    QCOMPARE(released, 0); // wake-ups are posted, not run inline
+    QTRY_COMPARE(released, 5);
+    QCOMPARE(latch.waiting(), 0);
+}
+
+void tst_Latch::countChangedReportsEveryHomeThreadChange()
+{
+    Latch latch(5);
+    QSignalSpy countSpy(&latch, &Latch::countChanged);
+    QSignalSpy releasedSpy(&latch, &Latch::released);
+    QVERIFY(countSpy.isValid());
+    for (int i = 0; i < 5; ++i)
+        latch.countDown();
+    QCOMPARE(countSpy.count(), 5);
+    for (int i = 0; i < 5; ++i)
+        QCOMPARE(countSpy.at(i).at(0).toInt(), 4 - i);
+    QCOMPARE(releasedSpy.count(), 1);
+}
+
+void tst_Latch::signalsFromOtherThreadsAreCoalescedInHomeThread()
+{
+    constexpr int threads = 4;
+    constexpr int perThread = 5000;
+    Latch latch(threads * perThread);
+    std::vector<int> emitted;
+    bool allInHomeThread = true;
+    int releasedCount = 0;
+    connect(&latch, &Latch::countChanged, this, [&](int count) {
+        emitted.push_back(count);
+        allInHomeThread &= QThread::currentThread() == thread();
+    });
+    connect(&latch, &Latch::released, this, [&] {
+        ++releasedCount;
+        allInHomeThread &= QThread::currentThread() == thread();
+    });
+    std::vector<std::jthread> workers;
+    for (int t = 0; t < threads; ++t)
+        workers.emplace_back([&] {
+            for (int i = 0; i < perThread; ++i)
+                latch.countDown();
+        });
+    workers.clear();
+    QTRY_COMPARE(releasedCount, 1);
+    QCoreApplication::processEvents();
+    QVERIFY(allInHomeThread);
+    QVERIFY(!emitted.empty());
+    QVERIFY(emitted.size() < std::size_t(threads * perThread)); // coalesced
+    QCOMPARE(emitted.back(), 0);
+    for (std::size_t i = 1; i < emitted.size(); ++i)
+        QVERIFY(emitted[i] < emitted[i - 1]);
+    QCOMPARE(releasedCount, 1);
+}
+
+void tst_Latch::countDownIsNotReentrant()
+{
+    Latch latch(1);
+    bool resumed = false;
+    // The closure must outlive the suspended coroutine: a lambda coroutine keeps its captures
+    // in the closure, not in the coroutine frame.
+    auto body = [&]() -> QCoro::Task<> {
+        co_await latch.wait();
+        resumed = true;
+    };
+    auto task = body();
+    latch.countDown();
+    QVERIFY(!resumed);
+    QTRY_VERIFY(resumed);
+}
+
+void tst_Latch::resumesOnTheAwaitingThread()
+{
+    Latch latch(1);
+    QtAioTest::EventLoopThread worker;
+    std::atomic<QThread *> suspendedOn = nullptr;
+    std::atomic<QThread *> resumedOn = nullptr;
+    auto body = [&]() -> QCoro::Task<> {
+        suspendedOn = QThread::currentThread();
+        co_await latch.wait();
+        resumedOn = QThread::currentThread();
+    };
+    worker.invoke([&] { body(); });
+    QTRY_COMPARE(latch.waiting(), 1);
+    latch.countDown(); // from the main thread
+    QTRY_VERIFY(resumedOn.load() != nullptr);
+    QCOMPARE(resumedOn.load(), worker.thread());
+    QCOMPARE(suspendedOn.load(), worker.thread());
+}
+
+void tst_Latch::stopTokenCancelsWait()
+{
+    Latch latch(1);
+    std::stop_source stop;
+    QVERIFY(QtAioTest::runAsync([&]() -> QCoro::Task<> {
+        QTimer::singleShot(0, [&] { stop.request_stop(); });
+        QTAIO_VERIFY_THROWS(QtAio::CancelledError, co_await latch.wait(stop.get_token()),
+                            "Latch::wait");
+        QTAIO_COMPARE(latch.waiting(), 0);
+    }));
+}
+
+void tst_Latch::completionWinsOverStop()
+{
+    Latch latch(1);
+    std::stop_source stop;
+    QVERIFY(QtAioTest::runAsync([&]() -> QCoro::Task<> {
+        QTimer::singleShot(0, [&] {
+            latch.countDown();  // completes the waiter ...
+            stop.request_stop(); // ... before its resumption runs
+        });
+        const bool result = co_await latch.wait(stop.get_token());
+        QTAIO_VERIFY(result);
+    }));
+}
+
+void tst_Latch::waitBlockingFromThreadPool()
+{
+    Latch latch(1);
+    std::atomic<int> result = -1;
+    QThreadPool pool;
+    pool.start([&] { result = latch.waitBlocking(60s) ? 1 : 0; });
+    QTRY_COMPARE(latch.waiting(), 1);
+    latch.countDown();
+    QVERIFY(pool.waitForDone(60000));
+    QCOMPARE(result.load(), 1);
+}
+
+void tst_Latch::waitBlockingTimesOut()
+{
+    Latch latch(1);
+    std::atomic<int> result = -1;
+    QThreadPool pool;
+    pool.start([&] { result = latch.waitBlocking(10ms) ? 1 : 0; });
+    QVERIFY(pool.waitForDone(60000));
+    QCOMPARE(result.load(), 0);
+    QCOMPARE(latch.waiting(), 0);
+    QTAIO_VERIFY_THROWS_SYNC(QtAio::CancelledError,
+                             [&] {
+                                 std::stop_source stop;
+                                 stop.request_stop();
+                                 latch.waitBlocking(QDeadlineTimer::Forever, stop.get_token());
+                             }(),
+                             "cancelled");
+}
+
+void tst_Latch::destroyingWithWaitersCancelsThem()
+{
+    auto *latch = new Latch(1);
+    std::atomic<bool> blockingCancelled = false;
+    std::jthread blocking([&] {
+        try {
+            latch->waitBlocking();
+        } catch (const QtAio::CancelledError &) {
+            blockingCancelled = true;
+        }
+    });
+    QTRY_COMPARE(latch->waiting(), 1);
+    QVERIFY(QtAioTest::runAsync([&]() -> QCoro::Task<> {
+        QTimer::singleShot(0, [&] { delete latch; });
+        QTAIO_VERIFY_THROWS(QtAio::CancelledError, co_await latch->wait(), "destroyed");
+    }));
+    blocking.join();
+    QVERIFY(blockingCancelled);
+}
+
+void tst_Latch::awaitingWithoutEventLoopThrows()
+{
+    Latch latch(1);
+    std::string message;
+    std::jthread plain([&] {
+        [&]() -> QCoro::Task<> {
+            try {
+                co_await latch.wait();
+            } catch (const std::logic_error &e) {
+                message = e.what();
+            }
+        }();
+    });
+    plain.join();
+    QVERIFY2(message.find("without a Qt event loop") != std::string::npos, message.c_str());
+    QCOMPARE(latch.waiting(), 0);
+}
+
+void tst_Latch::worksWithQCoroWaitFor()
+{
+    Latch latch(2);
+    std::jthread counter([&] {
+        latch.countDown();
+        latch.countDown();
+    });
+    QVERIFY(QCoro::waitFor(latch.wait()));
+}
+
+void tst_Latch::stressManyThreads()
+{
+    constexpr int threads = 8;
+    constexpr int perThread = 12500; // 100k count-downs
+    Latch latch(threads * perThread);
+    std::atomic<int> released = 0;
+    QtAioTest::EventLoopThread a, b;
+    auto waiter = [&]() -> QCoro::Task<> {
+        if (co_await latch.wait())
+            ++released;
+    };
+    for (auto *t : {&a, &b})
+        t->invoke([&] {
+            for (int i = 0; i < 10; ++i)
+                waiter();
+        });
+    std::vector<QCoro::Task<>> local;
+    for (int i = 0; i < 10; ++i)
+        local.push_back(waiter());
+    std::vector<std::jthread> workers;
+    for (int t = 0; t < threads; ++t)
+        workers.emplace_back([&] {
+            for (int i = 0; i < perThread; ++i)
+                latch.countDown();
+        });
+    workers.clear();
+    QCOMPARE(latch.count(), 0);
+    QTRY_COMPARE(released.load(), 30);
+    QCOMPARE(latch.waiting(), 0);
+}
+
+QTEST_GUILESS_MAIN(tst_Latch)
+#include "tst_latch.moc"
