@@ -105,7 +105,7 @@ private:
 };
 
 //! A small stack of finished waiters to wake once the lock is released.
-class WakeList {
+class QTAIO_CORE_EXPORT WakeList {
 public:
     WakeList() = default;
     WakeList(const WakeList &) = delete;
@@ -178,7 +178,8 @@ public:
     WaitOperation &operator=(const WaitOperation &) = delete;
     ~WaitOperation();
 
-protected:
+    // The primitives drive these; they are public for the typed queue templates.
+
     //! Links this waiter into \a list for the coroutine \a handle. Call with core->mutex held.
     /*!
      * Returns false, without linking, when the wait ends at once: its stop was already requested
@@ -205,6 +206,7 @@ protected:
 
     [[nodiscard]] bool stopRequested() const noexcept { return m_options.stop.stop_requested(); }
 
+protected:
     WaitOptions m_options;
 
 private:

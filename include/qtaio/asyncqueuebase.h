@@ -1,0 +1,173 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include <qtaio/detail/waitcore.h>
+#include <qtaio/qtaiocore_export.h>
+
+#include <QtCore/QDeadlineTimer>
+#include <QtCore/QObject>
+
+#include <chrono>
+#include <coroutine>
+#include <memory>
+#include <stop_token>
+
+namespace QtAio {
+
+class AsyncQueueBase;
+
+namespace detail {
+class QueueCore;
+
+//! Awaitable returned by AsyncQueueBase::join().
+class QTAIO_CORE_EXPORT QueueJoin : public WaitOperation {
+public:
+    QueueJoin(AsyncQueueBase *queue, WaitOptions options) noexcept
+        : WaitOperation(std::move(options)), m_queue(queue)
+    {
+    }
+
+    bool await_ready();
+    bool await_suspend(std::coroutine_handle<> handle);
+    void await_resume();
+
+private:
+    AsyncQueueBase *m_queue;
+};
+} // namespace detail
+
+//! The untyped part of every QtAio queue: signals, properties, counters, task accounting and
+//! closing. AsyncQueue<T>, PriorityQueue<T, P> and LifoQueue<T> derive from it and add the
+//! typed operations (moc cannot handle templates; the pattern is QFutureWatcherBase).
+/*!
+ * Every member function is thread-safe. Signals are emitted in the queue's home thread: at
+ * once, one emission per change, for operations made there; coalesced for operations made on
+ * other threads (one emission per burst carrying the latest value; itemsPut/itemsTaken carry
+ * how many since the last emission, so totals stay exact).
+ */
+class QTAIO_CORE_EXPORT AsyncQueueBase : public QObject {
+    Q_OBJECT
+    //! Number of items in the queue.
+    Q_PROPERTY(int size READ size NOTIFY sizeChanged)
+    //! Capacity; 0 or negative means unbounded. Writable at run time: growing admits waiting
+    //! putters, shrinking drops nothing.
+    Q_PROPERTY(int maxSize READ maxSize WRITE setMaxSize NOTIFY maxSizeChanged)
+    Q_PROPERTY(bool empty READ isEmpty NOTIFY emptyChanged)
+    Q_PROPERTY(bool full READ isFull NOTIFY fullChanged)
+    //! Items put and not yet marked done with taskDone().
+    Q_PROPERTY(int unfinishedTasks READ unfinishedTasks NOTIFY unfinishedTasksChanged)
+    Q_PROPERTY(int waitingGetters READ waitingGetters NOTIFY waitingGettersChanged)
+    Q_PROPERTY(int waitingPutters READ waitingPutters NOTIFY waitingPuttersChanged)
+    Q_PROPERTY(bool closed READ isClosed NOTIFY closedChanged)
+    //! The largest size the queue has had.
+    Q_PROPERTY(int highWaterMark READ highWaterMark NOTIFY highWaterMarkChanged)
+
+public:
+    //! How close() treats what is left in the queue.
+    enum class CloseMode {
+        //! Puts fail from now on; getters drain the remaining items, then fail.
+        Drain,
+        //! The remaining items are discarded (unfinishedTasks drops by their number); waiting
+        //! getters and putters fail. As Python 3.13's Queue.shutdown(immediate=True).
+        Immediate,
+    };
+    Q_ENUM(CloseMode)
+
+    ~AsyncQueueBase() override;
+
+    [[nodiscard]] int size() const;
+    [[nodiscard]] int maxSize() const;
+    //! Sets the capacity (<= 0: unbounded). Growing admits waiting putters in FIFO order.
+    void setMaxSize(int maxSize);
+    [[nodiscard]] bool isEmpty() const;
+    [[nodiscard]] bool isFull() const;
+    [[nodiscard]] int unfinishedTasks() const;
+    [[nodiscard]] int waitingGetters() const;
+    [[nodiscard]] int waitingPutters() const;
+    [[nodiscard]] bool isClosed() const;
+    [[nodiscard]] int highWaterMark() const;
+
+    //! Marks one item taken from the queue as processed (asyncio's task_done()).
+    /*! Throws std::logic_error if called more times than items were put. */
+    void taskDone();
+
+    //! Waits until every item put has been marked done with taskDone(). Completes at once when
+    //! none is unfinished. Resumes on the awaiting thread through its event loop. Throws
+    //! CancelledError when \a stop is requested first.
+    [[nodiscard]] detail::QueueJoin join(std::stop_token stop = {});
+    //! As join(std::stop_token), throwing TimeoutError if \a deadline passes first.
+    [[nodiscard]] detail::QueueJoin join(QDeadlineTimer deadline, std::stop_token stop = {});
+    template<typename Rep, typename Period>
+    [[nodiscard]] detail::QueueJoin join(std::chrono::duration<Rep, Period> timeout,
+                                         std::stop_token stop = {})
+    {
+        return join(detail::deadlineAfter(timeout), std::move(stop));
+    }
+
+    //! Closes the queue (see CloseMode). Closing twice is harmless; an Immediate close of a
+    //! queue closed with Drain discards what is left.
+    void close(CloseMode mode = CloseMode::Drain);
+
+Q_SIGNALS:
+    void sizeChanged(int size);
+    void maxSizeChanged(int maxSize);
+    void emptyChanged(bool empty);
+    void fullChanged(bool full);
+    void unfinishedTasksChanged(int unfinishedTasks);
+    void waitingGettersChanged(int waitingGetters);
+    void waitingPuttersChanged(int waitingPutters);
+    void closedChanged(bool closed);
+    void highWaterMarkChanged(int highWaterMark);
+    //! \a n items entered the queue (or were handed straight to a getter) since the last
+    //! emission.
+    void itemsPut(int n);
+    //! \a n items were taken since the last emission.
+    void itemsTaken(int n);
+    //! unfinishedTasks reached 0.
+    void allTasksDone();
+
+protected:
+    explicit AsyncQueueBase(int maxSize, QObject *parent = nullptr);
+
+    bool event(QEvent *event) override;
+
+    //! The shared state the typed queue operates on, under core().mutex.
+    [[nodiscard]] detail::QueueCore &core() const noexcept { return *d; }
+    [[nodiscard]] const std::shared_ptr<detail::QueueCore> &sharedCore() const noexcept
+    {
+        return d;
+    }
+
+    //! Removes every stored item and returns how many there were. Called with the lock held.
+    virtual int discardAllLocked() = 0;
+    //! Moves the items of waiting putters in while there is room. Called with the lock held.
+    virtual void admitPuttersLocked(detail::WakeList &wake) = 0;
+
+    //! Records a change under the lock; flushes and wakes once unlocked (see WaitCore).
+    class QTAIO_CORE_EXPORT Transaction {
+    public:
+        explicit Transaction(AsyncQueueBase *queue);
+        ~Transaction();
+        Transaction(const Transaction &) = delete;
+        Transaction &operator=(const Transaction &) = delete;
+
+        detail::QueueCore &core;
+        detail::WakeList wake;
+
+    private:
+        std::unique_lock<std::mutex> m_lock;
+    };
+
+private:
+    friend class detail::QueueJoin;
+    friend class detail::QueueCore;
+    void emitChanges();
+
+    // Shared with suspended waiters, which may outlive the queue object.
+    const std::shared_ptr<detail::QueueCore> d;
+};
+
+//! How close() treats what is left in a queue.
+using CloseMode = AsyncQueueBase::CloseMode;
+
+} // namespace QtAio

@@ -1,0 +1,361 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+// The typed half of every QtAio queue: one template over a storage policy (FIFO, LIFO,
+// stable priority), its awaitables and its blocking forms. Included by asyncqueue.h,
+// lifoqueue.h and priorityqueue.h.
+
+#include <qtaio/asyncqueuebase.h>
+#include <qtaio/detail/queuecore.h>
+#include <qtaio/errors.h>
+
+#include <QtCore/QDeadlineTimer>
+
+#include <concepts>
+#include <coroutine>
+#include <optional>
+#include <stop_token>
+#include <type_traits>
+#include <utility>
+
+namespace QtAio::detail {
+
+//! The key of FIFO and LIFO queues: nothing.
+struct NoKey {
+    friend constexpr bool operator==(NoKey, NoKey) noexcept { return true; }
+};
+
+//! State of a getter: where the item it is handed goes.
+template<typename Item>
+class GetterBase : public WaitOperation {
+public:
+    using WaitOperation::WaitOperation;
+    GetterBase(const GetterBase &other) noexcept : WaitOperation(other) {}
+    std::optional<Item> result;
+};
+
+//! State of a putter: the caller's item (moved from only when admitted) and its key.
+template<typename T, typename Key>
+class PutterBase : public WaitOperation {
+public:
+    PutterBase(T *source, Key itemKey, WaitOptions options) noexcept(
+        std::is_nothrow_move_constructible_v<Key>)
+        : WaitOperation(std::move(options)), item(source), key(std::move(itemKey))
+    {
+    }
+    PutterBase(const PutterBase &other) : WaitOperation(other), item(other.item), key(other.key)
+    {
+    }
+    T *item;
+    Key key;
+};
+
+//! The queue template shared by AsyncQueue, LifoQueue and PriorityQueue.
+/*!
+ * Storage provides: value_type, Key, Item (what a get hands over), push(T&&, Key),
+ * Item pop(), clear(), size(), and static value(Item&&) to extract the value.
+ */
+template<typename Storage>
+class BasicQueue : public AsyncQueueBase {
+public:
+    using value_type = typename Storage::value_type;
+    using Key = typename Storage::Key;
+    using Item = typename Storage::Item;
+    using Getter = GetterBase<Item>;
+    using Putter = PutterBase<value_type, Key>;
+
+    //! Awaitable returned by put(): completes when the item entered the queue.
+    class PutOperation : public Putter {
+    public:
+        PutOperation(BasicQueue *queue, value_type *source, Key itemKey, WaitOptions options)
+            : Putter(source, std::move(itemKey), std::move(options)), m_queue(queue)
+        {
+        }
+        //! Owns a copy of the item (put(const T&)).
+        PutOperation(BasicQueue *queue, const value_type &value, Key itemKey, WaitOptions options)
+            : Putter(nullptr, std::move(itemKey), std::move(options)), m_queue(queue),
+              m_owned(value)
+        {
+            this->item = &*m_owned;
+        }
+        PutOperation(const PutOperation &other) : Putter(other), m_queue(other.m_queue)
+        {
+            // Only an owned copy (put(const T&), so T is copyable) needs re-pointing.
+            if constexpr (std::is_copy_constructible_v<value_type>) {
+                if (other.m_owned) {
+                    m_owned.emplace(*other.m_owned);
+                    this->item = &*m_owned;
+                }
+            }
+        }
+
+        bool await_ready() { return m_queue->tryPutNow(*this); }
+        bool await_suspend(std::coroutine_handle<> handle)
+        {
+            return m_queue->suspendPut(*this, handle);
+        }
+        void await_resume()
+        {
+            this->disarm();
+            if (this->status != WaitStatus::Completed)
+                WaitOperation::throwFor(this->status, "AsyncQueue::put");
+        }
+
+    private:
+        BasicQueue *m_queue;
+        std::optional<value_type> m_owned;
+    };
+
+    //! Awaitable returned by get(): yields the value (or, WithKey, the whole Item).
+    template<bool WithKey>
+    class GetAwaitable : public Getter {
+    public:
+        GetAwaitable(BasicQueue *queue, WaitOptions options)
+            : Getter(std::move(options)), m_queue(queue)
+        {
+        }
+        GetAwaitable(const GetAwaitable &other) : Getter(other), m_queue(other.m_queue) {}
+
+        bool await_ready() { return m_queue->tryGetNow(*this); }
+        bool await_suspend(std::coroutine_handle<> handle)
+        {
+            return m_queue->suspendGet(*this, handle);
+        }
+        auto await_resume()
+        {
+            this->disarm();
+            if (this->status != WaitStatus::Completed)
+                WaitOperation::throwFor(this->status, "AsyncQueue::get");
+            if constexpr (WithKey)
+                return std::move(*this->result);
+            else
+                return Storage::value(std::move(*this->result));
+        }
+
+    private:
+        BasicQueue *m_queue;
+    };
+
+    //! Awaitable returned by get(): yields the value.
+    using GetOperation = GetAwaitable<false>;
+    //! Awaitable returned by getWithPriority(): yields the whole Item.
+    using GetWithKeyOperation = GetAwaitable<true>;
+
+    ~BasicQueue() override = default;
+
+    //! Items are destroyed with the queue; waiters still pending fail with CancelledError.
+
+protected:
+    explicit BasicQueue(int maxSize, QObject *parent) : AsyncQueueBase(maxSize, parent) {}
+
+    // --- non-waiting forms ------------------------------------------------------------
+
+    bool tryPutImpl(value_type &item, const Key &key)
+    {
+        Transaction tx(this);
+        if (tx.core.closed)
+            throw QueueClosedError("AsyncQueue::tryPut: the queue is closed");
+        return putLocked(tx, item, key);
+    }
+
+    std::optional<Item> tryGetImpl()
+    {
+        Transaction tx(this);
+        std::optional<Item> out;
+        if (getLocked(tx, out))
+            return out;
+        if (tx.core.closed)
+            throw QueueClosedError("AsyncQueue::tryGet: the queue is closed and drained");
+        return std::nullopt;
+    }
+
+    // --- blocking forms ---------------------------------------------------------------
+
+    void putBlockingImpl(value_type &item, Key key, WaitOptions options)
+    {
+        Putter op(&item, std::move(key), std::move(options));
+        runBlocking(op, core().putters, [&](WakeList &wake) {
+            if (core().closed) {
+                op.status = WaitStatus::Closed;
+                return true;
+            }
+            return putLockedRaw(wake, item, op.key);
+        });
+        if (op.status != WaitStatus::Completed)
+            WaitOperation::throwFor(op.status, "AsyncQueue::putBlocking");
+    }
+
+    Item getBlockingImpl(WaitOptions options)
+    {
+        Getter op(std::move(options));
+        runBlocking(op, core().getters, [&](WakeList &wake) {
+            if (getLockedRaw(wake, op.result))
+                return true;
+            if (core().closed) {
+                op.status = WaitStatus::Closed;
+                return true;
+            }
+            return false;
+        });
+        if (op.status != WaitStatus::Completed)
+            WaitOperation::throwFor(op.status, "AsyncQueue::getBlocking");
+        return std::move(*op.result);
+    }
+
+    [[nodiscard]] std::size_t storedSizeLocked() const { return m_storage.size(); }
+    [[nodiscard]] const Storage &storageLocked() const { return m_storage; }
+
+private:
+    // Runs \a tryNow under the lock; when it cannot finish, blocks \a op in \a list.
+    template<typename TryNow>
+    void runBlocking(WaitOperation &op, WaitList &list, TryNow tryNow)
+    {
+        WakeList wake;
+        bool flush = false;
+        std::unique_lock lock(core().mutex);
+        if (tryNow(wake)) {
+            if (op.status == WaitStatus::Waiting)
+                op.status = WaitStatus::Completed;
+        } else {
+            op.blockLocked(sharedCore(), list, lock); // returns unlocked
+        }
+        if (lock.owns_lock()) {
+            flush = core().markChangedLocked();
+            lock.unlock();
+        }
+        if (flush)
+            core().flush();
+        wake.wakeAll();
+    }
+
+    // Takes the item into the queue if that can happen now: straight to the first waiting
+    // getter, or into storage when there is room and no putter is waiting ahead (FIFO).
+    bool putLockedRaw(WakeList &wake, value_type &item, const Key &key)
+    {
+        auto &c = core();
+        if (Waiter *w = c.getters.popFront()) {
+            auto *getter = static_cast<Getter *>(w);
+            getter->result.emplace(Storage::makeItem(std::move(item), key));
+            getter->status = WaitStatus::Completed;
+            wake.add(getter);
+            ++c.unfinishedTasks;
+            ++c.pendingPut;
+            ++c.pendingTaken;
+            return true;
+        }
+        if (!c.putters.isEmpty() || c.isFull())
+            return false;
+        m_storage.push(std::move(item), key);
+        c.itemStoredLocked();
+        return true;
+    }
+
+    bool putLocked(Transaction &tx, value_type &item, const Key &key)
+    {
+        return putLockedRaw(tx.wake, item, key);
+    }
+
+    // Takes an item if there is one, then lets waiting putters fill the room it left.
+    bool getLockedRaw(WakeList &wake, std::optional<Item> &out)
+    {
+        auto &c = core();
+        if (c.size == 0)
+            return false;
+        out.emplace(m_storage.pop());
+        --c.size;
+        ++c.pendingTaken;
+        admitPuttersLocked(wake);
+        return true;
+    }
+
+    bool getLocked(Transaction &tx, std::optional<Item> &out)
+    {
+        return getLockedRaw(tx.wake, out);
+    }
+
+    void admitPuttersLocked(WakeList &wake) override
+    {
+        auto &c = core();
+        while (!c.isFull() && !c.putters.isEmpty()) {
+            auto *putter = static_cast<Putter *>(c.putters.popFront());
+            m_storage.push(std::move(*putter->item), putter->key);
+            c.itemStoredLocked();
+            putter->status = WaitStatus::Completed;
+            wake.add(putter);
+        }
+    }
+
+    int discardAllLocked() override
+    {
+        const int n = static_cast<int>(m_storage.size());
+        m_storage.clear();
+        return n;
+    }
+
+    bool tryPutNow(PutOperation &op)
+    {
+        Transaction tx(this);
+        if (tx.core.closed) {
+            op.status = WaitStatus::Closed;
+            return true;
+        }
+        if (!putLocked(tx, *op.item, op.key))
+            return false;
+        op.status = WaitStatus::Completed;
+        return true;
+    }
+
+    bool suspendPut(PutOperation &op, std::coroutine_handle<> handle)
+    {
+        bool suspended = false;
+        {
+            Transaction tx(this);
+            if (tx.core.closed)
+                op.status = WaitStatus::Closed;
+            else if (putLocked(tx, *op.item, op.key))
+                op.status = WaitStatus::Completed;
+            else
+                suspended = op.enqueueLocked(sharedCore(), tx.core.putters, handle);
+        }
+        if (suspended)
+            op.arm();
+        return suspended;
+    }
+
+    template<bool WithKey>
+    bool tryGetNow(GetAwaitable<WithKey> &op)
+    {
+        Transaction tx(this);
+        if (getLocked(tx, op.result)) {
+            op.status = WaitStatus::Completed;
+            return true;
+        }
+        if (tx.core.closed) {
+            op.status = WaitStatus::Closed;
+            return true;
+        }
+        return false;
+    }
+
+    template<bool WithKey>
+    bool suspendGet(GetAwaitable<WithKey> &op, std::coroutine_handle<> handle)
+    {
+        bool suspended = false;
+        {
+            Transaction tx(this);
+            if (getLocked(tx, op.result))
+                op.status = WaitStatus::Completed;
+            else if (tx.core.closed)
+                op.status = WaitStatus::Closed;
+            else
+                suspended = op.enqueueLocked(sharedCore(), tx.core.getters, handle);
+        }
+        if (suspended)
+            op.arm();
+        return suspended;
+    }
+
+    Storage m_storage;
+};
+
+} // namespace QtAio::detail

@@ -1,0 +1,59 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include <qtaio/detail/waitcore.h>
+#include <qtaio/qtaiocore_export.h>
+
+namespace QtAio::detail {
+
+//! The shared, lock-guarded state of a queue that is not typed by its items.
+class QTAIO_CORE_EXPORT QueueCore final : public WaitCore {
+public:
+    int size = 0;
+    int maxSize = 0;
+    int unfinishedTasks = 0;
+    int highWaterMark = 0;
+    bool closed = false;
+    WaitList getters;
+    WaitList putters;
+    WaitList joiners;
+
+    // Event counts since the last emission.
+    int pendingPut = 0;
+    int pendingTaken = 0;
+    bool pendingAllTasksDone = false;
+
+    //! The values last emitted, and the flush re-entrancy guard. Home thread only.
+    struct Emitted {
+        int size = 0;
+        int maxSize = 0;
+        bool empty = true;
+        bool full = false;
+        int unfinishedTasks = 0;
+        int waitingGetters = 0;
+        int waitingPutters = 0;
+        bool closed = false;
+        int highWaterMark = 0;
+        bool flushing = false;
+        bool dirty = false;
+    } emitted;
+
+    [[nodiscard]] bool isFull() const noexcept { return maxSize > 0 && size >= maxSize; }
+
+    //! Accounts for one item stored (not handed straight to a getter).
+    void itemStoredLocked() noexcept
+    {
+        ++size;
+        ++unfinishedTasks;
+        ++pendingPut;
+        if (size > highWaterMark)
+            highWaterMark = size;
+    }
+
+    //! Releases join() waiters when nothing is unfinished any more.
+    void tasksDoneLocked(WakeList &wake) noexcept;
+
+    void flush() override;
+};
+
+} // namespace QtAio::detail

@@ -1,0 +1,23 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include <qtaio/asyncqueue.h>
+
+namespace QtAio {
+
+//! A last-in, first-out queue (a stack): the QtAio form of asyncio.LifoQueue.
+/*!
+ * The same interface and guarantees as AsyncQueue<T>; get() yields the item put last.
+ * Waiting getters and putters are still served in FIFO order among themselves.
+ */
+template<typename T>
+class LifoQueue : public SimpleQueue<T, detail::LifoStorage<T>> {
+public:
+    //! \a maxSize <= 0 means unbounded.
+    explicit LifoQueue(int maxSize = 0, QObject *parent = nullptr)
+        : SimpleQueue<T, detail::LifoStorage<T>>(maxSize, parent)
+    {
+    }
+};
+
+} // namespace QtAio

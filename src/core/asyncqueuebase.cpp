@@ -1,0 +1,287 @@
+// SPDX-License-Identifier: MIT
+#include <qtaio/asyncqueuebase.h>
+#include <qtaio/detail/queuecore.h>
+
+#include "waitcore_p.h"
+
+#include <QtCore/QEvent>
+
+#include <stdexcept>
+#include <string>
+
+namespace QtAio {
+
+namespace detail {
+
+void QueueCore::tasksDoneLocked(WakeList &wake) noexcept
+{
+    if (unfinishedTasks != 0)
+        return;
+    pendingAllTasksDone = true;
+    while (Waiter *w = joiners.popFront()) {
+        w->status = WaitStatus::Completed;
+        wake.add(w);
+    }
+}
+
+void QueueCore::flush()
+{
+    static_cast<AsyncQueueBase *>(owner)->emitChanges();
+}
+
+bool QueueJoin::await_ready()
+{
+    std::scoped_lock lock(m_queue->core().mutex);
+    if (m_queue->core().unfinishedTasks != 0)
+        return false;
+    status = WaitStatus::Completed;
+    return true;
+}
+
+bool QueueJoin::await_suspend(std::coroutine_handle<> handle)
+{
+    bool suspended = false;
+    {
+        AsyncQueueBase::Transaction tx(m_queue);
+        if (tx.core.unfinishedTasks == 0)
+            status = WaitStatus::Completed;
+        else
+            suspended = enqueueLocked(m_queue->sharedCore(), tx.core.joiners, handle);
+    }
+    if (suspended)
+        arm();
+    return suspended;
+}
+
+void QueueJoin::await_resume()
+{
+    disarm();
+    if (status != WaitStatus::Completed)
+        throwFor(status, "AsyncQueue::join");
+}
+
+} // namespace detail
+
+AsyncQueueBase::Transaction::Transaction(AsyncQueueBase *queue)
+    : core(*queue->d), m_lock(queue->d->mutex)
+{
+}
+
+AsyncQueueBase::Transaction::~Transaction()
+{
+    const bool flushNow = core.markChangedLocked();
+    m_lock.unlock();
+    // Signals first, then wake-ups: state is final before either, and woken coroutines only
+    // resume later from their own event loops.
+    if (flushNow)
+        core.flush();
+    wake.wakeAll();
+}
+
+AsyncQueueBase::AsyncQueueBase(int maxSize, QObject *parent)
+    : QObject(parent), d(std::make_shared<detail::QueueCore>())
+{
+    d->maxSize = d->emitted.maxSize = std::max(0, maxSize);
+    d->owner = this;
+}
+
+AsyncQueueBase::~AsyncQueueBase()
+{
+    detail::WakeList wake;
+    {
+        std::scoped_lock lock(d->mutex);
+        d->owner = nullptr;
+        for (detail::WaitList *list : {&d->getters, &d->putters, &d->joiners}) {
+            while (detail::Waiter *w = list->popFront()) {
+                w->status = detail::WaitStatus::Destroyed;
+                wake.add(w);
+            }
+        }
+    }
+}
+
+int AsyncQueueBase::size() const
+{
+    std::scoped_lock lock(d->mutex);
+    return d->size;
+}
+
+int AsyncQueueBase::maxSize() const
+{
+    std::scoped_lock lock(d->mutex);
+    return d->maxSize;
+}
+
+void AsyncQueueBase::setMaxSize(int maxSize)
+{
+    Transaction tx(this);
+    maxSize = std::max(0, maxSize);
+    if (tx.core.maxSize == maxSize)
+        return;
+    tx.core.maxSize = maxSize;
+    admitPuttersLocked(tx.wake);
+}
+
+bool AsyncQueueBase::isEmpty() const
+{
+    return size() == 0;
+}
+
+bool AsyncQueueBase::isFull() const
+{
+    std::scoped_lock lock(d->mutex);
+    return d->isFull();
+}
+
+int AsyncQueueBase::unfinishedTasks() const
+{
+    std::scoped_lock lock(d->mutex);
+    return d->unfinishedTasks;
+}
+
+int AsyncQueueBase::waitingGetters() const
+{
+    std::scoped_lock lock(d->mutex);
+    return static_cast<int>(d->getters.size());
+}
+
+int AsyncQueueBase::waitingPutters() const
+{
+    std::scoped_lock lock(d->mutex);
+    return static_cast<int>(d->putters.size());
+}
+
+bool AsyncQueueBase::isClosed() const
+{
+    std::scoped_lock lock(d->mutex);
+    return d->closed;
+}
+
+int AsyncQueueBase::highWaterMark() const
+{
+    std::scoped_lock lock(d->mutex);
+    return d->highWaterMark;
+}
+
+void AsyncQueueBase::taskDone()
+{
+    Transaction tx(this);
+    if (tx.core.unfinishedTasks == 0) {
+        throw std::logic_error("AsyncQueue::taskDone: called more times than items were put "
+                               "(unfinishedTasks is already 0)");
+    }
+    --tx.core.unfinishedTasks;
+    tx.core.tasksDoneLocked(tx.wake);
+}
+
+detail::QueueJoin AsyncQueueBase::join(std::stop_token stop)
+{
+    return {this, {std::move(stop), QDeadlineTimer(QDeadlineTimer::Forever)}};
+}
+
+detail::QueueJoin AsyncQueueBase::join(QDeadlineTimer deadline, std::stop_token stop)
+{
+    return {this, {std::move(stop), deadline}};
+}
+
+void AsyncQueueBase::close(CloseMode mode)
+{
+    Transaction tx(this);
+    auto &c = tx.core;
+    if (c.closed && mode == CloseMode::Drain)
+        return;
+    c.closed = true;
+    while (detail::Waiter *w = c.putters.popFront()) {
+        w->status = detail::WaitStatus::Closed;
+        tx.wake.add(w);
+    }
+    // Getters only wait on an empty queue, so none of them has anything left to drain.
+    while (detail::Waiter *w = c.getters.popFront()) {
+        w->status = detail::WaitStatus::Closed;
+        tx.wake.add(w);
+    }
+    if (mode == CloseMode::Immediate) {
+        const int discarded = discardAllLocked();
+        c.size = 0;
+        c.unfinishedTasks -= discarded;
+        if (discarded > 0)
+            c.tasksDoneLocked(tx.wake);
+    }
+}
+
+bool AsyncQueueBase::event(QEvent *event)
+{
+    if (event->type() == detail::WaitCore::flushEventType()) {
+        d->flushPosted();
+        return true;
+    }
+    return QObject::event(event);
+}
+
+void AsyncQueueBase::emitChanges()
+{
+    auto &e = d->emitted;
+    if (e.flushing) {
+        // A slot changed the queue while we emit: the running loop below picks it up next,
+        // so emissions stay in order and none carries a stale value.
+        e.dirty = true;
+        return;
+    }
+    e.flushing = true;
+    do {
+        e.dirty = false;
+        struct {
+            int size, maxSize, unfinished, getters, putters, highWater, put, taken;
+            bool full, closed, allDone;
+        } now{};
+        {
+            std::scoped_lock lock(d->mutex);
+            now = {d->size,
+                   d->maxSize,
+                   d->unfinishedTasks,
+                   static_cast<int>(d->getters.size()),
+                   static_cast<int>(d->putters.size()),
+                   d->highWaterMark,
+                   std::exchange(d->pendingPut, 0),
+                   std::exchange(d->pendingTaken, 0),
+                   d->isFull(),
+                   d->closed,
+                   std::exchange(d->pendingAllTasksDone, false)};
+        }
+        auto changed = [](auto value, auto &emitted) {
+            if (value == emitted)
+                return false;
+            emitted = value;
+            return true;
+        };
+        // Each emission is followed by a check for changes made by its slots (dirty).
+        if (changed(now.maxSize, e.maxSize))
+            Q_EMIT maxSizeChanged(now.maxSize);
+        if (!e.dirty && changed(now.size, e.size))
+            Q_EMIT sizeChanged(now.size);
+        if (!e.dirty && changed(now.size == 0, e.empty))
+            Q_EMIT emptyChanged(now.size == 0);
+        if (!e.dirty && changed(now.full, e.full))
+            Q_EMIT fullChanged(now.full);
+        if (!e.dirty && changed(now.highWater, e.highWaterMark))
+            Q_EMIT highWaterMarkChanged(now.highWater);
+        if (!e.dirty && changed(now.unfinished, e.unfinishedTasks))
+            Q_EMIT unfinishedTasksChanged(now.unfinished);
+        if (!e.dirty && changed(now.getters, e.waitingGetters))
+            Q_EMIT waitingGettersChanged(now.getters);
+        if (!e.dirty && changed(now.putters, e.waitingPutters))
+            Q_EMIT waitingPuttersChanged(now.putters);
+        if (!e.dirty && changed(now.closed, e.closed))
+            Q_EMIT closedChanged(now.closed);
+        // Event counts were taken out of the core: always deliver them.
+        if (now.put > 0)
+            Q_EMIT itemsPut(now.put);
+        if (now.taken > 0)
+            Q_EMIT itemsTaken(now.taken);
+        if (now.allDone)
+            Q_EMIT allTasksDone();
+    } while (e.dirty);
+    e.flushing = false;
+}
+
+} // namespace QtAio

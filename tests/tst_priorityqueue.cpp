@@ -1,0 +1,190 @@
+// SPDX-License-Identifier: MIT
+#include "qtaiotest.h"
+#include "queuemodel.h"
+
+#include <qtaio/errors.h>
+#include <qtaio/priorityqueue.h>
+
+#include <QtTest/QSignalSpy>
+
+#include <qcoro/qcorotask.h>
+
+#include <list>
+#include <memory>
+#include <random>
+#include <stop_token>
+#include <string>
+
+using namespace std::chrono_literals;
+using QtAio::PriorityQueue;
+
+namespace {
+
+// A stable priority list: insert after every entry of equal or lower priority value.
+struct PriorityModel {
+    std::list<std::pair<int, int>> items; // (priority, value)
+    void push(int v, int priority)
+    {
+        auto it = items.begin();
+        while (it != items.end() && it->first <= priority)
+            ++it;
+        items.insert(it, {priority, v});
+    }
+    int pop()
+    {
+        const int v = items.front().second;
+        items.pop_front();
+        return v;
+    }
+    std::size_t size() const { return items.size(); }
+    void clear() { items.clear(); }
+};
+
+struct PriorityAdapter {
+    using Queue = PriorityQueue<int>;
+    using Key = int;
+    static std::unique_ptr<Queue> create(int maxSize) { return std::make_unique<Queue>(maxSize); }
+    static bool tryPut(Queue &q, int v, Key k) { return q.tryPut(v, k); }
+    static std::optional<int> tryGet(Queue &q) { return q.tryGet(); }
+    static auto put(Queue &q, int &v, Key k, std::stop_token stop)
+    {
+        return q.put(std::move(v), k, std::move(stop));
+    }
+    static Key key(std::mt19937 &random) { return int(random() % 4); }
+};
+
+} // namespace
+
+class tst_PriorityQueue : public QObject {
+    Q_OBJECT
+
+private Q_SLOTS:
+    void lowerValueFirstFifoAmongEquals();
+    void getWithPriorityReturnsBoth();
+    void fractionalAndNegativePriorities();
+    void sizeByPriority();
+    void timeoutFormTakesPriorityFirst();
+    void blockedPutterKeepsItsPriority();
+    void moveOnlyItems();
+    void closeAndErrors();
+    void modelBasedRandomized();
+};
+
+void tst_PriorityQueue::lowerValueFirstFifoAmongEquals()
+{
+    PriorityQueue<std::string> q;
+    QVERIFY(q.tryPut("low-1", 5));
+    QVERIFY(q.tryPut("high-1", 1));
+    QVERIFY(q.tryPut("low-2", 5));
+    QVERIFY(q.tryPut("high-2", 1));
+    QVERIFY(q.tryPut("mid", 3));
+    QVERIFY(QtAioTest::runAsync([&]() -> QCoro::Task<> {
+        for (const char *want : {"high-1", "high-2", "mid", "low-1", "low-2"})
+            QTAIO_COMPARE(co_await q.get(), std::string(want));
+    }));
+}
+
+void tst_PriorityQueue::getWithPriorityReturnsBoth()
+{
+    PriorityQueue<QString> q;
+    QVERIFY(q.tryPut(QStringLiteral("b"), 2));
+    QVERIFY(QtAioTest::runAsync([&]() -> QCoro::Task<> {
+        auto [value, priority] = co_await q.getWithPriority();
+        QTAIO_COMPARE(value, QStringLiteral("b"));
+        QTAIO_COMPARE(priority, 2);
+    }));
+    QVERIFY(q.tryPut(QStringLiteral("c"), 7));
+    const auto item = q.tryGetWithPriority();
+    QVERIFY(item);
+    QCOMPARE(item->priority, 7);
+}
+
+void tst_PriorityQueue::fractionalAndNegativePriorities()
+{
+    PriorityQueue<int, double> q;
+    QVERIFY(q.tryPut(1, 0.5));
+    QVERIFY(q.tryPut(2, -1.25));
+    QVERIFY(q.tryPut(3, 0.25));
+    QVERIFY(q.tryPut(4, -1.25));
+    QCOMPARE(q.tryGet(), std::optional<int>(2));
+    QCOMPARE(q.tryGet(), std::optional<int>(4));
+    QCOMPARE(q.tryGet(), std::optional<int>(3));
+    QCOMPARE(q.tryGet(), std::optional<int>(1));
+}
+
+void tst_PriorityQueue::sizeByPriority()
+{
+    PriorityQueue<int> q;
+    for (int i = 0; i < 10; ++i)
+        QVERIFY(q.tryPut(i, i % 3));
+    const auto counts = q.sizeByPriority();
+    QCOMPARE(counts.size(), std::size_t(3));
+    QCOMPARE(counts.at(0), 4);
+    QCOMPARE(counts.at(1), 3);
+    QCOMPARE(counts.at(2), 3);
+    QCOMPARE(q.sizeOfPriority(1), 3);
+    QCOMPARE(q.sizeOfPriority(9), 0);
+    (void)q.tryGet();
+    QCOMPARE(q.sizeOfPriority(0), 3);
+}
+
+void tst_PriorityQueue::timeoutFormTakesPriorityFirst()
+{
+    PriorityQueue<int> q(1);
+    QVERIFY(q.tryPut(1, 0));
+    QVERIFY(QtAioTest::runAsync([&]() -> QCoro::Task<> {
+        QTAIO_VERIFY_THROWS(QtAio::TimeoutError, co_await q.put(2, 3, 5ms), "timed out");
+        QTAIO_COMPARE(q.size(), 1);
+    }));
+}
+
+void tst_PriorityQueue::blockedPutterKeepsItsPriority()
+{
+    PriorityQueue<int> q(2);
+    QVERIFY(q.tryPut(10, 5));
+    QVERIFY(q.tryPut(20, 5));
+    bool done = false;
+    auto putter = [&]() -> QCoro::Task<> {
+        co_await q.put(30, 0);
+        done = true;
+    };
+    auto task = putter();
+    QCOMPARE(q.tryGet(), std::optional<int>(10)); // admits the urgent putter
+    QCOMPARE(q.tryGet(), std::optional<int>(30));
+    QCOMPARE(q.tryGet(), std::optional<int>(20));
+    QTRY_VERIFY(done);
+}
+
+void tst_PriorityQueue::moveOnlyItems()
+{
+    PriorityQueue<std::unique_ptr<int>> q;
+    QVERIFY(QtAioTest::runAsync([&]() -> QCoro::Task<> {
+        auto a = std::make_unique<int>(1);
+        co_await q.put(std::move(a), 2);
+        QTAIO_VERIFY(a == nullptr);
+        QTAIO_VERIFY(q.tryPut(std::make_unique<int>(2), 1));
+        auto first = co_await q.get();
+        QTAIO_COMPARE(*first, 2);
+    }));
+}
+
+void tst_PriorityQueue::closeAndErrors()
+{
+    PriorityQueue<int> q;
+    QVERIFY(q.tryPut(1, 1));
+    QSignalSpy closed(&q, &PriorityQueue<int>::closedChanged);
+    QVERIFY(closed.isValid());
+    q.close(QtAio::CloseMode::Immediate);
+    QCOMPARE(closed.count(), 1);
+    QCOMPARE(q.sizeOfPriority(1), 0);
+    QTAIO_VERIFY_THROWS_SYNC(QtAio::QueueClosedError, (void)q.tryPut(2, 0), "closed");
+    QTAIO_VERIFY_THROWS_SYNC(QtAio::QueueClosedError, (void)q.tryGet(), "closed");
+}
+
+void tst_PriorityQueue::modelBasedRandomized()
+{
+    QVERIFY((QtAioTest::runModel<PriorityModel, PriorityAdapter>(100000)));
+}
+
+QTEST_GUILESS_MAIN(tst_PriorityQueue)
+#include "tst_priorityqueue.moc"
