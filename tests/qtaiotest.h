@@ -149,18 +149,22 @@ private:
         co_return;                                                                             \
     } while (false)
 
+// Runs \a expression and records whether it threw \a ExceptionType, and its what().
+#define QTAIO_DETAIL_CATCH(ExceptionType, expression, caughtFlag, message)                    \
+    bool caughtFlag = false;                                                                   \
+    std::string message;                                                                       \
+    try {                                                                                      \
+        expression;                                                                            \
+    } catch (const ExceptionType &caughtError) {                                               \
+        caughtFlag = true;                                                                     \
+        message = caughtError.what();                                                          \
+    }
+
 //! Verifies that \a expression (which may contain co_await) throws \a ExceptionType whose
 //! what() contains \a fragment. Works in coroutines.
 #define QTAIO_VERIFY_THROWS(ExceptionType, expression, fragment)                               \
     do {                                                                                       \
-        std::string qtaioWhat_;                                                                \
-        bool qtaioCaught_ = false;                                                             \
-        try {                                                                                  \
-            expression;                                                                        \
-        } catch (const ExceptionType &e) {                                                     \
-            qtaioCaught_ = true;                                                               \
-            qtaioWhat_ = e.what();                                                             \
-        }                                                                                      \
+        QTAIO_DETAIL_CATCH(ExceptionType, expression, qtaioCaught_, qtaioWhat_)                \
         if (!qtaioCaught_)                                                                     \
             QTAIO_FAIL("expected " #ExceptionType " from " #expression);                       \
         if (qtaioWhat_.find(fragment) == std::string::npos)                                    \
@@ -171,14 +175,7 @@ private:
 //! contains \a fragment.
 #define QTAIO_VERIFY_THROWS_SYNC(ExceptionType, expression, fragment)                          \
     do {                                                                                       \
-        std::string qtaioWhat_;                                                                \
-        bool qtaioCaught_ = false;                                                             \
-        try {                                                                                  \
-            expression;                                                                        \
-        } catch (const ExceptionType &e) {                                                     \
-            qtaioCaught_ = true;                                                               \
-            qtaioWhat_ = e.what();                                                             \
-        }                                                                                      \
+        QTAIO_DETAIL_CATCH(ExceptionType, expression, qtaioCaught_, qtaioWhat_)                \
         QVERIFY2(qtaioCaught_, "expected " #ExceptionType " from " #expression);               \
         QVERIFY2(qtaioWhat_.find(fragment) != std::string::npos,                               \
                  ("message '" + qtaioWhat_ + "' lacks '" + fragment + "'").c_str());           \

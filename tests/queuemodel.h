@@ -8,7 +8,7 @@
 
 #include "qtaiotest.h"
 
-#include <qtaio/asyncqueuebase.h>
+#include <qtaio/detail/basicqueue.h>
 #include <qtaio/errors.h>
 
 #include <QtCore/QCoreApplication>
@@ -57,6 +57,39 @@ QCoro::Task<> modelPutter(PutFn put, std::shared_ptr<ModelWaiter> w)
     }
     w->finished = true;
 }
+
+//! Reference model of a FIFO (\a Lifo false) or LIFO queue.
+template<bool Lifo>
+struct SequenceModel {
+    std::deque<int> items;
+    void push(int v, QtAio::detail::NoKey) { items.push_back(v); }
+    int pop()
+    {
+        const int v = Lifo ? items.back() : items.front();
+        if (Lifo)
+            items.pop_back();
+        else
+            items.pop_front();
+        return v;
+    }
+    std::size_t size() const { return items.size(); }
+    void clear() { items.clear(); }
+};
+
+//! Adapter for AsyncQueue<int> and LifoQueue<int>.
+template<typename QueueType>
+struct SequenceAdapter {
+    using Queue = QueueType;
+    using Key = QtAio::detail::NoKey;
+    static std::unique_ptr<Queue> create(int maxSize) { return std::make_unique<Queue>(maxSize); }
+    static bool tryPut(Queue &q, int v, Key) { return q.tryPut(v); }
+    static std::optional<int> tryGet(Queue &q) { return q.tryGet(); }
+    static auto put(Queue &q, int &v, Key, std::stop_token stop)
+    {
+        return q.put(std::move(v), std::move(stop));
+    }
+    static Key key(std::mt19937 &) { return {}; }
+};
 
 //! Runs \a steps random operations. Model provides: push(value, key), pop() -> int,
 //! size(), clear(); Adapter provides: create(maxSize), tryPut(q, value, key),
@@ -139,14 +172,16 @@ bool runModel(int steps)
         std::erase_if(started, [&](auto &w) { return w->finished; });
         return true;
     };
-    auto reset = [&] {
-        // Fail every waiter of the old queue by destroying it, as the model says.
+    auto failAllWaiters = [&] {
         for (auto &g : getters)
             expected[g.get()] = std::nullopt;
         for (auto &p : putters)
             expected[p.waiter.get()] = std::nullopt;
         getters.clear();
         putters.clear();
+    };
+    auto reset = [&] {
+        failAllWaiters(); // destroying the old queue fails its waiters
         maxSize = int(random() % 6) - 1;
         queue = Adapter::create(maxSize);
         maxSize = std::max(0, maxSize);
@@ -288,12 +323,7 @@ bool runModel(int steps)
                 const bool immediate = random() % 2;
                 queue->close(immediate ? QtAio::CloseMode::Immediate : QtAio::CloseMode::Drain);
                 closed = true;
-                for (auto &g : getters)
-                    expected[g.get()] = std::nullopt;
-                for (auto &p : putters)
-                    expected[p.waiter.get()] = std::nullopt;
-                getters.clear();
-                putters.clear();
+                failAllWaiters();
                 if (immediate) {
                     unfinished -= int(model.size());
                     model.clear();

@@ -24,32 +24,6 @@ using QtAio::CloseMode;
 
 namespace {
 
-struct FifoModel {
-    std::deque<int> items;
-    void push(int v, QtAio::detail::NoKey) { items.push_back(v); }
-    int pop()
-    {
-        const int v = items.front();
-        items.pop_front();
-        return v;
-    }
-    std::size_t size() const { return items.size(); }
-    void clear() { items.clear(); }
-};
-
-struct FifoAdapter {
-    using Queue = AsyncQueue<int>;
-    using Key = QtAio::detail::NoKey;
-    static std::unique_ptr<Queue> create(int maxSize) { return std::make_unique<Queue>(maxSize); }
-    static bool tryPut(Queue &q, int v, Key) { return q.tryPut(v); }
-    static std::optional<int> tryGet(Queue &q) { return q.tryGet(); }
-    static auto put(Queue &q, int &v, Key, std::stop_token stop)
-    {
-        return q.put(std::move(v), std::move(stop));
-    }
-    static Key key(std::mt19937 &) { return {}; }
-};
-
 QCoro::Task<> consume(AsyncQueue<int> &q, std::vector<int> &out, int n)
 {
     for (int i = 0; i < n; ++i)
@@ -186,6 +160,7 @@ void tst_AsyncQueue::waitersAreServedFifoAndItemsKeepPutterOrder()
     for (int i = 0; i < 4; ++i)
         got.push_back(q.getBlocking(1s)); // each get admits the next putter, in order
     QCOMPARE(got, (std::vector<int>{0, 1, 2, 3}));
+    QTRY_VERIFY(d1 && d2 && d3);
 
     std::vector<int> a, b, c;
     auto g1 = consume(q, a, 1);
@@ -521,6 +496,7 @@ void tst_AsyncQueue::signalsOnHomeThread()
     QCOMPARE(put.count(), 1);
     QCOMPARE(put.at(0).at(0).toInt(), 1);
 
+    QTRY_VERIFY(done); // the producer's frame refers to this test's locals
     (void)q.tryGet();
     (void)q.tryGet();
     for (int i = 0; i < 3; ++i)
@@ -599,7 +575,7 @@ void tst_AsyncQueue::destroyingWithWaitersCancelsThem()
 
 void tst_AsyncQueue::modelBasedRandomized()
 {
-    QVERIFY((QtAioTest::runModel<FifoModel, FifoAdapter>(100000)));
+    QVERIFY((QtAioTest::runModel<QtAioTest::SequenceModel<false>, QtAioTest::SequenceAdapter<AsyncQueue<int>>>(100000)));
 }
 
 void tst_AsyncQueue::stressProducersAndConsumersOnSeveralThreads()

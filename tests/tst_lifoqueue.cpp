@@ -15,36 +15,6 @@
 using namespace std::chrono_literals;
 using QtAio::LifoQueue;
 
-namespace {
-
-struct StackModel {
-    std::vector<int> items;
-    void push(int v, QtAio::detail::NoKey) { items.push_back(v); }
-    int pop()
-    {
-        const int v = items.back();
-        items.pop_back();
-        return v;
-    }
-    std::size_t size() const { return items.size(); }
-    void clear() { items.clear(); }
-};
-
-struct LifoAdapter {
-    using Queue = LifoQueue<int>;
-    using Key = QtAio::detail::NoKey;
-    static std::unique_ptr<Queue> create(int maxSize) { return std::make_unique<Queue>(maxSize); }
-    static bool tryPut(Queue &q, int v, Key) { return q.tryPut(v); }
-    static std::optional<int> tryGet(Queue &q) { return q.tryGet(); }
-    static auto put(Queue &q, int &v, Key, std::stop_token stop)
-    {
-        return q.put(std::move(v), std::move(stop));
-    }
-    static Key key(std::mt19937 &) { return {}; }
-};
-
-} // namespace
-
 class tst_LifoQueue : public QObject {
     Q_OBJECT
 
@@ -98,7 +68,7 @@ void tst_LifoQueue::boundedAndClosed()
 
 void tst_LifoQueue::modelBasedRandomized()
 {
-    QVERIFY((QtAioTest::runModel<StackModel, LifoAdapter>(100000)));
+    QVERIFY((QtAioTest::runModel<QtAioTest::SequenceModel<true>, QtAioTest::SequenceAdapter<LifoQueue<int>>>(100000)));
 }
 
 QTEST_GUILESS_MAIN(tst_LifoQueue)

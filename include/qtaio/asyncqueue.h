@@ -26,6 +26,8 @@ class SimpleQueue : public detail::BasicQueue<Storage> {
 
 public:
     using typename Base::GetOperation;
+    using Base::get;
+    using Base::tryGet;
     using typename Base::PutOperation;
 
     //! Waits for room, then puts \a item (moved from only when admitted). Throws
@@ -62,25 +64,6 @@ public:
         return put(item, detail::deadlineAfter(timeout), std::move(stop));
     }
 
-    //! Waits for an item and yields it. Throws QueueClosedError once a closed queue is
-    //! drained, CancelledError when \a stop is requested first (an item that is there at
-    //! once is taken even then).
-    [[nodiscard]] GetOperation get(std::stop_token stop = {})
-    {
-        return {this, {std::move(stop), QDeadlineTimer(QDeadlineTimer::Forever)}};
-    }
-    //! As get(std::stop_token), throwing TimeoutError if \a deadline passes first.
-    [[nodiscard]] GetOperation get(QDeadlineTimer deadline, std::stop_token stop = {})
-    {
-        return {this, {std::move(stop), deadline}};
-    }
-    template<typename Rep, typename Period>
-    [[nodiscard]] GetOperation get(std::chrono::duration<Rep, Period> timeout,
-                                          std::stop_token stop = {})
-    {
-        return get(detail::deadlineAfter(timeout), std::move(stop));
-    }
-
     //! Puts \a item if there is room now and nobody waits to put; otherwise returns false and
     //! leaves \a item untouched. Throws QueueClosedError on a closed queue.
     [[nodiscard]] bool tryPut(T &&item) { return this->tryPutImpl(item, {}); }
@@ -89,15 +72,6 @@ public:
         T copy(item);
         return this->tryPutImpl(copy, {});
     }
-    //! Takes an item if there is one. Throws QueueClosedError on a closed, drained queue.
-    [[nodiscard]] std::optional<T> tryGet()
-    {
-        auto item = this->tryGetImpl();
-        if (!item)
-            return std::nullopt;
-        return std::optional<T>(Storage::value(std::move(*item)));
-    }
-
     //! Blocking put for threads without a running event loop (thread-pool jobs, std::thread);
     //! waits in the same FIFO as coroutine putters. Throws TimeoutError when \a deadline
     //! passes, CancelledError when \a stop is requested, QueueClosedError when closed; then

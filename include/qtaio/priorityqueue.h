@@ -36,6 +36,8 @@ class PriorityQueue : public detail::BasicQueue<detail::PriorityStorage<T, P>> {
 
 public:
     using typename Base::GetOperation;
+    using Base::get;
+    using Base::tryGet;
     using typename Base::PutOperation;
     using typename Base::GetWithKeyOperation;
     using Item = PriorityItem<T, P>;
@@ -80,24 +82,6 @@ public:
         return put(item, std::move(priority), detail::deadlineAfter(timeout), std::move(stop));
     }
 
-    //! Waits for the item with the lowest priority value and yields it. Throws
-    //! QueueClosedError once a closed queue is drained, CancelledError when \a stop is
-    //! requested first.
-    [[nodiscard]] GetOperation get(std::stop_token stop = {})
-    {
-        return {this, {std::move(stop), noDeadline()}};
-    }
-    [[nodiscard]] GetOperation get(QDeadlineTimer deadline, std::stop_token stop = {})
-    {
-        return {this, {std::move(stop), deadline}};
-    }
-    template<typename Rep, typename Period>
-    [[nodiscard]] GetOperation get(std::chrono::duration<Rep, Period> timeout,
-                                          std::stop_token stop = {})
-    {
-        return get(detail::deadlineAfter(timeout), std::move(stop));
-    }
-
     //! As get(), yielding the item together with its priority.
     [[nodiscard]] GetWithKeyOperation getWithPriority(std::stop_token stop = {})
     {
@@ -125,15 +109,6 @@ public:
     {
         T copy(item);
         return this->tryPutImpl(copy, priority);
-    }
-    //! Takes the first item if there is one. Throws QueueClosedError on a closed, drained
-    //! queue.
-    [[nodiscard]] std::optional<T> tryGet()
-    {
-        auto item = this->tryGetImpl();
-        if (!item)
-            return std::nullopt;
-        return std::optional<T>(std::move(item->value));
     }
     [[nodiscard]] std::optional<Item> tryGetWithPriority() { return this->tryGetImpl(); }
 

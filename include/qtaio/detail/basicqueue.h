@@ -141,9 +141,37 @@ public:
     //! Awaitable returned by getWithPriority(): yields the whole Item.
     using GetWithKeyOperation = GetAwaitable<true>;
 
+    //! Items are destroyed with the queue; waiters still pending fail with CancelledError.
     ~BasicQueue() override = default;
 
-    //! Items are destroyed with the queue; waiters still pending fail with CancelledError.
+    //! Waits for an item and yields it (for a PriorityQueue, the one with the lowest priority
+    //! value). Resumes on the awaiting thread through its event loop. Throws QueueClosedError
+    //! once a closed queue is drained, CancelledError when \a stop is requested first (an item
+    //! that is there at once is taken even then).
+    [[nodiscard]] GetOperation get(std::stop_token stop = {})
+    {
+        return {this, {std::move(stop), QDeadlineTimer(QDeadlineTimer::Forever)}};
+    }
+    //! As get(std::stop_token), throwing TimeoutError if \a deadline passes first.
+    [[nodiscard]] GetOperation get(QDeadlineTimer deadline, std::stop_token stop = {})
+    {
+        return {this, {std::move(stop), deadline}};
+    }
+    template<typename Rep, typename Period>
+    [[nodiscard]] GetOperation get(std::chrono::duration<Rep, Period> timeout,
+                                   std::stop_token stop = {})
+    {
+        return get(deadlineAfter(timeout), std::move(stop));
+    }
+
+    //! Takes an item if there is one. Throws QueueClosedError on a closed, drained queue.
+    [[nodiscard]] std::optional<value_type> tryGet()
+    {
+        auto item = tryGetImpl();
+        if (!item)
+            return std::nullopt;
+        return std::optional<value_type>(Storage::value(std::move(*item)));
+    }
 
 protected:
     explicit BasicQueue(int maxSize, QObject *parent) : AsyncQueueBase(maxSize, parent) {}

@@ -23,9 +23,9 @@ struct PriorityItem {
 
 namespace detail {
 
-//! First in, first out.
-template<typename T>
-class FifoStorage {
+//! First in, first out (\a Lifo false) or last in, first out (\a Lifo true).
+template<typename T, bool Lifo>
+class SequenceStorage {
 public:
     using value_type = T;
     using Key = NoKey;
@@ -37,9 +37,15 @@ public:
     void push(T &&value, const Key &) { m_items.push_back(std::move(value)); }
     Item pop()
     {
-        Item item = std::move(m_items.front());
-        m_items.pop_front();
-        return item;
+        if constexpr (Lifo) {
+            Item item = std::move(m_items.back());
+            m_items.pop_back();
+            return item;
+        } else {
+            Item item = std::move(m_items.front());
+            m_items.pop_front();
+            return item;
+        }
     }
     void clear() { m_items.clear(); }
     [[nodiscard]] std::size_t size() const { return m_items.size(); }
@@ -48,30 +54,10 @@ private:
     std::deque<T> m_items;
 };
 
-//! Last in, first out.
 template<typename T>
-class LifoStorage {
-public:
-    using value_type = T;
-    using Key = NoKey;
-    using Item = T;
-
-    static Item makeItem(T &&value, const Key &) { return std::move(value); }
-    static T value(Item &&item) { return std::move(item); }
-
-    void push(T &&value, const Key &) { m_items.push_back(std::move(value)); }
-    Item pop()
-    {
-        Item item = std::move(m_items.back());
-        m_items.pop_back();
-        return item;
-    }
-    void clear() { m_items.clear(); }
-    [[nodiscard]] std::size_t size() const { return m_items.size(); }
-
-private:
-    std::vector<T> m_items;
-};
+using FifoStorage = SequenceStorage<T, false>;
+template<typename T>
+using LifoStorage = SequenceStorage<T, true>;
 
 //! Lowest priority value first; first in, first out among equal priorities (a binary heap
 //! ordered by priority, then by arrival).
