@@ -88,7 +88,8 @@ qint64 runInvokeMethod(long n)
     QElapsedTimer t;
     t.start();
     for (long i = 0; i < n; ++i)
-        QMetaObject::invokeMethod(&counter, [&counter] { counter.hit(); }, Qt::QueuedConnection);
+        QMetaObject::invokeMethod(
+            &counter, [&counter] { counter.hit(); }, Qt::QueuedConnection);
     loop.exec();
     return t.nsecsElapsed();
 }

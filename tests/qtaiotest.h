@@ -68,9 +68,8 @@ bool runAsync(Body &&body, std::chrono::milliseconds watchdog = defaultWatchdog)
     std::exception_ptr error;
     QTimer timer;
     timer.setSingleShot(true);
-    QObject::connect(&timer, &QTimer::timeout, &loop, [] {
-        qFatal("QtAioTest: the watchdog expired; a coroutine test hangs");
-    });
+    QObject::connect(&timer, &QTimer::timeout, &loop,
+                     [] { qFatal("QtAioTest: the watchdog expired; a coroutine test hangs"); });
     timer.start(watchdog);
     auto task = detail::guard(body(), loop, finished, error);
     if (!finished)
@@ -116,7 +115,8 @@ public:
             return;
         // Delete the context in its own thread, then end the loop.
         QObject *context = m_context.release();
-        QMetaObject::invokeMethod(context, [context] { delete context; }, Qt::QueuedConnection);
+        QMetaObject::invokeMethod(
+            context, [context] { delete context; }, Qt::QueuedConnection);
         m_thread.quit();
         m_thread.wait();
     }
@@ -129,54 +129,54 @@ private:
 } // namespace QtAioTest
 
 //! QCOMPARE for coroutines.
-#define QTAIO_COMPARE(actual, expected)                                                        \
-    do {                                                                                       \
-        if (!QTest::qCompare(actual, expected, #actual, #expected, __FILE__, __LINE__))        \
-            co_return;                                                                         \
+#define QTAIO_COMPARE(actual, expected)                                                            \
+    do {                                                                                           \
+        if (!QTest::qCompare(actual, expected, #actual, #expected, __FILE__, __LINE__))            \
+            co_return;                                                                             \
     } while (false)
 
 //! QVERIFY for coroutines.
-#define QTAIO_VERIFY(statement)                                                                \
-    do {                                                                                       \
-        if (!QTest::qVerify(static_cast<bool>(statement), #statement, "", __FILE__, __LINE__)) \
-            co_return;                                                                         \
+#define QTAIO_VERIFY(statement)                                                                    \
+    do {                                                                                           \
+        if (!QTest::qVerify(static_cast<bool>(statement), #statement, "", __FILE__, __LINE__))     \
+            co_return;                                                                             \
     } while (false)
 
 //! QFAIL for coroutines.
-#define QTAIO_FAIL(message)                                                                    \
-    do {                                                                                       \
-        QTest::qFail(message, __FILE__, __LINE__);                                             \
-        co_return;                                                                             \
+#define QTAIO_FAIL(message)                                                                        \
+    do {                                                                                           \
+        QTest::qFail(message, __FILE__, __LINE__);                                                 \
+        co_return;                                                                                 \
     } while (false)
 
 // Runs \a expression and records whether it threw \a ExceptionType, and its what().
-#define QTAIO_DETAIL_CATCH(ExceptionType, expression, caughtFlag, message)                    \
-    bool caughtFlag = false;                                                                   \
-    std::string message;                                                                       \
-    try {                                                                                      \
-        expression;                                                                            \
-    } catch (const ExceptionType &caughtError) {                                               \
-        caughtFlag = true;                                                                     \
-        message = caughtError.what();                                                          \
+#define QTAIO_DETAIL_CATCH(ExceptionType, expression, caughtFlag, message)                         \
+    bool caughtFlag = false;                                                                       \
+    std::string message;                                                                           \
+    try {                                                                                          \
+        expression;                                                                                \
+    } catch (const ExceptionType &caughtError) {                                                   \
+        caughtFlag = true;                                                                         \
+        message = caughtError.what();                                                              \
     }
 
 //! Verifies that \a expression (which may contain co_await) throws \a ExceptionType whose
 //! what() contains \a fragment. Works in coroutines.
-#define QTAIO_VERIFY_THROWS(ExceptionType, expression, fragment)                               \
-    do {                                                                                       \
-        QTAIO_DETAIL_CATCH(ExceptionType, expression, qtaioCaught_, qtaioWhat_)                \
-        if (!qtaioCaught_)                                                                     \
-            QTAIO_FAIL("expected " #ExceptionType " from " #expression);                       \
-        if (qtaioWhat_.find(fragment) == std::string::npos)                                    \
-            QTAIO_FAIL(("message '" + qtaioWhat_ + "' lacks '" + fragment + "'").c_str());     \
+#define QTAIO_VERIFY_THROWS(ExceptionType, expression, fragment)                                   \
+    do {                                                                                           \
+        QTAIO_DETAIL_CATCH(ExceptionType, expression, qtaioCaught_, qtaioWhat_)                    \
+        if (!qtaioCaught_)                                                                         \
+            QTAIO_FAIL("expected " #ExceptionType " from " #expression);                           \
+        if (qtaioWhat_.find(fragment) == std::string::npos)                                        \
+            QTAIO_FAIL(("message '" + qtaioWhat_ + "' lacks '" + fragment + "'").c_str());         \
     } while (false)
 
 //! Verifies, outside coroutines, that \a expression throws \a ExceptionType whose what()
 //! contains \a fragment.
-#define QTAIO_VERIFY_THROWS_SYNC(ExceptionType, expression, fragment)                          \
-    do {                                                                                       \
-        QTAIO_DETAIL_CATCH(ExceptionType, expression, qtaioCaught_, qtaioWhat_)                \
-        QVERIFY2(qtaioCaught_, "expected " #ExceptionType " from " #expression);               \
-        QVERIFY2(qtaioWhat_.find(fragment) != std::string::npos,                               \
-                 ("message '" + qtaioWhat_ + "' lacks '" + fragment + "'").c_str());           \
+#define QTAIO_VERIFY_THROWS_SYNC(ExceptionType, expression, fragment)                              \
+    do {                                                                                           \
+        QTAIO_DETAIL_CATCH(ExceptionType, expression, qtaioCaught_, qtaioWhat_)                    \
+        QVERIFY2(qtaioCaught_, "expected " #ExceptionType " from " #expression);                   \
+        QVERIFY2(qtaioWhat_.find(fragment) != std::string::npos,                                   \
+                 ("message '" + qtaioWhat_ + "' lacks '" + fragment + "'").c_str());               \
     } while (false)

@@ -102,9 +102,9 @@ bool runModel(int steps)
         seed = static_cast<unsigned>(std::strtoul(given, nullptr, 10));
     std::mt19937 random(seed);
     auto failWith = [&](int step, const std::string &what) {
-        const std::string message = "model mismatch at step " + std::to_string(step) + ": "
-                                    + what + " (reproduce with QTAIO_MODEL_SEED="
-                                    + std::to_string(seed) + ")";
+        const std::string message = "model mismatch at step " + std::to_string(step) + ": " + what +
+                                    " (reproduce with QTAIO_MODEL_SEED=" + std::to_string(seed) +
+                                    ")";
         QTest::qFail(message.c_str(), __FILE__, __LINE__);
         return false;
     };
@@ -120,8 +120,8 @@ bool runModel(int steps)
         int value;
         typename Adapter::Key key;
     };
-    std::deque<std::shared_ptr<ModelWaiter>> getters;   // waiting, in FIFO order
-    std::deque<PendingPut> putters;                      // waiting, in FIFO order
+    std::deque<std::shared_ptr<ModelWaiter>> getters;     // waiting, in FIFO order
+    std::deque<PendingPut> putters;                       // waiting, in FIFO order
     std::map<ModelWaiter *, std::optional<int>> expected; // final outcome of each waiter
     std::vector<std::shared_ptr<ModelWaiter>> started;
     std::vector<std::unique_ptr<int>> putterItems; // the items waiting putters refer to
@@ -138,13 +138,13 @@ bool runModel(int steps)
     };
     auto checkState = [&](int step) {
         if (queue->size() != int(model.size()))
-            return failWith(step, "size " + std::to_string(queue->size()) + " != "
-                                      + std::to_string(model.size()));
+            return failWith(step, "size " + std::to_string(queue->size()) +
+                                      " != " + std::to_string(model.size()));
         if (queue->unfinishedTasks() != unfinished)
-            return failWith(step, "unfinishedTasks " + std::to_string(queue->unfinishedTasks())
-                                      + " != " + std::to_string(unfinished));
-        if (queue->waitingGetters() != int(getters.size())
-            || queue->waitingPutters() != int(putters.size()))
+            return failWith(step, "unfinishedTasks " + std::to_string(queue->unfinishedTasks()) +
+                                      " != " + std::to_string(unfinished));
+        if (queue->waitingGetters() != int(getters.size()) ||
+            queue->waitingPutters() != int(putters.size()))
             return failWith(step, "waiting getters/putters differ");
         if (queue->isFull() != full() || queue->isClosed() != closed)
             return failWith(step, "full/closed differ");

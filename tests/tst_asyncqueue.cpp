@@ -52,7 +52,7 @@ private Q_SLOTS:
     void tryPutLeavesItemUntouchedWhenFull();
     void waitersAreServedFifoAndItemsKeepPutterOrder();
     void gettersAndPuttersBothWaiting();
-    void boundedPutterIsNotDuplicated(); // mtaio bug 1
+    void boundedPutterIsNotDuplicated();   // mtaio bug 1
     void cancelledGetterKeepsHandedItem(); // mtaio bug 2
     void cancelledGetRaceWithSeveralWaiters();
     void cancelledPutLeavesMoveOnlyItemForRetry();
@@ -227,8 +227,8 @@ void tst_AsyncQueue::cancelledGetterKeepsHandedItem()
         }
     };
     auto task = getter();
-    QVERIFY(q.tryPut(7));  // handed over ...
-    stop.request_stop();   // ... then cancelled before the getter resumed
+    QVERIFY(q.tryPut(7)); // handed over ...
+    stop.request_stop();  // ... then cancelled before the getter resumed
     QTRY_VERIFY(got || cancelled);
     QVERIFY(!cancelled);
     QCOMPARE(got, std::optional<int>(7));
@@ -254,10 +254,10 @@ void tst_AsyncQueue::cancelledGetRaceWithSeveralWaiters()
     auto t2 = getter(s2.get_token(), r2);
     auto t3 = getter(s3.get_token(), r3);
     QCOMPARE(q.waitingGetters(), 3);
-    s2.request_stop();     // the middle getter leaves the line
-    QVERIFY(q.tryPut(1));  // goes to getter 1
-    s1.request_stop();     // too late: getter 1 already has its item
-    QVERIFY(q.tryPut(2));  // goes to getter 3
+    s2.request_stop();    // the middle getter leaves the line
+    QVERIFY(q.tryPut(1)); // goes to getter 1
+    s1.request_stop();    // too late: getter 1 already has its item
+    QVERIFY(q.tryPut(2)); // goes to getter 3
     QTRY_VERIFY(r3.value.has_value());
     QCOMPARE(r1.value, std::optional<int>(1));
     QVERIFY(!r1.cancelled);
@@ -278,8 +278,7 @@ void tst_AsyncQueue::cancelledPutLeavesMoveOnlyItemForRetry()
         QTAIO_VERIFY_THROWS(QtAio::CancelledError,
                             co_await q.put(std::move(item), stop.get_token()), "cancelled");
         QTAIO_VERIFY(item != nullptr); // untouched
-        QTAIO_VERIFY_THROWS(QtAio::TimeoutError, co_await q.put(std::move(item), 5ms),
-                            "timed out");
+        QTAIO_VERIFY_THROWS(QtAio::TimeoutError, co_await q.put(std::move(item), 5ms), "timed out");
         QTAIO_VERIFY(item != nullptr);
         (void)q.tryGet();
         co_await q.put(std::move(item)); // the retry succeeds
@@ -575,7 +574,8 @@ void tst_AsyncQueue::destroyingWithWaitersCancelsThem()
 
 void tst_AsyncQueue::modelBasedRandomized()
 {
-    QVERIFY((QtAioTest::runModel<QtAioTest::SequenceModel<false>, QtAioTest::SequenceAdapter<AsyncQueue<int>>>(100000)));
+    QVERIFY((QtAioTest::runModel<QtAioTest::SequenceModel<false>,
+                                 QtAioTest::SequenceAdapter<AsyncQueue<int>>>(100000)));
 }
 
 void tst_AsyncQueue::stressProducersAndConsumersOnSeveralThreads()

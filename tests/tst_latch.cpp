@@ -249,7 +249,7 @@ void tst_Latch::completionWinsOverStop()
     std::stop_source stop;
     QVERIFY(QtAioTest::runAsync([&]() -> QCoro::Task<> {
         QTimer::singleShot(0, [&] {
-            latch.countDown();  // completes the waiter ...
+            latch.countDown();   // completes the waiter ...
             stop.request_stop(); // ... before its resumption runs
         });
         const bool result = co_await latch.wait(stop.get_token());
@@ -278,13 +278,14 @@ void tst_Latch::waitBlockingTimesOut()
     QVERIFY(pool.waitForDone(60000));
     QCOMPARE(result.load(), 0);
     QCOMPARE(latch.waiting(), 0);
-    QTAIO_VERIFY_THROWS_SYNC(QtAio::CancelledError,
-                             [&] {
-                                 std::stop_source stop;
-                                 stop.request_stop();
-                                 latch.waitBlocking(QDeadlineTimer::Forever, stop.get_token());
-                             }(),
-                             "cancelled");
+    QTAIO_VERIFY_THROWS_SYNC(
+        QtAio::CancelledError,
+        [&] {
+            std::stop_source stop;
+            stop.request_stop();
+            latch.waitBlocking(QDeadlineTimer::Forever, stop.get_token());
+        }(),
+        "cancelled");
 }
 
 void tst_Latch::destroyingWithWaitersCancelsThem()

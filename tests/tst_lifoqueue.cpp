@@ -68,7 +68,8 @@ void tst_LifoQueue::boundedAndClosed()
 
 void tst_LifoQueue::modelBasedRandomized()
 {
-    QVERIFY((QtAioTest::runModel<QtAioTest::SequenceModel<true>, QtAioTest::SequenceAdapter<LifoQueue<int>>>(100000)));
+    QVERIFY((QtAioTest::runModel<QtAioTest::SequenceModel<true>,
+                                 QtAioTest::SequenceAdapter<LifoQueue<int>>>(100000)));
 }
 
 QTEST_GUILESS_MAIN(tst_LifoQueue)

@@ -126,7 +126,7 @@ void tst_Semaphore::raisingCapacityAdmitsWaiters()
     for (int i = 0; i < 3; ++i)
         tasks.push_back(waiter());
     s.setCapacity(2);
-    QCOMPARE(s.held(), 2);     // handed over at once ...
+    QCOMPARE(s.held(), 2); // handed over at once ...
     QCOMPARE(s.waiting(), 1);
     QTRY_COMPARE(acquired, 2); // ... resumed from the event loop
     s.release();
@@ -371,8 +371,7 @@ void tst_Semaphore::stressManyThreads()
                 stop.request_stop();
             try {
                 if (random() % 2)
-                    co_await s.acquire(std::chrono::microseconds(random() % 200),
-                                       stop.get_token());
+                    co_await s.acquire(std::chrono::microseconds(random() % 200), stop.get_token());
                 else
                     co_await s.acquire(stop.get_token());
             } catch (const QtAio::TimeoutError &) {

@@ -25,9 +25,9 @@ class SimpleQueue : public detail::BasicQueue<Storage> {
     using Base = detail::BasicQueue<Storage>;
 
 public:
-    using typename Base::GetOperation;
     using Base::get;
     using Base::tryGet;
+    using typename Base::GetOperation;
     using typename Base::PutOperation;
 
     //! Waits for room, then puts \a item (moved from only when admitted). Throws

@@ -35,11 +35,11 @@ class PriorityQueue : public detail::BasicQueue<detail::PriorityStorage<T, P>> {
     using Base = detail::BasicQueue<Storage>;
 
 public:
-    using typename Base::GetOperation;
     using Base::get;
     using Base::tryGet;
-    using typename Base::PutOperation;
+    using typename Base::GetOperation;
     using typename Base::GetWithKeyOperation;
+    using typename Base::PutOperation;
     using Item = PriorityItem<T, P>;
 
     //! \a maxSize <= 0 means unbounded.
@@ -67,8 +67,7 @@ public:
         return {this, item, std::move(priority), {std::move(stop), deadline}};
     }
     template<typename Rep, typename Period>
-    [[nodiscard]] PutOperation put(T &&item, P priority,
-                                   std::chrono::duration<Rep, Period> timeout,
+    [[nodiscard]] PutOperation put(T &&item, P priority, std::chrono::duration<Rep, Period> timeout,
                                    std::stop_token stop = {})
     {
         return put(std::move(item), std::move(priority), detail::deadlineAfter(timeout),
@@ -88,13 +87,13 @@ public:
         return {this, {std::move(stop), noDeadline()}};
     }
     [[nodiscard]] GetWithKeyOperation getWithPriority(QDeadlineTimer deadline,
-                                                     std::stop_token stop = {})
+                                                      std::stop_token stop = {})
     {
         return {this, {std::move(stop), deadline}};
     }
     template<typename Rep, typename Period>
     [[nodiscard]] GetWithKeyOperation getWithPriority(std::chrono::duration<Rep, Period> timeout,
-                                                     std::stop_token stop = {})
+                                                      std::stop_token stop = {})
     {
         return getWithPriority(detail::deadlineAfter(timeout), std::move(stop));
     }

@@ -138,8 +138,8 @@ public:
     [[nodiscard]] detail::SemaphorePermitAcquire permit(QDeadlineTimer deadline,
                                                         std::stop_token stop = {});
     template<typename Rep, typename Period>
-    [[nodiscard]] detail::SemaphorePermitAcquire
-    permit(std::chrono::duration<Rep, Period> timeout, std::stop_token stop = {})
+    [[nodiscard]] detail::SemaphorePermitAcquire permit(std::chrono::duration<Rep, Period> timeout,
+                                                        std::stop_token stop = {})
     {
         return permit(detail::deadlineAfter(timeout), std::move(stop));
     }

@@ -72,12 +72,11 @@ bool LatchWait::await_resume()
 
 } // namespace detail
 
-Latch::Latch(int count, QObject *parent)
-    : QObject(parent), d(std::make_shared<detail::LatchCore>())
+Latch::Latch(int count, QObject *parent) : QObject(parent), d(std::make_shared<detail::LatchCore>())
 {
     if (count < 0) {
-        throw std::invalid_argument("Latch: count must not be negative, got "
-                                    + std::to_string(count));
+        throw std::invalid_argument("Latch: count must not be negative, got " +
+                                    std::to_string(count));
     }
     d->count = count;
     d->emittedCount = count;
@@ -116,8 +115,8 @@ int Latch::waiting() const
 void Latch::countDown(int n)
 {
     if (n < 0) {
-        throw std::invalid_argument("Latch::countDown: n must not be negative, got "
-                                    + std::to_string(n));
+        throw std::invalid_argument("Latch::countDown: n must not be negative, got " +
+                                    std::to_string(n));
     }
     detail::Waiter *released = nullptr;
     bool flushNow = false;

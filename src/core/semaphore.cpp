@@ -135,8 +135,8 @@ Semaphore::Semaphore(int capacity, QObject *parent)
     : QObject(parent), d(std::make_shared<detail::SemaphoreCore>())
 {
     if (capacity < 0) {
-        throw std::invalid_argument("Semaphore: capacity must not be negative, got "
-                                    + std::to_string(capacity));
+        throw std::invalid_argument("Semaphore: capacity must not be negative, got " +
+                                    std::to_string(capacity));
     }
     d->capacity = d->emittedCapacity = d->emittedAvailable = capacity;
     d->owner = this;
@@ -162,8 +162,8 @@ int Semaphore::capacity() const
 void Semaphore::setCapacity(int capacity)
 {
     if (capacity < 0) {
-        throw std::invalid_argument("Semaphore::setCapacity: capacity must not be negative, got "
-                                    + std::to_string(capacity));
+        throw std::invalid_argument("Semaphore::setCapacity: capacity must not be negative, got " +
+                                    std::to_string(capacity));
     }
     detail::WakeList wake;
     bool flushNow = false;
@@ -265,17 +265,16 @@ void Semaphore::acquireBlocking(QDeadlineTimer deadline, std::stop_token stop)
 void Semaphore::release(int n)
 {
     if (n < 1) {
-        throw std::invalid_argument("Semaphore::release: n must be at least 1, got "
-                                    + std::to_string(n));
+        throw std::invalid_argument("Semaphore::release: n must be at least 1, got " +
+                                    std::to_string(n));
     }
     detail::WakeList wake;
     bool flushNow = false;
     {
         std::scoped_lock lock(d->mutex);
         if (n > d->held) {
-            throw std::logic_error("Semaphore::release: releasing " + std::to_string(n)
-                                   + " permit(s) but only " + std::to_string(d->held)
-                                   + " are held");
+            throw std::logic_error("Semaphore::release: releasing " + std::to_string(n) +
+                                   " permit(s) but only " + std::to_string(d->held) + " are held");
         }
         d->held -= n;
         d->admitLocked(wake);

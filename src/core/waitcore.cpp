@@ -228,10 +228,9 @@ bool Resumer::event(QEvent *event)
 
 int Resumer::startDeadline(WaitOperation *operation, const QDeadlineTimer &deadline)
 {
-    const auto remaining = std::chrono::ceil<std::chrono::milliseconds>(
-        deadline.remainingTimeAsDuration());
-    const int id = startTimer(std::max(remaining, std::chrono::milliseconds(0)),
-                              Qt::PreciseTimer);
+    const auto remaining =
+        std::chrono::ceil<std::chrono::milliseconds>(deadline.remainingTimeAsDuration());
+    const int id = startTimer(std::max(remaining, std::chrono::milliseconds(0)), Qt::PreciseTimer);
     m_deadlines.insert(id, operation);
     return id;
 }
@@ -336,8 +335,8 @@ WaitStatus WaitOperation::blockLocked(std::shared_ptr<WaitCore> core, WaitList &
 {
     if (m_options.stop.stop_requested() || m_options.deadline.hasExpired()) {
         lock.unlock();
-        return status = m_options.stop.stop_requested() ? WaitStatus::Cancelled
-                                                        : WaitStatus::TimedOut;
+        return status =
+                   m_options.stop.stop_requested() ? WaitStatus::Cancelled : WaitStatus::TimedOut;
     }
 
     std::binary_semaphore woken(0);

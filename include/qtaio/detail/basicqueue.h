@@ -38,14 +38,12 @@ public:
 template<typename T, typename Key>
 class PutterBase : public WaitOperation {
 public:
-    PutterBase(T *source, Key itemKey, WaitOptions options) noexcept(
-        std::is_nothrow_move_constructible_v<Key>)
+    PutterBase(T *source, Key itemKey,
+               WaitOptions options) noexcept(std::is_nothrow_move_constructible_v<Key>)
         : WaitOperation(std::move(options)), item(source), key(std::move(itemKey))
     {
     }
-    PutterBase(const PutterBase &other) : WaitOperation(other), item(other.item), key(other.key)
-    {
-    }
+    PutterBase(const PutterBase &other) : WaitOperation(other), item(other.item), key(other.key) {}
     T *item;
     Key key;
 };
@@ -296,10 +294,7 @@ private:
         return true;
     }
 
-    bool getLocked(Transaction &tx, std::optional<Item> &out)
-    {
-        return getLockedRaw(tx.wake, out);
-    }
+    bool getLocked(Transaction &tx, std::optional<Item> &out) { return getLockedRaw(tx.wake, out); }
 
     void admitPuttersLocked(WakeList &wake) override
     {

@@ -68,7 +68,10 @@ public:
     using Key = P;
     using Item = PriorityItem<T, P>;
 
-    static Item makeItem(T &&value, const Key &priority) { return Item{std::move(value), priority}; }
+    static Item makeItem(T &&value, const Key &priority)
+    {
+        return Item{std::move(value), priority};
+    }
     static T value(Item &&item) { return std::move(item.value); }
 
     void push(T &&value, const Key &priority)
