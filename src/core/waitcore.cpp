@@ -391,3 +391,85 @@ void WaitOperation::throwFor(WaitStatus status, const char *what)
 }
 
 } // namespace QtAio::detail
+
+namespace QtAio::detail {
+
+// ---------------------------------------------------------------------------------------------
+// AsyncEvent
+
+class AsyncEvent::Core final : public WaitCore {
+public:
+    bool isSet = false;
+    WaitList waiters;
+    void flush() override {} // no owner, no signals
+};
+
+AsyncEvent::AsyncEvent() : d(std::make_shared<Core>())
+{
+}
+
+AsyncEvent::~AsyncEvent()
+{
+    Waiter *chain = nullptr;
+    {
+        std::scoped_lock lock(d->mutex);
+        chain = d->waiters.finishAll(WaitStatus::Destroyed);
+    }
+    wakeChain(chain);
+}
+
+void AsyncEvent::set()
+{
+    Waiter *chain = nullptr;
+    {
+        std::scoped_lock lock(d->mutex);
+        if (d->isSet)
+            return;
+        d->isSet = true;
+        chain = d->waiters.finishAll(WaitStatus::Completed);
+    }
+    wakeChain(chain);
+}
+
+bool AsyncEvent::isSet() const
+{
+    std::scoped_lock lock(d->mutex);
+    return d->isSet;
+}
+
+bool AsyncEvent::Wait::await_ready()
+{
+    std::scoped_lock lock(m_event->d->mutex);
+    if (!m_event->d->isSet)
+        return false;
+    status = WaitStatus::Completed;
+    return true;
+}
+
+bool AsyncEvent::Wait::await_suspend(std::coroutine_handle<> handle)
+{
+    const auto &core = m_event->d;
+    {
+        std::scoped_lock lock(core->mutex);
+        if (core->isSet) {
+            status = WaitStatus::Completed;
+            return false;
+        }
+        if (!enqueueLocked(core, core->waiters, handle))
+            return false;
+    }
+    arm();
+    return true;
+}
+
+bool AsyncEvent::Wait::await_resume()
+{
+    disarm();
+    if (status == WaitStatus::Completed)
+        return true;
+    if (status == WaitStatus::TimedOut)
+        return false;
+    throwFor(status, "wait");
+}
+
+} // namespace QtAio::detail

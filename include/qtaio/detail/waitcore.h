@@ -130,7 +130,7 @@ public:
     WaitCore &operator=(const WaitCore &) = delete;
     virtual ~WaitCore();
 
-    std::mutex mutex;
+    mutable std::mutex mutex;
 
     //! The QObject whose signals report this state; nullptr once it is being destroyed.
     //! Guarded by mutex.
@@ -223,6 +223,48 @@ private:
     WaitList *m_list = nullptr;
     std::optional<std::stop_callback<StopRequested>> m_stopCallback;
     int m_timerId = 0;
+};
+
+} // namespace QtAio::detail
+
+namespace QtAio::detail {
+
+//! A one-shot, thread-safe event on the waiting core (asyncio.Event without clear()): set()
+//! from any thread releases every waiter, each resuming on its own thread. Used internally to
+//! hand results of executor work back to the awaiting coroutine.
+class QTAIO_CORE_EXPORT AsyncEvent {
+public:
+    AsyncEvent();
+    AsyncEvent(const AsyncEvent &) = delete;
+    AsyncEvent &operator=(const AsyncEvent &) = delete;
+    //! Waiters still pending end with CancelledError.
+    ~AsyncEvent();
+
+    //! Sets the event and wakes every waiter. Thread-safe; later calls do nothing.
+    void set();
+    [[nodiscard]] bool isSet() const;
+
+    //! Awaitable returned by wait(): yields true once set, false when the deadline passed;
+    //! throws CancelledError when the stop token was requested first.
+    class QTAIO_CORE_EXPORT Wait : public WaitOperation {
+    public:
+        Wait(AsyncEvent *event, WaitOptions options) noexcept
+            : WaitOperation(std::move(options)), m_event(event)
+        {
+        }
+        bool await_ready();
+        bool await_suspend(std::coroutine_handle<> handle);
+        bool await_resume();
+
+    private:
+        AsyncEvent *m_event;
+    };
+
+    [[nodiscard]] Wait wait(WaitOptions options = {}) { return {this, std::move(options)}; }
+
+private:
+    class Core;
+    std::shared_ptr<Core> d;
 };
 
 } // namespace QtAio::detail

@@ -1,0 +1,107 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+// The untyped, shared state of a TaskExecutor: task tracking, counters, the executor-wide
+// limit and the signals' bookkeeping. It outlives the TaskExecutor object while tracked work
+// is still running, so that destroying an executor never blocks and never dangles.
+
+#include <qtaio/detail/waitcore.h>
+#include <qtaio/qtaiocore_export.h>
+#include <qtaio/semaphore.h>
+
+#include <QtCore/QString>
+
+#include <coroutine>
+#include <cstddef>
+#include <exception>
+#include <memory>
+#include <stop_token>
+#include <unordered_map>
+#include <vector>
+
+QT_BEGIN_NAMESPACE
+class QThreadPool;
+QT_END_NAMESPACE
+
+namespace QtAio::detail {
+
+//! Receives the failure of a tracked task. fail() returns false when nobody will see the
+//! error (nobody awaits it any more); the executor then reports it as unhandled.
+class QTAIO_CORE_EXPORT TaskSink {
+public:
+    virtual ~TaskSink();
+    virtual bool fail(std::size_t index, std::exception_ptr error) noexcept = 0;
+};
+
+class QTAIO_CORE_EXPORT ExecutorCore final : public WaitCore {
+public:
+    using TaskId = quint64;
+
+    explicit ExecutorCore(QThreadPool *pool);
+    ~ExecutorCore() override;
+
+    //! Registers a new task (pending). Throws ExecutionError naming \a operation when the
+    //! executor is shut down.
+    TaskId registerTask(const std::stop_source &stop, const char *operation);
+    //! The task got its slot and runs now.
+    void taskStarted(TaskId id);
+    //! The task ended (\a error null: success). Reports the failure to \a sink, or as
+    //! unhandled (taskFailed + a qtaio.executor warning) when no sink takes it.
+    void taskFinished(TaskId id, bool started, std::exception_ptr error, TaskSink *sink,
+                      std::size_t index) noexcept;
+
+    //! Requests stop on every tracked task.
+    void stopAll();
+    //! Refuses new work from now on.
+    void shutDown();
+
+    //! The executor-wide limit (0 = unlimited).
+    [[nodiscard]] int limit() const;
+    [[nodiscard]] int limitLocked() const noexcept { return m_limit; }
+    void setLimit(int limit);
+    [[nodiscard]] Semaphore &limiter() noexcept { return *m_limiter; }
+    [[nodiscard]] QThreadPool *pool() const noexcept { return m_pool; }
+
+    //! Awaitable: completes when no tracked task is left.
+    class QTAIO_CORE_EXPORT IdleWait : public WaitOperation {
+    public:
+        IdleWait(std::shared_ptr<ExecutorCore> core) noexcept
+            : WaitOperation({}), m_core(std::move(core))
+        {
+        }
+        bool await_ready();
+        bool await_suspend(std::coroutine_handle<> handle);
+        void await_resume();
+
+    private:
+        std::shared_ptr<ExecutorCore> m_core;
+    };
+
+    // Guarded by mutex.
+    int running = 0;
+    int pending = 0;
+    int completed = 0;
+    int failed = 0;
+    int cancelled = 0;
+    bool isShutDown = false;
+
+    //! Task events waiting to be emitted in the home thread, in order.
+    struct Event {
+        enum Kind { Started, Finished, Failed, Cancelled, Idle } kind;
+        TaskId id;
+        QString message;
+    };
+    std::vector<Event> events;
+
+    void flush() override;
+
+private:
+    TaskId m_nextId = 1;
+    std::unordered_map<TaskId, std::stop_source> m_tracked;
+    WaitList m_idleWaiters;
+    int m_limit = 0;
+    QThreadPool *m_pool;
+    std::unique_ptr<Semaphore> m_limiter;
+};
+
+} // namespace QtAio::detail

@@ -1,0 +1,722 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+// Template bodies of QtAio::TaskExecutor. Included at the end of qtaio/taskexecutor.h.
+
+#include <qtaio/asyncqueue.h>
+#include <qtaio/semaphore.h>
+
+#include <QtCore/QThreadPool>
+
+#include <cstddef>
+#include <deque>
+#include <exception>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <tuple>
+#include <utility>
+#include <vector>
+
+namespace QtAio::detail {
+
+template<typename F>
+auto invokeFactory(F &factory, std::stop_token stop)
+{
+    if constexpr (TakesStopToken<F>)
+        return factory(std::move(stop));
+    else
+        return factory();
+}
+
+//! Rethrows \a error: a cancellation as it is, anything else as ExecutionError with the cause
+//! nested, naming \a operation (and \a index where there is one).
+[[noreturn]] inline void rethrowForCaller(std::exception_ptr error, const char *operation,
+                                          std::optional<std::size_t> index = {})
+{
+    try {
+        std::rethrow_exception(error);
+    } catch (const CancelledError &) {
+        throw;
+    } catch (...) {
+        ExecutionError::throwWithCurrentCause(std::string(operation) + ": task failed", index);
+    }
+}
+
+//! Forwards a stop request of an owning call to one task.
+struct StopForwarder {
+    std::stop_source target;
+    void operator()() noexcept { target.request_stop(); }
+};
+
+//! The life of one tracked task: wait for a slot under the executor's limit, run, report.
+template<typename Body>
+QCoro::Task<> runTracked(std::shared_ptr<ExecutorCore> core, ExecutorCore::TaskId id,
+                         std::stop_source stop, std::stop_token linked,
+                         std::optional<SemaphorePermit> callPermit, std::shared_ptr<TaskSink> sink,
+                         std::size_t index, Body body)
+{
+    std::optional<std::stop_callback<StopForwarder>> forward;
+    if (linked.stop_possible())
+        forward.emplace(linked, StopForwarder{stop});
+    std::exception_ptr error;
+    bool started = false;
+    try {
+        auto slot = co_await core->limiter().permit(stop.get_token());
+        core->taskStarted(id);
+        started = true;
+        co_await body(stop.get_token());
+    } catch (...) {
+        error = std::current_exception();
+    }
+    callPermit.reset(); // lets the owning call start its next item
+    forward.reset();
+    core->taskFinished(id, started, std::move(error), sink.get(), index);
+}
+
+//! Registers and starts a tracked task; \a body(std::stop_token) returns QCoro::Task<>.
+template<typename Body>
+ExecutorCore::TaskId launch(const std::shared_ptr<ExecutorCore> &core, const char *operation,
+                            std::stop_source stop, std::stop_token linked,
+                            std::optional<SemaphorePermit> callPermit,
+                            std::shared_ptr<TaskSink> sink, std::size_t index, Body body)
+{
+    const auto id = core->registerTask(stop, operation);
+    // The task runs on by itself (QCoro tasks are eager and detach when dropped); runTracked
+    // owns everything it needs, and reports its end to the core.
+    auto task = runTracked(core, id, std::move(stop), std::move(linked), std::move(callPermit),
+                           std::move(sink), index, std::move(body));
+    return id;
+}
+
+//! Runs \a fn on \a pool and resumes the awaiting coroutine on its own thread.
+template<typename R, typename Fn>
+class PoolJob {
+public:
+    explicit PoolJob(Fn fn) : m_fn(std::move(fn)) {}
+    void run() noexcept
+    {
+        try {
+            if constexpr (std::is_void_v<R>)
+                m_fn();
+            else
+                m_value.emplace(m_fn());
+        } catch (...) {
+            m_error = std::current_exception();
+        }
+        done.set();
+    }
+    R take()
+    {
+        if (m_error)
+            std::rethrow_exception(m_error);
+        if constexpr (!std::is_void_v<R>)
+            return std::move(*m_value);
+    }
+    AsyncEvent done;
+
+private:
+    Fn m_fn;
+    std::conditional_t<std::is_void_v<R>, bool, std::optional<R>> m_value{};
+    std::exception_ptr m_error;
+};
+
+template<typename R, typename Fn>
+QCoro::Task<R> onPool(QThreadPool *pool, Fn fn)
+{
+    auto job = std::make_shared<PoolJob<R, Fn>>(std::move(fn));
+    pool->start([job] { job->run(); });
+    co_await job->done.wait();
+    co_return job->take();
+}
+
+//! Where run() delivers the result; abandoned once the caller timed out.
+template<typename R>
+class RunSlot final : public TaskSink {
+public:
+    template<typename... V>
+    void succeed(V &&...value)
+    {
+        {
+            std::scoped_lock lock(m_mutex);
+            if constexpr (std::is_void_v<R>)
+                m_value = true;
+            else
+                m_value.emplace(std::forward<V>(value)...);
+        }
+        done.set();
+    }
+    bool fail(std::size_t, std::exception_ptr error) noexcept override
+    {
+        {
+            std::scoped_lock lock(m_mutex);
+            if (m_abandoned)
+                return false;
+            m_error = std::move(error);
+        }
+        done.set();
+        return true;
+    }
+    //! Gives up on the result; false if it arrived meanwhile (completion wins).
+    bool abandon()
+    {
+        std::scoped_lock lock(m_mutex);
+        if (m_error || m_value)
+            return false;
+        m_abandoned = true;
+        return true;
+    }
+    R take(const char *operation)
+    {
+        std::scoped_lock lock(m_mutex);
+        if (m_error)
+            rethrowForCaller(m_error, operation);
+        if constexpr (!std::is_void_v<R>)
+            return std::move(*m_value);
+    }
+    AsyncEvent done;
+
+private:
+    std::mutex m_mutex;
+    std::conditional_t<std::is_void_v<R>, bool, std::optional<R>> m_value{};
+    std::exception_ptr m_error;
+    bool m_abandoned = false;
+};
+
+//! The shared state of one gather()/map() call (or stream).
+template<typename R, bool Settled>
+class CollectState final : public TaskSink {
+public:
+    using Slot = std::conditional_t<Settled, Outcome<R>,
+                                    std::conditional_t<std::is_void_v<R>, bool, std::optional<R>>>;
+
+    //! \a keepResults false: only count items (streams deliver results themselves).
+    explicit CollectState(int limit, bool keepResults = true) : m_keepResults(keepResults)
+    {
+        if (limit > 0)
+            callLimit = std::make_unique<Semaphore>(limit);
+    }
+
+    void launched(std::size_t index)
+    {
+        std::scoped_lock lock(m_mutex);
+        ++m_inFlight;
+        if (m_keepResults && m_slots.size() <= index)
+            m_slots.resize(index + 1);
+    }
+
+    //! An item ended whose result is delivered elsewhere.
+    void ended() { itemEnded(); }
+
+    template<typename... V>
+    void succeed(std::size_t index, V &&...value)
+    {
+        {
+            std::scoped_lock lock(m_mutex);
+            if constexpr (Settled) {
+                if constexpr (std::is_void_v<R>)
+                    m_slots[index] = Outcome<R>::fromValue();
+                else
+                    m_slots[index] = Outcome<R>::fromValue(std::forward<V>(value)...);
+            } else if constexpr (std::is_void_v<R>) {
+                m_slots[index] = true;
+            } else {
+                m_slots[index].emplace(std::forward<V>(value)...);
+            }
+        }
+        itemEnded();
+    }
+
+    bool fail(std::size_t index, std::exception_ptr error) noexcept override
+    {
+        bool stopNow = false;
+        {
+            std::scoped_lock lock(m_mutex);
+            if constexpr (Settled) {
+                if (m_keepResults)
+                    m_slots[index] = Outcome<R>::fromError(error);
+            } else if (!m_failure) {
+                m_failure.emplace(index, error);
+                stopNow = true;
+            }
+        }
+        if (stopNow)
+            callStop.request_stop(); // fail-fast: stop the siblings, start nothing new
+        itemEnded();
+        return true;
+    }
+
+    //! No more items will be launched.
+    void launchingDone()
+    {
+        bool allDone = false;
+        {
+            std::scoped_lock lock(m_mutex);
+            m_launching = false;
+            allDone = m_inFlight == 0;
+        }
+        if (allDone)
+            done.set();
+    }
+
+    [[nodiscard]] bool stopRequested() const { return callStop.stop_requested(); }
+
+    //! The results in input order; throws the first failure (not Settled).
+    auto result(const char *operation)
+    {
+        std::scoped_lock lock(m_mutex);
+        if (m_failure)
+            rethrowForCaller(m_failure->second, operation, m_failure->first);
+        if constexpr (Settled) {
+            QList<Outcome<R>> out;
+            out.reserve(qsizetype(m_slots.size()));
+            for (auto &slot : m_slots)
+                out.push_back(std::move(slot));
+            return out;
+        } else if constexpr (std::is_void_v<R>) {
+            return;
+        } else {
+            QList<R> out;
+            out.reserve(qsizetype(m_slots.size()));
+            for (auto &slot : m_slots)
+                out.push_back(std::move(*slot));
+            return out;
+        }
+    }
+
+    std::stop_source callStop;
+    std::unique_ptr<Semaphore> callLimit;
+    AsyncEvent done;
+
+private:
+    void itemEnded()
+    {
+        bool allDone = false;
+        {
+            std::scoped_lock lock(m_mutex);
+            allDone = --m_inFlight == 0 && !m_launching;
+        }
+        if (allDone)
+            done.set();
+    }
+
+    std::mutex m_mutex;
+    std::deque<Slot> m_slots;
+    std::optional<std::pair<std::size_t, std::exception_ptr>> m_failure;
+    int m_inFlight = 0;
+    bool m_launching = true;
+    const bool m_keepResults;
+};
+
+//! The body of one collected item: runs the factory and records its result.
+template<typename R, bool Settled, typename Factory>
+struct CollectItem {
+    std::shared_ptr<CollectState<R, Settled>> state;
+    std::size_t index;
+    Factory factory;
+
+    QCoro::Task<> operator()(std::stop_token stop)
+    {
+        if constexpr (std::is_void_v<R>) {
+            co_await invokeFactory(factory, std::move(stop));
+            state->succeed(index);
+        } else {
+            state->succeed(index, co_await invokeFactory(factory, std::move(stop)));
+        }
+    }
+};
+
+//! Launches the factories \a next() produces under the call's limit, then awaits them all.
+template<typename R, bool Settled, typename Next>
+auto collect(std::shared_ptr<ExecutorCore> core, GatherOptions options, const char *operation,
+             Next next)
+    -> QCoro::Task<std::conditional_t<Settled, QList<Outcome<R>>, CollectResultT<R>>>
+{
+    auto state = std::make_shared<CollectState<R, Settled>>(options.limit);
+    std::exception_ptr launchError;
+    for (std::size_t index = 0; !state->stopRequested(); ++index) {
+        std::optional<SemaphorePermit> permit;
+        if (state->callLimit) {
+            try {
+                permit = co_await state->callLimit->permit(state->callStop.get_token());
+            } catch (const CancelledError &) {
+                break; // fail-fast: a sibling failed
+            }
+        }
+        auto factory = next(); // inputs are consumed only once there is room for them
+        if (!factory)
+            break;
+        state->launched(index);
+        try {
+            launch(core, operation, std::stop_source(), state->callStop.get_token(),
+                   std::move(permit), state, index,
+                   CollectItem<R, Settled, typename decltype(factory)::value_type>{
+                       state, index, std::move(*factory)});
+        } catch (...) {
+            launchError = std::current_exception(); // the executor is shut down
+            state->fail(index, launchError);
+            break;
+        }
+    }
+    state->launchingDone();
+    co_await state->done.wait();
+    co_return state->result(operation);
+}
+
+//! Produces the factories of a range one by one, moving each out of the range.
+template<typename Range>
+class RangeSource {
+public:
+    explicit RangeSource(Range &range)
+        : m_it(std::ranges::begin(range)), m_end(std::ranges::end(range))
+    {
+    }
+    std::optional<std::ranges::range_value_t<Range>> operator()()
+    {
+        if (m_it == m_end)
+            return std::nullopt;
+        std::optional<std::ranges::range_value_t<Range>> factory(std::move(*m_it));
+        ++m_it;
+        return factory;
+    }
+
+private:
+    std::ranges::iterator_t<Range> m_it;
+    std::ranges::sentinel_t<Range> m_end;
+};
+
+//! The result of a map() call of Func over Args.
+template<typename Func, typename... Args>
+struct MapResult {
+    using Direct = std::invoke_result_t<Func &, Args...>;
+    using type = typename std::conditional_t<QCoro::Awaitable<Direct>,
+                                             QCoro::detail::awaitable_return_type<Direct>,
+                                             std::type_identity<Direct>>::type;
+};
+
+//! One map() call as a factory: awaits an awaitable result on the event loop, or runs a plain
+//! call on the thread pool.
+template<typename Func, typename Tuple>
+struct MapCall {
+    std::shared_ptr<Func> func;
+    Tuple args;
+    QThreadPool *pool;
+
+    auto operator()()
+    {
+        using Direct = decltype(std::apply(*func, args));
+        if constexpr (QCoro::Awaitable<Direct>) {
+            return std::apply(*func, std::move(args));
+        } else {
+            return onPool<Direct>(pool, [f = func, a = std::move(args)]() mutable {
+                return std::apply(*f, std::move(a));
+            });
+        }
+    }
+};
+
+//! Produces MapCall factories from zipped ranges, the shortest winning.
+template<typename Func, typename... Ranges>
+class ZipSource {
+public:
+    ZipSource(std::shared_ptr<Func> func, QThreadPool *pool, Ranges &...ranges)
+        : m_func(std::move(func)), m_pool(pool), m_its(std::ranges::begin(ranges)...),
+          m_ends(std::ranges::end(ranges)...)
+    {
+    }
+    using Args = std::tuple<std::ranges::range_value_t<Ranges>...>;
+    std::optional<MapCall<Func, Args>> operator()()
+    {
+        if (atEnd(std::index_sequence_for<Ranges...>{}))
+            return std::nullopt;
+        auto call = take(std::index_sequence_for<Ranges...>{});
+        return call;
+    }
+
+private:
+    template<std::size_t... I>
+    bool atEnd(std::index_sequence<I...>) const
+    {
+        return ((std::get<I>(m_its) == std::get<I>(m_ends)) || ...);
+    }
+    template<std::size_t... I>
+    std::optional<MapCall<Func, Args>> take(std::index_sequence<I...>)
+    {
+        MapCall<Func, Args> call{m_func, Args(*std::get<I>(m_its)...), m_pool};
+        (++std::get<I>(m_its), ...);
+        return call;
+    }
+
+    std::shared_ptr<Func> m_func;
+    QThreadPool *m_pool;
+    std::tuple<std::ranges::iterator_t<Ranges>...> m_its;
+    std::tuple<std::ranges::sentinel_t<Ranges>...> m_ends;
+};
+
+//! Feeds the results of a stream into a queue the generator reads.
+template<typename R>
+class StreamState final : public TaskSink {
+public:
+    static_assert(!std::is_void_v<R>, "streams yield values: use gather() for Task<void>");
+    explicit StreamState(int limit) : collect(limit, false) {}
+    bool fail(std::size_t index, std::exception_ptr error) noexcept override
+    {
+        // The first failure is queued before the cancellations it causes, so the generator
+        // reports it; starting nothing new does not wait for the consumer.
+        (void)results.tryPut(std::make_pair(index, Outcome<R>::fromError(error)));
+        collect.callStop.request_stop();
+        collect.fail(index, error);
+        return true;
+    }
+    using Entry = std::pair<std::size_t, Outcome<R>>;
+
+    //! The next result that completed, or nothing once every task has ended.
+    QCoro::Task<std::optional<Entry>> next()
+    {
+        try {
+            co_return co_await results.get();
+        } catch (const QueueClosedError &) {
+            co_return std::nullopt;
+        }
+    }
+
+    //! Fail-fast: stops the remaining work, waits for it, then throws \a error.
+    QCoro::Task<> failWith(std::exception_ptr error, const char *operation, std::size_t index)
+    {
+        collect.callStop.request_stop();
+        co_await collect.done.wait();
+        rethrowForCaller(std::move(error), operation, index);
+    }
+
+    CollectState<R, true> collect;
+    AsyncQueue<Entry> results;
+    std::unique_ptr<Semaphore> window; // inOrder(): results in flight or buffered
+};
+
+template<typename R, typename Factory>
+struct StreamItem {
+    std::shared_ptr<StreamState<R>> state;
+    std::size_t index;
+    Factory factory;
+
+    QCoro::Task<> operator()(std::stop_token stop)
+    {
+        auto value = co_await invokeFactory(factory, std::move(stop));
+        (void)state->results.tryPut(std::make_pair(index, Outcome<R>::fromValue(std::move(value))));
+        state->collect.ended();
+    }
+};
+
+template<typename R, typename Range>
+QCoro::Task<> launchStream(std::shared_ptr<ExecutorCore> core,
+                           std::shared_ptr<StreamState<R>> state, Range factories,
+                           const char *operation)
+{
+    RangeSource<Range> next(factories);
+    auto &c = state->collect;
+    for (std::size_t index = 0; !c.stopRequested(); ++index) {
+        std::optional<SemaphorePermit> permit;
+        try {
+            if (state->window)
+                co_await state->window->acquire(c.callStop.get_token());
+            if (c.callLimit)
+                permit = co_await c.callLimit->permit(c.callStop.get_token());
+        } catch (const CancelledError &) {
+            break;
+        }
+        auto factory = next();
+        if (!factory)
+            break;
+        c.launched(index);
+        try {
+            launch(core, operation, std::stop_source(), c.callStop.get_token(), std::move(permit),
+                   std::static_pointer_cast<TaskSink>(state), index,
+                   StreamItem<R, typename decltype(factory)::value_type>{state, index,
+                                                                         std::move(*factory)});
+        } catch (...) {
+            state->fail(index, std::current_exception());
+            break;
+        }
+    }
+    c.launchingDone();
+    co_await c.done.wait();
+    state->results.close(); // the generator drains what is left, then ends
+}
+
+//! Stops a stream's remaining work when its generator is destroyed.
+template<typename R>
+struct StreamGuard {
+    std::shared_ptr<StreamState<R>> state;
+    ~StreamGuard() { state->collect.callStop.request_stop(); }
+};
+
+} // namespace QtAio::detail
+
+namespace QtAio {
+
+template<typename Factory>
+requires std::invocable<Factory &> || detail::TakesStopToken<Factory>
+auto TaskExecutor::run(Factory factory, QDeadlineTimer deadline)
+    -> QCoro::Task<detail::FactoryResult<Factory>>
+{
+    using R = detail::FactoryResult<Factory>;
+    auto core = d;
+    auto slot = std::make_shared<detail::RunSlot<R>>();
+    std::stop_source stop;
+    auto body = [slot,
+                 factory = std::move(factory)](std::stop_token token) mutable -> QCoro::Task<> {
+        if constexpr (std::is_void_v<R>) {
+            co_await detail::invokeFactory(factory, std::move(token));
+            slot->succeed();
+        } else {
+            slot->succeed(co_await detail::invokeFactory(factory, std::move(token)));
+        }
+    };
+    detail::launch(core, "TaskExecutor::run", stop, {}, {}, slot, 0, std::move(body));
+    auto finished = slot->done.wait({{}, deadline});
+    if (!co_await finished && slot->abandon()) {
+        stop.request_stop(); // the work stays tracked until it ends
+        throw TimeoutError("TaskExecutor::run: timed out");
+    }
+    co_return slot->take("TaskExecutor::run");
+}
+
+template<typename T>
+QCoro::Task<T> TaskExecutor::run(QCoro::Task<T> task, QDeadlineTimer deadline)
+{
+    auto factory = [task = std::move(task)]() mutable { return std::move(task); };
+    auto work = run(std::move(factory), deadline);
+    co_return co_await std::move(work);
+}
+
+template<std::ranges::input_range Range>
+auto TaskExecutor::gather(Range factories, GatherOptions options)
+    -> QCoro::Task<detail::CollectResultT<detail::FactoryResult<std::ranges::range_value_t<Range>>>>
+{
+    using R = detail::FactoryResult<std::ranges::range_value_t<Range>>;
+    auto work = detail::collect<R, false>(d, options, "TaskExecutor::gather",
+                                          detail::RangeSource<Range>(factories));
+    co_return co_await std::move(work);
+}
+
+template<std::ranges::input_range Range>
+auto TaskExecutor::gatherSettled(Range factories, GatherOptions options)
+    -> QCoro::Task<QList<Outcome<detail::FactoryResult<std::ranges::range_value_t<Range>>>>>
+{
+    using R = detail::FactoryResult<std::ranges::range_value_t<Range>>;
+    auto work = detail::collect<R, true>(d, options, "TaskExecutor::gatherSettled",
+                                         detail::RangeSource<Range>(factories));
+    co_return co_await std::move(work);
+}
+
+template<typename Func, std::ranges::input_range... Ranges>
+requires(sizeof...(Ranges) > 0) auto TaskExecutor::map(Func func, GatherOptions options,
+                                                       Ranges... ranges)
+    -> QCoro::Task<detail::CollectResultT<
+        typename detail::MapResult<Func, std::ranges::range_reference_t<Ranges>...>::type>>
+{
+    using R = typename detail::MapResult<Func, std::ranges::range_reference_t<Ranges>...>::type;
+    auto source = detail::ZipSource<Func, Ranges...>(std::make_shared<Func>(std::move(func)),
+                                                     d->pool(), ranges...);
+    auto work = detail::collect<R, false>(d, options, "TaskExecutor::map", std::move(source));
+    co_return co_await std::move(work);
+}
+
+template<typename Func, std::ranges::input_range... Ranges>
+requires(sizeof...(Ranges) > 0) auto TaskExecutor::mapSettled(Func func, GatherOptions options,
+                                                              Ranges... ranges)
+    -> QCoro::Task<QList<
+        Outcome<typename detail::MapResult<Func, std::ranges::range_reference_t<Ranges>...>::type>>>
+{
+    using R = typename detail::MapResult<Func, std::ranges::range_reference_t<Ranges>...>::type;
+    auto source = detail::ZipSource<Func, Ranges...>(std::make_shared<Func>(std::move(func)),
+                                                     d->pool(), ranges...);
+    auto work = detail::collect<R, true>(d, options, "TaskExecutor::mapSettled", std::move(source));
+    co_return co_await std::move(work);
+}
+
+template<std::ranges::input_range Range>
+QCoro::AsyncGenerator<detail::FactoryResult<std::ranges::range_value_t<Range>>>
+TaskExecutor::asCompleted(Range factories, GatherOptions options)
+{
+    using R = detail::FactoryResult<std::ranges::range_value_t<Range>>;
+    auto state = std::make_shared<detail::StreamState<R>>(options.limit);
+    detail::StreamGuard<R> guard{state};
+    auto launcher =
+        detail::launchStream<R>(d, state, std::move(factories), "TaskExecutor::asCompleted");
+    while (auto next = co_await state->next()) {
+        if (next->second.hasError())
+            co_await state->failWith(next->second.error(), "TaskExecutor::asCompleted", next->first);
+        co_yield std::move(next->second.value());
+    }
+}
+
+template<std::ranges::input_range Range>
+QCoro::AsyncGenerator<detail::FactoryResult<std::ranges::range_value_t<Range>>>
+TaskExecutor::inOrder(Range factories, GatherOptions options)
+{
+    using R = detail::FactoryResult<std::ranges::range_value_t<Range>>;
+    const int window = options.limit > 0 ? options.limit : 16;
+    auto state = std::make_shared<detail::StreamState<R>>(window);
+    state->window = std::make_unique<Semaphore>(window);
+    detail::StreamGuard<R> guard{state};
+    auto launcher =
+        detail::launchStream<R>(d, state, std::move(factories), "TaskExecutor::inOrder");
+    std::map<std::size_t, Outcome<R>> ahead;
+    std::size_t nextIndex = 0;
+    while (true) {
+        auto found = ahead.find(nextIndex);
+        if (found != ahead.end()) {
+            Outcome<R> outcome = std::move(found->second);
+            ahead.erase(found);
+            if (outcome.hasError())
+                co_await state->failWith(outcome.error(), "TaskExecutor::inOrder", nextIndex);
+            ++nextIndex;
+            state->window->release();
+            co_yield std::move(outcome.value());
+            continue;
+        }
+        auto next = co_await state->next();
+        if (!next)
+            break;
+        ahead.emplace(next->first, std::move(next->second));
+    }
+}
+
+template<typename Func, typename... Args>
+auto TaskExecutor::runInThread(Func func, Args... args)
+    -> QCoro::Task<detail::ThreadResult<Func, Args...>>
+{
+    constexpr bool takesStop = std::invocable<Func &, std::stop_token, Args...>;
+    using R = detail::ThreadResult<Func, Args...>;
+    QThreadPool *pool = d->pool();
+    auto factory = [pool, call = std::make_shared<std::tuple<Func, Args...>>(
+                              std::move(func), std::move(args)...)](std::stop_token stop) {
+        return detail::onPool<R>(pool, [call, stop = std::move(stop)]() mutable -> R {
+            return std::apply(
+                [&stop](Func &f, Args &...a) -> R {
+                    // Each job runs once: the arguments are moved into the call.
+                    if constexpr (takesStop)
+                        return std::invoke(f, stop, std::move(a)...);
+                    else
+                        return std::invoke(f, std::move(a)...);
+                },
+                *call);
+        });
+    };
+    auto work = run(std::move(factory));
+    co_return co_await std::move(work);
+}
+
+template<typename Factory>
+TaskExecutor::TaskId TaskExecutor::spawn(Factory factory)
+{
+    auto body = [factory = std::move(factory)](std::stop_token stop) mutable -> QCoro::Task<> {
+        co_await detail::invokeFactory(factory, std::move(stop));
+    };
+    return detail::launch(d, "TaskExecutor::spawn", std::stop_source(), {}, {}, nullptr, 0,
+                          std::move(body));
+}
+
+} // namespace QtAio

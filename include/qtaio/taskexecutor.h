@@ -1,0 +1,287 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include <qtaio/detail/executorcore.h>
+#include <qtaio/detail/waitcore.h>
+#include <qtaio/errors.h>
+#include <qtaio/outcome.h>
+#include <qtaio/qtaiocore_export.h>
+
+#include <QtCore/QDeadlineTimer>
+#include <QtCore/QList>
+#include <QtCore/QObject>
+
+#include <qcoro/qcoroasyncgenerator.h>
+#include <qcoro/qcorotask.h>
+
+#include <chrono>
+#include <concepts>
+#include <memory>
+#include <ranges>
+#include <stop_token>
+#include <type_traits>
+
+QT_BEGIN_NAMESPACE
+class QThreadPool;
+QT_END_NAMESPACE
+
+namespace QtAio {
+
+//! Options of TaskExecutor::gather(), map() and the streaming forms.
+struct GatherOptions {
+    //! At most this many tasks of this call run at once; 0 or negative: no per-call cap (the
+    //! executor's own limit still applies).
+    int limit = 0;
+};
+
+namespace detail {
+template<typename F>
+concept TakesStopToken = std::invocable<F &, std::stop_token>;
+
+template<typename F, bool = TakesStopToken<F>>
+struct FactoryAwaitableOf {
+    using type = std::invoke_result_t<F &>;
+};
+template<typename F>
+struct FactoryAwaitableOf<F, true> {
+    using type = std::invoke_result_t<F &, std::stop_token>;
+};
+//! What a factory returns: an awaitable (usually a QCoro::Task<T>).
+template<typename F>
+using FactoryAwaitable = typename FactoryAwaitableOf<F>::type;
+
+template<typename Func, bool TakesStop, typename... Args>
+struct ThreadResultOf {
+    using type = std::invoke_result_t<Func &, Args...>;
+};
+template<typename Func, typename... Args>
+struct ThreadResultOf<Func, true, Args...> {
+    using type = std::invoke_result_t<Func &, std::stop_token, Args...>;
+};
+//! What runInThread(func, args...) yields; func may take a std::stop_token first.
+template<typename Func, typename... Args>
+using ThreadResult =
+    typename ThreadResultOf<Func, std::invocable<Func &, std::stop_token, Args...>, Args...>::type;
+//! What awaiting a factory's awaitable yields.
+template<typename F>
+using FactoryResult = QCoro::detail::awaitable_return_type_t<FactoryAwaitable<F>>;
+
+template<typename R>
+struct CollectResult {
+    using type = QList<R>;
+};
+template<>
+struct CollectResult<void> {
+    using type = void;
+};
+template<typename R>
+using CollectResultT = typename CollectResult<R>::type;
+
+template<typename Func, typename... Args>
+struct MapResult;
+} // namespace detail
+
+//! Runs coroutines on the Qt event loop and blocking work on a QThreadPool, with timeouts,
+//! concurrency limits and structured cancellation: the QtAio form of mtaio's TaskExecutor.
+/*!
+ * Work is given as *factories*: callables that return an awaitable (usually a lambda
+ * returning QCoro::Task<T>), optionally taking a std::stop_token that is requested when the
+ * work should stop. Factories are needed because QCoro tasks start eagerly, so only work that
+ * has not started can be held back by a limit. The executor moves every factory (and every
+ * range it is given) into its own state and keeps it alive until the work it started has
+ * ended, even after a timeout: a capturing lambda coroutine keeps its captures in the
+ * closure, which must outlive the coroutine.
+ *
+ * Everything the executor starts counts against its `limit` (0: unlimited): run(), spawn(),
+ * each gather()/map() item and each runInThread() job; a call's own GatherOptions::limit caps
+ * that call further. Work started from a coroutine runs on that coroutine's thread; awaiting
+ * any of the functions below resumes on the awaiting thread. A failure is never dropped: it
+ * reaches whoever awaits the work as ExecutionError (cause nested, index given where there is
+ * one), and work that nobody awaits (spawn(), work abandoned by a timeout) is reported with
+ * taskFailed() and a warning in the `qtaio.executor` logging category. A cancellation
+ * (CancelledError) is passed through as is.
+ *
+ * Destroying the executor never blocks: it requests stop on all tracked work; work that
+ * ignores its stop runs to its end and then frees what it held. A QThreadPool passed in is
+ * never shut down by the executor.
+ *
+ * \code
+ * QtAio::TaskExecutor executor;
+ * executor.setLimit(4);
+ * std::vector<std::function<QCoro::Task<QByteArray>()>> downloads = ...;
+ * const QList<QByteArray> pages = co_await executor.gather(std::move(downloads), {.limit = 2});
+ * const int sum = co_await executor.runInThread([](int a, int b) { return a + b; }, 1, 2);
+ * \endcode
+ * (g++ 12: build lambdas and braced lists in a statement of their own, not inside co_await.)
+ */
+class QTAIO_CORE_EXPORT TaskExecutor : public QObject {
+    Q_OBJECT
+    //! Executor-wide cap on work running at once; 0 = unlimited (the default). Takes effect
+    //! at once: raising it starts waiting work, lowering it stops nothing that runs.
+    Q_PROPERTY(int limit READ limit WRITE setLimit NOTIFY limitChanged)
+    //! Tasks running now.
+    Q_PROPERTY(int running READ running NOTIFY runningChanged)
+    //! Tasks started by a call but waiting for a slot under the limit.
+    Q_PROPERTY(int pending READ pending NOTIFY pendingChanged)
+    //! Tasks that ended successfully.
+    Q_PROPERTY(int completed READ completed NOTIFY completedChanged)
+    //! Tasks that ended with an exception other than CancelledError.
+    Q_PROPERTY(int failed READ failed NOTIFY failedChanged)
+    //! Tasks that ended with CancelledError (stopped before or while running).
+    Q_PROPERTY(int cancelled READ cancelled NOTIFY cancelledChanged)
+
+public:
+    //! Identifies one task in the task signals and spawn()'s result.
+    using TaskId = quint64;
+
+    //! An executor whose blocking work runs on QThreadPool::globalInstance().
+    explicit TaskExecutor(QObject *parent = nullptr);
+    //! An executor whose blocking work runs on \a pool (never shut down by the executor).
+    explicit TaskExecutor(QThreadPool *pool, QObject *parent = nullptr);
+    ~TaskExecutor() override;
+
+    [[nodiscard]] int limit() const;
+    //! Throws std::invalid_argument if \a limit is negative.
+    void setLimit(int limit);
+    [[nodiscard]] int running() const;
+    [[nodiscard]] int pending() const;
+    [[nodiscard]] int completed() const;
+    [[nodiscard]] int failed() const;
+    [[nodiscard]] int cancelled() const;
+    //! Whether shutdown() was called; new work then fails with ExecutionError.
+    [[nodiscard]] bool isShutDown() const;
+    [[nodiscard]] QThreadPool *threadPool() const;
+
+    //! Runs the work \a factory returns and yields its result.
+    /*!
+     * Throws TimeoutError when \a deadline passes first (time spent waiting for a slot
+     * counts); the work's stop token is then requested and the work stays tracked until it
+     * ends, its later failure reported like spawn()'s. A failure of the work is thrown as
+     * ExecutionError with the cause nested.
+     */
+    template<typename Factory>
+    requires std::invocable<Factory &> || detail::TakesStopToken<Factory>
+    auto run(Factory factory, QDeadlineTimer deadline = QDeadlineTimer(QDeadlineTimer::Forever))
+        -> QCoro::Task<detail::FactoryResult<Factory>>;
+    template<typename Factory, typename Rep, typename Period>
+    requires std::invocable<Factory &> || detail::TakesStopToken<Factory>
+    auto run(Factory factory, std::chrono::duration<Rep, Period> timeout)
+        -> QCoro::Task<detail::FactoryResult<Factory>>
+    {
+        return run(std::move(factory), detail::deadlineAfter(timeout));
+    }
+    //! Awaits an already started \a task with a deadline. QCoro tasks cannot be stopped: after
+    //! TimeoutError the task stays tracked, and its later failure is still reported.
+    template<typename T>
+    QCoro::Task<T> run(QCoro::Task<T> task, QDeadlineTimer deadline);
+    template<typename T, typename Rep, typename Period>
+    QCoro::Task<T> run(QCoro::Task<T> task, std::chrono::duration<Rep, Period> timeout)
+    {
+        return run(std::move(task), detail::deadlineAfter(timeout));
+    }
+
+    //! Runs every factory of \a factories, at most \a options.limit at once, and yields their
+    //! results in input order (nothing for Task<void> factories).
+    /*!
+     * Fail-fast: on the first failure nothing new starts, the running tasks are asked to stop
+     * and awaited, then ExecutionError is thrown with the cause nested and the failing
+     * index. No task outlives the call.
+     */
+    template<std::ranges::input_range Range>
+    auto gather(Range factories, GatherOptions options = {}) -> QCoro::Task<
+        detail::CollectResultT<detail::FactoryResult<std::ranges::range_value_t<Range>>>>;
+
+    //! As gather(), but runs every task to its end and yields each one's Outcome (value or
+    //! exception) in input order: asyncio's return_exceptions=True, typed.
+    template<std::ranges::input_range Range>
+    auto gatherSettled(Range factories, GatherOptions options = {})
+        -> QCoro::Task<QList<Outcome<detail::FactoryResult<std::ranges::range_value_t<Range>>>>>;
+
+    //! Calls \a func on the items of \a ranges zipped together (the shortest range wins) and
+    //! yields the results in input order, at most \a options.limit in flight.
+    /*!
+     * If \a func returns an awaitable it runs on the event loop; otherwise each call runs on
+     * the thread pool (as in mtaio). The inputs are consumed lazily, so a generated input of
+     * millions of items runs in bounded memory. Fail-fast as gather().
+     */
+    template<typename Func, std::ranges::input_range... Ranges>
+    requires(sizeof...(Ranges) > 0) auto map(Func func, GatherOptions options, Ranges... ranges)
+        -> QCoro::Task<detail::CollectResultT<
+            typename detail::MapResult<Func, std::ranges::range_reference_t<Ranges>...>::type>>;
+    //! As map(func, options, ranges...) with default options.
+    template<typename Func, std::ranges::input_range... Ranges>
+    requires(sizeof...(Ranges) > 0) auto map(Func func, Ranges... ranges)
+    {
+        return map(std::move(func), GatherOptions{}, std::move(ranges)...);
+    }
+    //! As map(), yielding every call's Outcome instead of failing fast.
+    template<typename Func, std::ranges::input_range... Ranges>
+    requires(sizeof...(Ranges) > 0) auto mapSettled(Func func, GatherOptions options,
+                                                    Ranges... ranges)
+        -> QCoro::Task<QList<Outcome<
+            typename detail::MapResult<Func, std::ranges::range_reference_t<Ranges>...>::type>>>;
+
+    //! Streams the results of \a factories as they complete (at most \a options.limit
+    //! running). Fail-fast as gather(): the failure is thrown from the generator's increment.
+    //! Destroying the generator early stops and releases the remaining work.
+    template<std::ranges::input_range Range>
+    QCoro::AsyncGenerator<detail::FactoryResult<std::ranges::range_value_t<Range>>>
+    asCompleted(Range factories, GatherOptions options = {});
+    //! Streams the results of \a factories in input order; at most \a options.limit results
+    //! (default 16) are in flight or buffered ahead of the one the consumer waits for.
+    template<std::ranges::input_range Range>
+    QCoro::AsyncGenerator<detail::FactoryResult<std::ranges::range_value_t<Range>>>
+    inOrder(Range factories, GatherOptions options = {});
+
+    //! Runs \a func(\a args...) on the executor's thread pool and yields its result on the
+    //! awaiting thread. Arguments are taken by value (moved). If \a func takes a
+    //! std::stop_token first, it is requested when the executor cancels. An exception thrown
+    //! by \a func is thrown as ExecutionError with the cause nested.
+    template<typename Func, typename... Args>
+    auto runInThread(Func func, Args... args) -> QCoro::Task<detail::ThreadResult<Func, Args...>>;
+
+    //! Starts the work \a factory returns as a tracked fire-and-forget task (mtaio's
+    //! create_task). Its failure is reported with taskFailed() and a qtaio.executor warning.
+    template<typename Factory>
+    TaskId spawn(Factory factory);
+
+    //! Requests stop on all tracked work and waits until none is left.
+    QCoro::Task<> cancelAll();
+    //! Refuses new work from now on (ExecutionError), then as cancelAll().
+    QCoro::Task<> shutdown();
+
+Q_SIGNALS:
+    void limitChanged(int limit);
+    void runningChanged(int running);
+    void pendingChanged(int pending);
+    void completedChanged(int completed);
+    void failedChanged(int failed);
+    void cancelledChanged(int cancelled);
+    //! A task got its slot and started.
+    void taskStarted(quint64 id);
+    //! A task ended successfully.
+    void taskFinished(quint64 id);
+    //! A task ended with an exception; \a message is its what().
+    void taskFailed(quint64 id, const QString &message);
+    //! A task ended with CancelledError.
+    void taskCancelled(quint64 id);
+    //! The last tracked task ended.
+    void idle();
+
+protected:
+    bool event(QEvent *event) override;
+
+private:
+    friend class detail::ExecutorCore;
+    void emitChanges();
+
+    // Shared with tracked work, which may outlive the executor object.
+    const std::shared_ptr<detail::ExecutorCore> d;
+    struct {
+        int limit = 0, running = 0, pending = 0, completed = 0, failed = 0, cancelled = 0;
+    } m_emitted;
+};
+
+} // namespace QtAio
+
+#include <qtaio/detail/taskexecutor_impl.h>

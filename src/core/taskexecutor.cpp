@@ -1,0 +1,363 @@
+// SPDX-License-Identifier: MIT
+#include <qtaio/taskexecutor.h>
+
+#include "waitcore_p.h"
+
+#include <QtCore/QEvent>
+#include <QtCore/QLoggingCategory>
+#include <QtCore/QThreadPool>
+
+#include <climits>
+#include <stdexcept>
+#include <string>
+
+Q_LOGGING_CATEGORY(lcExecutor, "qtaio.executor", QtWarningMsg)
+
+namespace QtAio {
+
+namespace detail {
+
+namespace {
+int capacityFor(int limit)
+{
+    return limit == 0 ? INT_MAX : limit;
+}
+
+QString describe(const std::exception_ptr &error)
+{
+    try {
+        std::rethrow_exception(error);
+    } catch (const std::exception &e) {
+        return QString::fromUtf8(e.what());
+    } catch (...) {
+        return QStringLiteral("unknown exception");
+    }
+}
+
+bool isCancellation(const std::exception_ptr &error)
+{
+    try {
+        std::rethrow_exception(error);
+    } catch (const CancelledError &) {
+        return true;
+    } catch (...) {
+        return false;
+    }
+}
+} // namespace
+
+TaskSink::~TaskSink() = default;
+
+ExecutorCore::ExecutorCore(QThreadPool *pool)
+    : m_pool(pool ? pool : QThreadPool::globalInstance()),
+      m_limiter(std::make_unique<Semaphore>(capacityFor(0)))
+{
+}
+
+ExecutorCore::~ExecutorCore() = default;
+
+ExecutorCore::TaskId ExecutorCore::registerTask(const std::stop_source &stop, const char *operation)
+{
+    bool flushNow = false;
+    TaskId id = 0;
+    {
+        std::scoped_lock lock(mutex);
+        if (isShutDown) {
+            throw ExecutionError(std::string(operation) +
+                                 ": the executor is shut down and accepts no new work");
+        }
+        id = m_nextId++;
+        m_tracked.emplace(id, stop);
+        ++pending;
+        flushNow = markChangedLocked();
+    }
+    if (flushNow)
+        flush();
+    return id;
+}
+
+void ExecutorCore::taskStarted(TaskId id)
+{
+    bool flushNow = false;
+    {
+        std::scoped_lock lock(mutex);
+        --pending;
+        ++running;
+        events.push_back({Event::Started, id, {}});
+        flushNow = markChangedLocked();
+    }
+    if (flushNow)
+        flush();
+}
+
+void ExecutorCore::taskFinished(TaskId id, bool started, std::exception_ptr error, TaskSink *sink,
+                                std::size_t index) noexcept
+{
+    const bool wasCancelled = error && isCancellation(error);
+    const bool handled = error && sink && sink->fail(index, error);
+    QString message;
+    if (error)
+        message = describe(error);
+    if (error && !handled && !wasCancelled) {
+        qCWarning(lcExecutor, "task %llu failed and nobody awaits it: %s",
+                  static_cast<unsigned long long>(id), qUtf8Printable(message));
+    }
+    WakeList wake;
+    bool flushNow = false;
+    {
+        std::scoped_lock lock(mutex);
+        if (started)
+            --running;
+        else
+            --pending;
+        if (!error) {
+            ++completed;
+            events.push_back({Event::Finished, id, {}});
+        } else if (wasCancelled) {
+            ++cancelled;
+            events.push_back({Event::Cancelled, id, message});
+        } else {
+            ++failed;
+            events.push_back({Event::Failed, id, message});
+        }
+        m_tracked.erase(id);
+        if (m_tracked.empty()) {
+            events.push_back({Event::Idle, 0, {}});
+            while (Waiter *w = m_idleWaiters.popFront()) {
+                w->status = WaitStatus::Completed;
+                wake.add(w);
+            }
+        }
+        flushNow = markChangedLocked();
+    }
+    if (flushNow)
+        flush();
+}
+
+void ExecutorCore::stopAll()
+{
+    std::vector<std::stop_source> sources;
+    {
+        std::scoped_lock lock(mutex);
+        sources.reserve(m_tracked.size());
+        for (auto &entry : m_tracked)
+            sources.push_back(entry.second);
+    }
+    // Outside the lock: stop callbacks run inline and may finish tasks.
+    for (auto &source : sources)
+        source.request_stop();
+}
+
+void ExecutorCore::shutDown()
+{
+    std::scoped_lock lock(mutex);
+    isShutDown = true;
+}
+
+int ExecutorCore::limit() const
+{
+    std::scoped_lock lock(mutex);
+    return m_limit;
+}
+
+void ExecutorCore::setLimit(int limit)
+{
+    if (limit < 0) {
+        throw std::invalid_argument("TaskExecutor::setLimit: limit must not be negative, got " +
+                                    std::to_string(limit));
+    }
+    bool flushNow = false;
+    {
+        std::scoped_lock lock(mutex);
+        if (m_limit == limit)
+            return;
+        m_limit = limit;
+        flushNow = markChangedLocked();
+    }
+    m_limiter->setCapacity(capacityFor(limit));
+    if (flushNow)
+        flush();
+}
+
+void ExecutorCore::flush()
+{
+    static_cast<TaskExecutor *>(owner)->emitChanges();
+}
+
+bool ExecutorCore::IdleWait::await_ready()
+{
+    std::scoped_lock lock(m_core->mutex);
+    if (!m_core->m_tracked.empty())
+        return false;
+    status = WaitStatus::Completed;
+    return true;
+}
+
+bool ExecutorCore::IdleWait::await_suspend(std::coroutine_handle<> handle)
+{
+    {
+        std::scoped_lock lock(m_core->mutex);
+        if (m_core->m_tracked.empty()) {
+            status = WaitStatus::Completed;
+            return false;
+        }
+        if (!enqueueLocked(m_core, m_core->m_idleWaiters, handle))
+            return false;
+    }
+    arm();
+    return true;
+}
+
+void ExecutorCore::IdleWait::await_resume()
+{
+    disarm();
+    if (status != WaitStatus::Completed)
+        throwFor(status, "TaskExecutor::cancelAll");
+}
+
+} // namespace detail
+
+// ---------------------------------------------------------------------------------------------
+
+TaskExecutor::TaskExecutor(QObject *parent) : TaskExecutor(nullptr, parent)
+{
+}
+
+TaskExecutor::TaskExecutor(QThreadPool *pool, QObject *parent)
+    : QObject(parent), d(std::make_shared<detail::ExecutorCore>(pool))
+{
+    d->owner = this;
+}
+
+TaskExecutor::~TaskExecutor()
+{
+    {
+        std::scoped_lock lock(d->mutex);
+        d->owner = nullptr;
+        d->isShutDown = true;
+    }
+    // Never blocks: work that honours its stop token ends soon; work that ignores it runs to
+    // its end, holding the shared core (and everything it owns) until then.
+    d->stopAll();
+}
+
+int TaskExecutor::limit() const
+{
+    return d->limit();
+}
+
+void TaskExecutor::setLimit(int limit)
+{
+    d->setLimit(limit);
+}
+
+int TaskExecutor::running() const
+{
+    std::scoped_lock lock(d->mutex);
+    return d->running;
+}
+
+int TaskExecutor::pending() const
+{
+    std::scoped_lock lock(d->mutex);
+    return d->pending;
+}
+
+int TaskExecutor::completed() const
+{
+    std::scoped_lock lock(d->mutex);
+    return d->completed;
+}
+
+int TaskExecutor::failed() const
+{
+    std::scoped_lock lock(d->mutex);
+    return d->failed;
+}
+
+int TaskExecutor::cancelled() const
+{
+    std::scoped_lock lock(d->mutex);
+    return d->cancelled;
+}
+
+bool TaskExecutor::isShutDown() const
+{
+    std::scoped_lock lock(d->mutex);
+    return d->isShutDown;
+}
+
+QThreadPool *TaskExecutor::threadPool() const
+{
+    return d->pool();
+}
+
+QCoro::Task<> TaskExecutor::cancelAll()
+{
+    auto core = d;
+    core->stopAll();
+    co_await detail::ExecutorCore::IdleWait(core);
+}
+
+QCoro::Task<> TaskExecutor::shutdown()
+{
+    auto core = d;
+    core->shutDown();
+    core->stopAll();
+    co_await detail::ExecutorCore::IdleWait(core);
+}
+
+bool TaskExecutor::event(QEvent *event)
+{
+    if (event->type() == detail::WaitCore::flushEventType()) {
+        d->flushPosted();
+        return true;
+    }
+    return QObject::event(event);
+}
+
+void TaskExecutor::emitChanges()
+{
+    using detail::takeChange;
+    std::vector<detail::ExecutorCore::Event> events;
+    {
+        std::scoped_lock lock(d->mutex);
+        events.swap(d->events);
+    }
+    for (const auto &e : events) {
+        switch (e.kind) {
+        case detail::ExecutorCore::Event::Started:
+            Q_EMIT taskStarted(e.id);
+            break;
+        case detail::ExecutorCore::Event::Finished:
+            Q_EMIT taskFinished(e.id);
+            break;
+        case detail::ExecutorCore::Event::Failed:
+            Q_EMIT taskFailed(e.id, e.message);
+            break;
+        case detail::ExecutorCore::Event::Cancelled:
+            Q_EMIT taskCancelled(e.id);
+            break;
+        case detail::ExecutorCore::Event::Idle:
+            break; // emitted below, after the counters
+        }
+    }
+    if (auto v = takeChange(*d, m_emitted.limit, [this] { return d->limitLocked(); }))
+        Q_EMIT limitChanged(*v);
+    if (auto v = takeChange(*d, m_emitted.running, [this] { return d->running; }))
+        Q_EMIT runningChanged(*v);
+    if (auto v = takeChange(*d, m_emitted.pending, [this] { return d->pending; }))
+        Q_EMIT pendingChanged(*v);
+    if (auto v = takeChange(*d, m_emitted.completed, [this] { return d->completed; }))
+        Q_EMIT completedChanged(*v);
+    if (auto v = takeChange(*d, m_emitted.failed, [this] { return d->failed; }))
+        Q_EMIT failedChanged(*v);
+    if (auto v = takeChange(*d, m_emitted.cancelled, [this] { return d->cancelled; }))
+        Q_EMIT cancelledChanged(*v);
+    for (const auto &e : events) {
+        if (e.kind == detail::ExecutorCore::Event::Idle)
+            Q_EMIT idle();
+    }
+}
+
+} // namespace QtAio

@@ -1,0 +1,606 @@
+// SPDX-License-Identifier: MIT
+#include "qtaiotest.h"
+
+#include <qtaio/errors.h>
+#include <qtaio/latch.h>
+#include <qtaio/semaphore.h>
+#include <qtaio/taskexecutor.h>
+
+#include <QtCore/QThreadPool>
+#include <QtTest/QSignalSpy>
+
+#include <qcoro/qcorotask.h>
+#include <qcoro/qcorotimer.h>
+
+#include <QtCore/QRegularExpression>
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <stdexcept>
+#include <stop_token>
+#include <thread>
+#include <vector>
+
+using namespace std::chrono_literals;
+using QtAio::GatherOptions;
+using QtAio::TaskExecutor;
+
+namespace {
+
+//! Counts how many tasks run at once and the peak.
+struct Concurrency {
+    int now = 0;
+    int peak = 0;
+    void enter() { peak = std::max(peak, ++now); }
+    void leave() { --now; }
+};
+
+//! The cause nested in an ExecutionError, as its what().
+std::string nestedCause(const QtAio::ExecutionError &error)
+{
+    try {
+        std::rethrow_if_nested(error);
+    } catch (const std::exception &cause) {
+        return cause.what();
+    }
+    return {};
+}
+
+} // namespace
+
+class tst_TaskExecutor : public QObject {
+    Q_OBJECT
+
+private Q_SLOTS:
+    void runYieldsTheResult();
+    void runFailureIsNestedInExecutionError();
+    void runTimeoutStopsTheWorkAndKeepsItTracked();
+    void runTimeoutOfAStartedTaskReportsItsLaterFailure();
+    void gatherKeepsInputOrderUnderACallLimit_data();
+    void gatherKeepsInputOrderUnderACallLimit();
+    void executorLimitCapsEverything();
+    void gatherFailsFastWithoutOrphans();
+    void gatherSettledReportsEveryOutcome();
+    void gatherOfVoidTasks();
+    void mapZipsRangesAndRunsPlainFunctionsOnThePool();
+    void mapOverGeneratedInputStaysBounded();
+    void mapSettled();
+    void asCompletedAndInOrderStreams();
+    void streamsFailFastAndStopWhenAbandoned();
+    void runInThreadResumesOnTheCallerAndNestsErrors();
+    void spawnReportsFailures();
+    void cancelAllAndShutdown();
+    void destroyingWithWorkInFlightNeitherCrashesNorBlocks();
+    void negativeLimitIsRejected();
+    void countersAndSignals();
+};
+
+void tst_TaskExecutor::runYieldsTheResult()
+{
+    TaskExecutor executor;
+    QVERIFY(QtAioTest::runAsync([&]() -> QCoro::Task<> {
+        auto factory = []() -> QCoro::Task<int> { co_return 42; };
+        QTAIO_COMPARE(co_await executor.run(factory), 42);
+        auto later = []() -> QCoro::Task<QString> {
+            co_await QCoro::sleepFor(1ms);
+            co_return QStringLiteral("later");
+        };
+        QTAIO_COMPARE(co_await executor.run(later, 60s), QStringLiteral("later"));
+        QTAIO_COMPARE(executor.completed(), 2);
+    }));
+}
+
+void tst_TaskExecutor::runFailureIsNestedInExecutionError()
+{
+    TaskExecutor executor;
+    QVERIFY(QtAioTest::runAsync([&]() -> QCoro::Task<> {
+        auto failing = []() -> QCoro::Task<int> {
+            throw std::runtime_error("disk full");
+            co_return 0;
+        };
+        try {
+            co_await executor.run(failing);
+            QTAIO_FAIL("no exception");
+        } catch (const QtAio::ExecutionError &e) {
+            QTAIO_COMPARE(nestedCause(e), std::string("disk full"));
+            QTAIO_VERIFY(std::string(e.what()).find("disk full") != std::string::npos);
+        }
+        QTAIO_COMPARE(executor.failed(), 1);
+    }));
+}
+
+void tst_TaskExecutor::runTimeoutStopsTheWorkAndKeepsItTracked()
+{
+    TaskExecutor executor;
+    QtAio::Latch stopSeen(1);
+    QtAio::Latch release(1);
+    QVERIFY(QtAioTest::runAsync([&]() -> QCoro::Task<> {
+        auto slow = [&](std::stop_token stop) -> QCoro::Task<int> {
+            std::stop_callback onStop(stop, [&] { stopSeen.countDown(); });
+            co_await release.wait(); // ignores its stop until released
+            co_return 1;
+        };
+        QTAIO_VERIFY_THROWS(QtAio::TimeoutError, co_await executor.run(slow, 10ms), "timed out");
+        QTAIO_VERIFY(co_await stopSeen.wait(60s)); // the work was asked to stop
+        QTAIO_COMPARE(executor.running(), 1);      // and is still tracked
+        release.countDown();
+        co_await executor.cancelAll(); // returns once the work has ended
+        QTAIO_COMPARE(executor.running(), 0);
+    }));
+}
+
+void tst_TaskExecutor::runTimeoutOfAStartedTaskReportsItsLaterFailure()
+{
+    TaskExecutor executor;
+    QSignalSpy failed(&executor, &TaskExecutor::taskFailed);
+    QVERIFY(failed.isValid());
+    QtAio::Latch gate(1);
+    auto work = [&]() -> QCoro::Task<int> {
+        co_await gate.wait();
+        throw std::runtime_error("late failure");
+    };
+    QVERIFY(QtAioTest::runAsync([&]() -> QCoro::Task<> {
+        auto started = work(); // already running: QCoro tasks are eager
+        QTAIO_VERIFY_THROWS(QtAio::TimeoutError, co_await executor.run(std::move(started), 10ms),
+                            "timed out");
+        QTest::ignoreMessage(QtWarningMsg, QRegularExpression(QStringLiteral("late failure")));
+        gate.countDown();
+        co_await executor.cancelAll();
+    }));
+    QCOMPARE(failed.count(), 1);
+    QCOMPARE(failed.at(0).at(1).toString(), QStringLiteral("late failure"));
+}
+
+void tst_TaskExecutor::gatherKeepsInputOrderUnderACallLimit_data()
+{
+    QTest::addColumn<int>("limit");
+    QTest::addColumn<int>("expectedPeak");
+    QTest::newRow("limit 1") << 1 << 1;
+    QTest::newRow("limit 3") << 3 << 3;
+    QTest::newRow("no limit (0)") << 0 << 10;
+    QTest::newRow("no limit (negative)") << -1 << 10;
+}
+
+void tst_TaskExecutor::gatherKeepsInputOrderUnderACallLimit()
+{
+    QFETCH(int, limit);
+    QFETCH(int, expectedPeak);
+    TaskExecutor executor;
+    Concurrency c;
+    std::vector<std::function<QCoro::Task<int>()>> factories;
+    for (int i = 0; i < 10; ++i) {
+        factories.push_back([&c, i]() -> QCoro::Task<int> {
+            c.enter();
+            co_await QCoro::sleepFor(std::chrono::milliseconds(10 - i)); // finish out of order
+            c.leave();
+            co_return i *i;
+        });
+    }
+    QVERIFY(QtAioTest::runAsync([&]() -> QCoro::Task<> {
+        const GatherOptions options{limit};
+        const QList<int> results = co_await executor.gather(std::move(factories), options);
+        QTAIO_COMPARE(results, (QList<int>{0, 1, 4, 9, 16, 25, 36, 49, 64, 81}));
+    }));
+    QCOMPARE(c.peak, expectedPeak);
+}
+
+void tst_TaskExecutor::executorLimitCapsEverything()
+{
+    TaskExecutor executor;
+    executor.setLimit(2);
+    Concurrency c;
+    auto gate = std::make_unique<QtAio::Latch>(1);
+    auto item = [&]() -> QCoro::Task<int> {
+        c.enter();
+        co_await gate->wait();
+        c.leave();
+        co_return 1;
+    };
+    std::vector<std::function<QCoro::Task<int>()>> a(4, item), b(4, item);
+    int total = 0;
+    auto runBoth = [&]() -> QCoro::Task<> {
+        const GatherOptions three{3};
+        auto first = executor.gather(a, three);
+        auto second = executor.gather(b);
+        total += (co_await std::move(first)).size();
+        total += (co_await std::move(second)).size();
+    };
+    auto task = runBoth();
+    QTRY_COMPARE(executor.running(), 2);
+    // Waiting for the executor's slot: 1 of the first call (its own limit holds back its
+    // fourth item) and all 4 of the second.
+    QCOMPARE(executor.pending(), 5);
+    gate->countDown();
+    QTRY_COMPARE(total, 8);
+    QCOMPARE(c.peak, 2);
+
+    // Raising the limit starts waiting work at once.
+    gate = std::make_unique<QtAio::Latch>(1);
+    std::vector<std::function<QCoro::Task<int>()>> more(4, item);
+    total = 0;
+    auto third = [&]() -> QCoro::Task<> { total += (co_await executor.gather(more)).size(); };
+    auto task3 = third();
+    QTRY_COMPARE(executor.running(), 2);
+    executor.setLimit(0);
+    QTRY_COMPARE(executor.running(), 4);
+    gate->countDown();
+    QTRY_COMPARE(total, 4);
+}
+
+void tst_TaskExecutor::gatherFailsFastWithoutOrphans()
+{
+    TaskExecutor executor;
+    int started = 0;
+    int stopped = 0;
+    std::vector<std::function<QCoro::Task<int>(std::stop_token)>> factories;
+    for (int i = 0; i < 20; ++i) {
+        factories.push_back([&, i](std::stop_token stop) -> QCoro::Task<int> {
+            ++started;
+            if (i == 2)
+                throw std::invalid_argument("bad input 2");
+            QtAio::Latch never(1);
+            try {
+                co_await never.wait(stop); // runs until stopped
+            } catch (const QtAio::CancelledError &) {
+                ++stopped;
+                throw;
+            }
+            co_return i;
+        });
+    }
+    QVERIFY(QtAioTest::runAsync([&]() -> QCoro::Task<> {
+        try {
+            const GatherOptions options{4};
+            (void)co_await executor.gather(std::move(factories), options);
+            QTAIO_FAIL("no exception");
+        } catch (const QtAio::ExecutionError &e) {
+            QTAIO_COMPARE(e.index(), std::optional<std::size_t>(2));
+            QTAIO_COMPARE(nestedCause(e), std::string("bad input 2"));
+        }
+        QTAIO_COMPARE(executor.running(), 0); // no orphans
+        QTAIO_COMPARE(executor.pending(), 0);
+    }));
+    // Item 2 fails as it starts (QCoro tasks are eager): items 0 and 1 are running and are
+    // stopped and awaited; nothing after item 2 is started.
+    QCOMPARE(started, 3);
+    QCOMPARE(stopped, 2);
+}
+
+void tst_TaskExecutor::gatherSettledReportsEveryOutcome()
+{
+    TaskExecutor executor;
+    std::vector<std::function<QCoro::Task<int>()>> factories;
+    for (int i = 0; i < 5; ++i) {
+        factories.push_back([i]() -> QCoro::Task<int> {
+            if (i % 2)
+                throw std::runtime_error("odd " + std::to_string(i));
+            co_return i;
+        });
+    }
+    QVERIFY(QtAioTest::runAsync([&]() -> QCoro::Task<> {
+        const auto outcomes = co_await executor.gatherSettled(std::move(factories));
+        QTAIO_COMPARE(outcomes.size(), 5);
+        QTAIO_COMPARE(outcomes[0].value(), 0);
+        QTAIO_VERIFY(outcomes[1].hasError());
+        QTAIO_VERIFY_THROWS(std::runtime_error, (void)outcomes[3].value(), "odd 3");
+        QTAIO_COMPARE(outcomes[4].value(), 4);
+    }));
+}
+
+void tst_TaskExecutor::gatherOfVoidTasks()
+{
+    TaskExecutor executor;
+    int ran = 0;
+    std::vector<std::function<QCoro::Task<>()>> factories(3, [&ran]() -> QCoro::Task<> {
+        ++ran;
+        co_return;
+    });
+    QVERIFY(QtAioTest::runAsync([&]() -> QCoro::Task<> {
+        co_await executor.gather(std::move(factories));
+        QTAIO_COMPARE(ran, 3);
+    }));
+}
+
+void tst_TaskExecutor::mapZipsRangesAndRunsPlainFunctionsOnThePool()
+{
+    TaskExecutor executor;
+    const std::vector<int> xs{1, 2, 3, 4};
+    const std::vector<QString> names{QStringLiteral("a"), QStringLiteral("b"), QStringLiteral("c")};
+    QThread *mainThread = QThread::currentThread();
+    std::atomic<bool> allOnPool = true;
+    QVERIFY(QtAioTest::runAsync([&]() -> QCoro::Task<> {
+        auto plain = [&](int x, const QString &name) {
+            allOnPool = allOnPool && QThread::currentThread() != mainThread;
+            return name.repeated(x);
+        };
+        const QStringList zipped = co_await executor.map(plain, xs, names);
+        QTAIO_COMPARE(zipped, (QStringList{QStringLiteral("a"), QStringLiteral("bb"),
+                                           QStringLiteral("ccc")}));
+        QTAIO_VERIFY(allOnPool.load());
+        auto coroutine = [mainThread](int x) -> QCoro::Task<int> {
+            if (QThread::currentThread() != mainThread)
+                throw std::logic_error("not on the event loop");
+            co_return x * 10;
+        };
+        const GatherOptions two{2};
+        const QList<int> tens = co_await executor.map(coroutine, two, xs);
+        QTAIO_COMPARE(tens, (QList<int>{10, 20, 30, 40}));
+    }));
+}
+
+void tst_TaskExecutor::mapOverGeneratedInputStaysBounded()
+{
+    TaskExecutor executor;
+    Concurrency c;
+    int produced = 0;
+    // A lazily generated input: every item is produced only when there is room for it.
+    auto input = std::views::iota(0, 20000);
+    QVERIFY(QtAioTest::runAsync([&]() -> QCoro::Task<> {
+        auto work = [&](int x) -> QCoro::Task<long> {
+            ++produced;
+            c.enter();
+            co_await QCoro::sleepFor(0ms);
+            c.leave();
+            co_return long(x);
+        };
+        const GatherOptions ten{10};
+        const QList<long> results = co_await executor.map(work, ten, input);
+        QTAIO_COMPARE(results.size(), 20000);
+        QTAIO_COMPARE(results.last(), 19999L);
+    }));
+    QCOMPARE(produced, 20000);
+    QCOMPARE(c.peak, 10);
+}
+
+void tst_TaskExecutor::mapSettled()
+{
+    TaskExecutor executor;
+    const std::vector<int> xs{1, 0, 2};
+    QVERIFY(QtAioTest::runAsync([&]() -> QCoro::Task<> {
+        auto divide = [](int x) {
+            if (x == 0)
+                throw std::domain_error("division by zero");
+            return 10 / x;
+        };
+        const auto outcomes = co_await executor.mapSettled(divide, GatherOptions{}, xs);
+        QTAIO_COMPARE(outcomes[0].value(), 10);
+        QTAIO_VERIFY(outcomes[1].hasError());
+        QTAIO_COMPARE(outcomes[2].value(), 5);
+    }));
+}
+
+void tst_TaskExecutor::asCompletedAndInOrderStreams()
+{
+    TaskExecutor executor;
+    auto makeFactories = [] {
+        std::vector<std::function<QCoro::Task<int>()>> factories;
+        for (int i = 0; i < 6; ++i) {
+            factories.push_back([i]() -> QCoro::Task<int> {
+                co_await QCoro::sleepFor(std::chrono::milliseconds(12 - 2 * i));
+                co_return i;
+            });
+        }
+        return factories;
+    };
+    QVERIFY(QtAioTest::runAsync([&]() -> QCoro::Task<> {
+        QList<int> completed;
+        auto stream = executor.asCompleted(makeFactories());
+        QCORO_FOREACH(int v, stream)
+        {
+            completed.push_back(v);
+        }
+        QTAIO_COMPARE(completed.size(), 6);
+        std::sort(completed.begin(), completed.end());
+        QTAIO_COMPARE(completed, (QList<int>{0, 1, 2, 3, 4, 5}));
+
+        QList<int> ordered;
+        const GatherOptions window{2};
+        auto inOrder = executor.inOrder(makeFactories(), window);
+        QCORO_FOREACH(int v, inOrder)
+        {
+            ordered.push_back(v);
+        }
+        QTAIO_COMPARE(ordered, (QList<int>{0, 1, 2, 3, 4, 5}));
+    }));
+}
+
+void tst_TaskExecutor::streamsFailFastAndStopWhenAbandoned()
+{
+    TaskExecutor executor;
+    int stopped = 0;
+    auto makeFactories = [&stopped](int failAt) {
+        std::vector<std::function<QCoro::Task<int>(std::stop_token)>> factories;
+        for (int i = 0; i < 5; ++i) {
+            factories.push_back([&stopped, i, failAt](std::stop_token stop) -> QCoro::Task<int> {
+                if (i == failAt)
+                    throw std::runtime_error("item failed");
+                if (i == 0)
+                    co_return 0; // completes at once
+                QtAio::Latch never(1);
+                try {
+                    co_await never.wait(stop);
+                } catch (const QtAio::CancelledError &) {
+                    ++stopped;
+                    throw;
+                }
+                co_return i;
+            });
+        }
+        return factories;
+    };
+    QVERIFY(QtAioTest::runAsync([&]() -> QCoro::Task<> {
+        QList<int> seen;
+        try {
+            auto stream = executor.asCompleted(makeFactories(3));
+            QCORO_FOREACH(int v, stream) {
+                seen.push_back(v);
+            }
+            QTAIO_FAIL("no exception");
+        } catch (const QtAio::ExecutionError &e) {
+            QTAIO_COMPARE(e.index(), std::optional<std::size_t>(3));
+        }
+        QTAIO_COMPARE(seen, QList<int>{0});
+        QTAIO_COMPARE(stopped, 2); // items 1 and 2 were running; 4 never started
+        QTAIO_COMPARE(executor.running(), 0);
+
+        // Abandoning a stream stops what it still runs.
+        stopped = 0;
+        {
+            auto stream = executor.asCompleted(makeFactories(-1));
+            auto it = co_await stream.begin();
+            QTAIO_COMPARE(*it, 0);
+        }
+        co_await executor.cancelAll(); // nothing is left once the stopped items ended
+        QTAIO_COMPARE(stopped, 4);
+    }));
+}
+
+void tst_TaskExecutor::runInThreadResumesOnTheCallerAndNestsErrors()
+{
+    QThreadPool pool;
+    TaskExecutor executor(&pool);
+    QVERIFY(QtAioTest::runAsync([&]() -> QCoro::Task<> {
+        QThread *caller = QThread::currentThread();
+        std::atomic<QThread *> ranOn = nullptr;
+        auto add = [&](int a, int b) {
+            ranOn = QThread::currentThread();
+            return a + b;
+        };
+        QTAIO_COMPARE(co_await executor.runInThread(add, 2, 3), 5);
+        QTAIO_VERIFY(ranOn.load() != caller);
+        QTAIO_VERIFY(QThread::currentThread() == caller);
+
+        auto length = [](std::unique_ptr<std::string> s) { return s->size(); };
+        auto moveOnly = std::make_unique<std::string>("four");
+        QTAIO_COMPARE(co_await executor.runInThread(length, std::move(moveOnly)), std::size_t(4));
+
+        auto bound = std::bind([](int a, int b) { return a * b; }, 6, std::placeholders::_1);
+        QTAIO_COMPARE(co_await executor.runInThread(bound, 7), 42);
+
+        auto failing = [] { throw std::runtime_error("thread failed"); };
+        try {
+            co_await executor.runInThread(failing);
+            QTAIO_FAIL("no exception");
+        } catch (const QtAio::ExecutionError &e) {
+            QTAIO_COMPARE(nestedCause(e), std::string("thread failed"));
+        }
+    }));
+    QVERIFY(pool.waitForDone(60000));
+}
+
+void tst_TaskExecutor::spawnReportsFailures()
+{
+    TaskExecutor executor;
+    QSignalSpy failed(&executor, &TaskExecutor::taskFailed);
+    QSignalSpy finished(&executor, &TaskExecutor::taskFinished);
+    QSignalSpy idle(&executor, &TaskExecutor::idle);
+    QVERIFY(failed.isValid() && finished.isValid() && idle.isValid());
+    QTest::ignoreMessage(QtWarningMsg,
+                         QRegularExpression(QStringLiteral("failed and nobody awaits it: boom")));
+    const auto bad = executor.spawn([]() -> QCoro::Task<> {
+        co_await QCoro::sleepFor(1ms);
+        throw std::runtime_error("boom");
+    });
+    const auto good = executor.spawn([]() -> QCoro::Task<int> { co_return 1; });
+    QTRY_COMPARE(failed.count(), 1);
+    QCOMPARE(failed.at(0).at(0).value<quint64>(), bad);
+    QCOMPARE(failed.at(0).at(1).toString(), QStringLiteral("boom"));
+    QCOMPARE(finished.count(), 1);
+    QCOMPARE(finished.at(0).at(0).value<quint64>(), good);
+    QTRY_VERIFY(idle.count() >= 1);
+}
+
+void tst_TaskExecutor::cancelAllAndShutdown()
+{
+    QThreadPool pool;
+    auto executor = std::make_unique<TaskExecutor>(&pool);
+    QSignalSpy cancelled(executor.get(), &TaskExecutor::taskCancelled);
+    QVERIFY(cancelled.isValid());
+    for (int i = 0; i < 3; ++i) {
+        executor->spawn([](std::stop_token stop) -> QCoro::Task<> {
+            QtAio::Latch never(1);
+            co_await never.wait(stop);
+        });
+    }
+    QCOMPARE(executor->running(), 3);
+    QVERIFY(QtAioTest::runAsync([&]() -> QCoro::Task<> {
+        co_await executor->cancelAll();
+        QTAIO_COMPARE(executor->running(), 0);
+        QTAIO_COMPARE(executor->cancelled(), 3);
+        co_await executor->shutdown();
+        QTAIO_VERIFY(executor->isShutDown());
+        auto work = []() -> QCoro::Task<int> { co_return 1; };
+        QTAIO_VERIFY_THROWS(QtAio::ExecutionError, co_await executor->run(work), "shut down");
+    }));
+    QCOMPARE(cancelled.count(), 3);
+    // The pool passed in is the caller's: still usable.
+    std::atomic<bool> ran = false;
+    pool.start([&] { ran = true; });
+    QVERIFY(pool.waitForDone(60000));
+    QVERIFY(ran);
+}
+
+void tst_TaskExecutor::destroyingWithWorkInFlightNeitherCrashesNorBlocks()
+{
+    QThreadPool pool;
+    QtAio::Latch releaseThreadJob(1);
+    std::atomic<bool> threadJobDone = false;
+    std::atomic<bool> stubbornDone = false;
+    QtAio::Latch releaseStubborn(1);
+    {
+        TaskExecutor executor(&pool);
+        auto stubborn = std::make_shared<int>(7); // held by the factory until the work ends
+        executor.spawn([stubborn, &releaseStubborn, &stubbornDone]() -> QCoro::Task<> {
+            co_await releaseStubborn.wait(); // ignores any stop
+            stubbornDone = *stubborn == 7;
+        });
+        executor.spawn([&]() -> QCoro::Task<> {
+            co_await executor.runInThread([&] {
+                releaseThreadJob.waitBlocking();
+                threadJobDone = true;
+            });
+        });
+        QTRY_COMPARE(releaseThreadJob.waiting(), 1);
+    } // destroyed with both in flight: must not block here
+    releaseThreadJob.countDown();
+    releaseStubborn.countDown();
+    QTRY_VERIFY(threadJobDone.load());
+    QTRY_VERIFY(stubbornDone.load());
+    QVERIFY(pool.waitForDone(60000));
+}
+
+void tst_TaskExecutor::negativeLimitIsRejected()
+{
+    TaskExecutor executor;
+    QTAIO_VERIFY_THROWS_SYNC(std::invalid_argument, executor.setLimit(-3), "got -3");
+    QCOMPARE(executor.limit(), 0);
+}
+
+void tst_TaskExecutor::countersAndSignals()
+{
+    TaskExecutor executor;
+    QSignalSpy limit(&executor, &TaskExecutor::limitChanged);
+    QSignalSpy running(&executor, &TaskExecutor::runningChanged);
+    QSignalSpy completed(&executor, &TaskExecutor::completedChanged);
+    QSignalSpy started(&executor, &TaskExecutor::taskStarted);
+    QVERIFY(limit.isValid() && running.isValid() && completed.isValid() && started.isValid());
+    executor.setLimit(1);
+    executor.setLimit(1);
+    QCOMPARE(limit.count(), 1);
+    QtAio::Latch gate(1);
+    auto work = [&]() -> QCoro::Task<> { co_await gate.wait(); };
+    executor.spawn(work);
+    executor.spawn(work);
+    QCOMPARE(executor.running(), 1);
+    QCOMPARE(executor.pending(), 1);
+    QCOMPARE(started.count(), 1);
+    gate.countDown();
+    QTRY_COMPARE(executor.completed(), 2);
+    QCOMPARE(started.count(), 2);
+    QCOMPARE(completed.last().at(0).toInt(), 2);
+    QCOMPARE(running.last().at(0).toInt(), 0);
+}
+
+QTEST_GUILESS_MAIN(tst_TaskExecutor)
+#include "tst_taskexecutor.moc"
