@@ -433,7 +433,8 @@ void tst_TaskExecutor::streamsFailFastAndStopWhenAbandoned()
         QList<int> seen;
         try {
             auto stream = executor.asCompleted(makeFactories(3));
-            QCORO_FOREACH(int v, stream) {
+            QCORO_FOREACH(int v, stream)
+            {
                 seen.push_back(v);
             }
             QTAIO_FAIL("no exception");

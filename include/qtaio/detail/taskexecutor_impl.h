@@ -647,7 +647,8 @@ TaskExecutor::asCompleted(Range factories, GatherOptions options)
         detail::launchStream<R>(d, state, std::move(factories), "TaskExecutor::asCompleted");
     while (auto next = co_await state->next()) {
         if (next->second.hasError())
-            co_await state->failWith(next->second.error(), "TaskExecutor::asCompleted", next->first);
+            co_await state->failWith(next->second.error(), "TaskExecutor::asCompleted",
+                                     next->first);
         co_yield std::move(next->second.value());
     }
 }
