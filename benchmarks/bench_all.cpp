@@ -180,7 +180,8 @@ public:
             return;
         }
         const int next = value + 1;
-        QMetaObject::invokeMethod(this, [this, next] { step(next); }, Qt::QueuedConnection);
+        QMetaObject::invokeMethod(
+            this, [this, next] { step(next); }, Qt::QueuedConnection);
     }
 };
 
@@ -192,7 +193,8 @@ public:
     QEventLoop loop;
     chain.remaining = n;
     chain.loop = &loop;
-    QMetaObject::invokeMethod(&chain, [&chain] { chain.step(0); }, Qt::QueuedConnection);
+    QMetaObject::invokeMethod(
+        &chain, [&chain] { chain.step(0); }, Qt::QueuedConnection);
     loop.exec();
     const qint64 ns = timer.nsecsElapsed();
     check(chain.sum == triangle(n), "a1 invokeMethod chain: sum");
@@ -224,7 +226,8 @@ public:
     sink.target = n;
     sink.loop = &loop;
     for (int i = 0; i < n; ++i)
-        QMetaObject::invokeMethod(&sink, [&sink, i] { sink.take(i); }, Qt::QueuedConnection);
+        QMetaObject::invokeMethod(
+            &sink, [&sink, i] { sink.take(i); }, Qt::QueuedConnection);
     loop.exec();
     const qint64 ns = timer.nsecsElapsed();
     check(sink.sum == triangle(n), "a1 invokeMethod burst: sum");
@@ -683,8 +686,8 @@ Memory runMemoryInChild(const std::string &name, int n)
     const QStringList arguments{QStringLiteral("--child"), QString::fromStdString(name),
                                 QString::number(n)};
     child.start(QCoreApplication::applicationFilePath(), arguments);
-    if (!child.waitForFinished(-1) || child.exitStatus() != QProcess::NormalExit
-        || child.exitCode() != 0)
+    if (!child.waitForFinished(-1) || child.exitStatus() != QProcess::NormalExit ||
+        child.exitCode() != 0)
         fail("memory child process");
     const QByteArray output = child.readAllStandardOutput();
     Memory memory;
@@ -771,7 +774,7 @@ bool selected(const Options &options, const std::string &key)
 struct Entry {
     std::string key;
     std::string label;
-    double seconds = -1; // timed entries
+    double seconds = -1;  // timed entries
     long long bytes = -1; // memory entries
     long long items = 0;
     double perItem = 0; // signals: emissions per item
@@ -863,8 +866,8 @@ void printTable(const std::vector<Entry> &entries, const Options &options)
             std::printf("\n%-50s %14s\n", "cost ratio (QtAio / baseline, per item)", "ratio");
             header = true;
         }
-        const double ratio = (ours->seconds / double(ours->items))
-                             / (theirs->seconds / double(theirs->items));
+        const double ratio =
+            (ours->seconds / double(ours->items)) / (theirs->seconds / double(theirs->items));
         std::printf("%-50s %13.2fx\n", p.label, ratio);
     }
     std::printf("\nRun benchmarks/compare.py for the asyncio side and the DESIGN.md targets.\n");
@@ -923,8 +926,8 @@ int main(int argc, char *argv[])
             sizes.*size /= 100;
     }
     if (options.items > 0) {
-        for (int Sizes::*size : {&Sizes::a, &Sizes::c, &Sizes::e, &Sizes::f, &Sizes::g,
-                                 &Sizes::m, &Sizes::pair, &Sizes::emits})
+        for (int Sizes::*size : {&Sizes::a, &Sizes::c, &Sizes::e, &Sizes::f, &Sizes::g, &Sizes::m,
+                                 &Sizes::pair, &Sizes::emits})
             sizes.*size = options.items;
         sizes.hPerThread = std::max(1, options.items / bench::producerThreads);
     }

@@ -1,0 +1,170 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include <qtaio/latch.h>
+#include <qtaio/priorityqueue.h>
+#include <qtaio/semaphore.h>
+#include <qtaio/taskexecutor.h>
+
+#include <QtCore/QElapsedTimer>
+#include <QtCore/QJsonObject>
+#include <QtCore/QObject>
+#include <QtCore/QThreadPool>
+#include <QtCore/QTimer>
+#include <QtCore/QVariantList>
+#include <QtQml/qqmlregistration.h>
+
+#include <qcoro/qcorotask.h>
+
+#include <array>
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <stop_token>
+#include <thread>
+#include <vector>
+
+//! One unit of work: produced with a priority, queued, then consumed under the executor's limit.
+struct Job {
+    int id = 0;
+    int priority = 0;
+    qint64 enqueuedNs = 0;
+};
+
+//! The demo's live workload, built only on QtAio's public API.
+/*!
+ * A producer thread puts jobs with random priorities (0 = urgent ... 3 = bulk) into a bounded
+ * PriorityQueue (putBlocking, so it waits while the queue is full). A dispatcher coroutine on
+ * the GUI thread takes a job whenever the executor has a free slot and runs it as a tracked
+ * task: part of the work is asynchronous (a timer), part runs on the thread pool
+ * (runInThread). Every consumed job counts down the current batch's Latch; its release starts
+ * the next phase. Statistics are sampled at a fixed rate for the charts.
+ */
+class Workload : public QObject {
+    Q_OBJECT
+    QML_ELEMENT
+    QML_UNCREATABLE("created by the application")
+
+    Q_PROPERTY(double producerRate READ producerRate WRITE setProducerRate NOTIFY controlsChanged)
+    Q_PROPERTY(
+        QVariantList priorityMix READ priorityMix WRITE setPriorityMix NOTIFY controlsChanged)
+    Q_PROPERTY(int maxSize READ maxSize WRITE setMaxSize NOTIFY controlsChanged)
+    Q_PROPERTY(int limit READ limit WRITE setLimit NOTIFY controlsChanged)
+    Q_PROPERTY(int workMs READ workMs WRITE setWorkMs NOTIFY controlsChanged)
+    Q_PROPERTY(bool paused READ isPaused WRITE setPaused NOTIFY controlsChanged)
+
+    Q_PROPERTY(double elapsed READ elapsed NOTIFY sampled)
+    Q_PROPERTY(int depth READ depth NOTIFY sampled)
+    Q_PROPERTY(int running READ running NOTIFY sampled)
+    Q_PROPERTY(int peakRunning READ peakRunning NOTIFY sampled)
+    Q_PROPERTY(double throughput READ throughput NOTIFY sampled)
+    Q_PROPERTY(int produced READ produced NOTIFY sampled)
+    Q_PROPERTY(int consumed READ consumed NOTIFY sampled)
+    Q_PROPERTY(QVariantList backlog READ backlog NOTIFY sampled)
+    Q_PROPERTY(QVariantList waitP50 READ waitP50 NOTIFY sampled)
+    Q_PROPERTY(QVariantList waitP95 READ waitP95 NOTIFY sampled)
+    Q_PROPERTY(int phase READ phase NOTIFY sampled)
+    Q_PROPERTY(int batchSize READ batchSize CONSTANT)
+    Q_PROPERTY(int batchRemaining READ batchRemaining NOTIFY sampled)
+
+public:
+    static constexpr int priorityLevels = 4;
+    static constexpr int sampleHz = 30;
+
+    explicit Workload(QObject *parent = nullptr);
+    ~Workload() override;
+
+    void start();
+    //! Stops producing, lets the running jobs stop and waits for everything to end.
+    QCoro::Task<> stop();
+
+    double producerRate() const { return m_rate.load(); }
+    void setProducerRate(double rate);
+    QVariantList priorityMix() const;
+    void setPriorityMix(const QVariantList &weights);
+    int maxSize() const { return m_queue.maxSize(); }
+    void setMaxSize(int maxSize);
+    int limit() const { return m_executor.limit(); }
+    void setLimit(int limit);
+    int workMs() const { return m_workMs.load(); }
+    void setWorkMs(int ms);
+    bool isPaused() const { return m_paused.load(); }
+    void setPaused(bool paused);
+
+    double elapsed() const { return m_clock.elapsed() / 1000.0; }
+    int depth() const { return m_sample.depth; }
+    int running() const { return m_sample.running; }
+    int peakRunning() const { return m_peakRunning; }
+    double throughput() const { return m_sample.throughput; }
+    int produced() const { return m_produced.load(); }
+    int consumed() const { return m_consumedTotal; }
+    QVariantList backlog() const { return m_sample.backlog; }
+    QVariantList waitP50() const { return m_sample.p50; }
+    QVariantList waitP95() const { return m_sample.p95; }
+    int phase() const { return m_phase; }
+    int batchSize() const { return m_batchSize; }
+    int batchRemaining() const { return m_batch ? m_batch->count() : 0; }
+
+    //! Puts \a count jobs at once (from the producer thread), priorities as the mix says.
+    Q_INVOKABLE void burst(int count = 300);
+
+    //! The run's totals, for --summary-json.
+    QJsonObject summary() const;
+
+Q_SIGNALS:
+    void controlsChanged();
+    void sampled();
+
+private:
+    void producerLoop(std::stop_token stop);
+    int randomPriority(unsigned random) const;
+    QCoro::Task<> dispatch();
+    QCoro::Task<> phases();
+    QCoro::Task<> process(Job job, QtAio::SemaphorePermit slot, std::stop_token stop);
+    void takeSample();
+
+    QtAio::PriorityQueue<Job> m_queue{200};
+    QtAio::TaskExecutor m_executor;
+    // The thread-pool half of each job runs on a pool of its own, through a second executor:
+    // a job holds a slot of m_executor while it waits for its thread work, so that work must
+    // not need another slot of the same executor.
+    QThreadPool m_pool;
+    QtAio::TaskExecutor m_threadWork{&m_pool};
+    QtAio::Semaphore m_slots{8}; // the dispatcher takes a job only when a slot is free
+    std::unique_ptr<QtAio::Latch> m_batch;
+    const int m_batchSize = 100;
+    int m_phase = 1;
+
+    std::atomic<double> m_rate{400.0};
+    std::atomic<int> m_workMs{40};
+    std::atomic<bool> m_paused{false};
+    std::atomic<int> m_burst{0};
+    std::array<std::atomic<int>, priorityLevels> m_mix{};
+    std::atomic<int> m_produced{0};
+    std::array<std::atomic<int>, priorityLevels> m_producedBy{};
+    std::mutex m_wakeMutex;
+    std::condition_variable_any m_wake;
+    std::jthread m_producer;
+
+    QElapsedTimer m_clock;
+    QTimer m_sampler;
+    int m_consumedTotal = 0;
+    std::array<int, priorityLevels> m_consumedBy{};
+    std::array<std::vector<double>, priorityLevels> m_waitsMs; // whole run, for the summary
+    std::array<std::deque<double>, priorityLevels> m_recentWaitsMs;
+    std::deque<std::pair<qint64, int>> m_consumedHistory; // (ms, total) for throughput
+    int m_peakRunning = 0;
+    int m_peakDepth = 0;
+    struct {
+        int depth = 0;
+        int running = 0;
+        double throughput = 0;
+        QVariantList backlog, p50, p95;
+    } m_sample;
+    std::stop_source m_stop;
+    std::optional<QCoro::Task<>> m_dispatcher;
+    std::optional<QCoro::Task<>> m_phases;
+};
