@@ -130,6 +130,8 @@ protected:
     explicit AsyncQueueBase(int maxSize, QObject *parent = nullptr);
 
     bool event(QEvent *event) override;
+    void connectNotify(const QMetaMethod &signal) override;
+    void disconnectNotify(const QMetaMethod &signal) override;
 
     //! The shared state the typed queue operates on, under core().mutex.
     [[nodiscard]] detail::QueueCore &core() const noexcept { return *d; }

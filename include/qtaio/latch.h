@@ -115,6 +115,8 @@ Q_SIGNALS:
 
 protected:
     bool event(QEvent *event) override;
+    void connectNotify(const QMetaMethod &signal) override;
+    void disconnectNotify(const QMetaMethod &signal) override;
 
 private:
     friend class detail::LatchWait;

@@ -132,19 +132,18 @@ public:
         return this->getBlockingImpl({std::move(stop), deadline});
     }
 
-    //! The number of queued items per priority, in priority order (a snapshot).
+    //! The number of queued items per priority, in priority order (a snapshot; it scans the
+    //! queue, so put and get pay nothing for it).
     [[nodiscard]] std::map<P, int> sizeByPriority() const
     {
         std::scoped_lock lock(this->core().mutex);
         return this->storageLocked().counts();
     }
-    //! The number of queued items with \a priority.
+    //! The number of queued items with \a priority (a scan of the queue).
     [[nodiscard]] int sizeOfPriority(const P &priority) const
     {
         std::scoped_lock lock(this->core().mutex);
-        const auto &counts = this->storageLocked().counts();
-        const auto found = counts.find(priority);
-        return found == counts.end() ? 0 : found->second;
+        return this->storageLocked().count(priority);
     }
 
 private:

@@ -5,6 +5,7 @@
 #include "waitcore_p.h"
 
 #include <QtCore/QEvent>
+#include <QtCore/QMetaMethod>
 
 #include <stdexcept>
 #include <string>
@@ -207,6 +208,18 @@ void AsyncQueueBase::close(CloseMode mode)
         if (discarded > 0)
             c.tasksDoneLocked(tx.wake);
     }
+}
+
+void AsyncQueueBase::connectNotify(const QMetaMethod &signal)
+{
+    if (signal.isValid())
+        d->receiverConnected();
+}
+
+void AsyncQueueBase::disconnectNotify(const QMetaMethod &signal)
+{
+    if (signal.isValid())
+        d->receiverDisconnected();
 }
 
 bool AsyncQueueBase::event(QEvent *event)

@@ -4,6 +4,7 @@
 #include "waitcore_p.h"
 
 #include <QtCore/QEvent>
+#include <QtCore/QMetaMethod>
 
 #include <algorithm>
 #include <stdexcept>
@@ -175,6 +176,18 @@ bool Latch::waitBlocking(QDeadlineTimer deadline, std::stop_token stop)
     if (status == detail::WaitStatus::TimedOut)
         return false;
     LatchBlockingWait::throwFor(status, "Latch::waitBlocking");
+}
+
+void Latch::connectNotify(const QMetaMethod &signal)
+{
+    if (signal.isValid())
+        d->receiverConnected();
+}
+
+void Latch::disconnectNotify(const QMetaMethod &signal)
+{
+    if (signal.isValid())
+        d->receiverDisconnected();
 }
 
 bool Latch::event(QEvent *event)

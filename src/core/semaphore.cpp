@@ -4,6 +4,7 @@
 #include "waitcore_p.h"
 
 #include <QtCore/QEvent>
+#include <QtCore/QMetaMethod>
 
 #include <algorithm>
 #include <stdexcept>
@@ -283,6 +284,18 @@ void Semaphore::release(int n)
     if (flushNow)
         emitChanges();
     wake.wakeAll();
+}
+
+void Semaphore::connectNotify(const QMetaMethod &signal)
+{
+    if (signal.isValid())
+        d->receiverConnected();
+}
+
+void Semaphore::disconnectNotify(const QMetaMethod &signal)
+{
+    if (signal.isValid())
+        d->receiverDisconnected();
 }
 
 bool Semaphore::event(QEvent *event)

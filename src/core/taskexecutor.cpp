@@ -4,6 +4,7 @@
 #include "waitcore_p.h"
 
 #include <QtCore/QEvent>
+#include <QtCore/QMetaMethod>
 #include <QtCore/QLoggingCategory>
 #include <QtCore/QThreadPool>
 
@@ -83,7 +84,8 @@ void ExecutorCore::taskStarted(TaskId id)
         std::scoped_lock lock(mutex);
         --pending;
         ++running;
-        events.push_back({Event::Started, id, {}});
+        if (hasReceiversLocked())
+            events.push_back({Event::Started, id, {}});
         flushNow = markChangedLocked();
     }
     if (flushNow)
@@ -110,19 +112,22 @@ void ExecutorCore::taskFinished(TaskId id, bool started, std::exception_ptr erro
             --running;
         else
             --pending;
+        Event::Kind kind = Event::Finished;
         if (!error) {
             ++completed;
-            events.push_back({Event::Finished, id, {}});
         } else if (wasCancelled) {
             ++cancelled;
-            events.push_back({Event::Cancelled, id, message});
+            kind = Event::Cancelled;
         } else {
             ++failed;
-            events.push_back({Event::Failed, id, message});
+            kind = Event::Failed;
         }
+        if (hasReceiversLocked())
+            events.push_back({kind, id, message});
         m_tracked.erase(id);
         if (m_tracked.empty()) {
-            events.push_back({Event::Idle, 0, {}});
+            if (hasReceiversLocked())
+                events.push_back({Event::Idle, 0, {}});
             while (Waiter *w = m_idleWaiters.popFront()) {
                 w->status = WaitStatus::Completed;
                 wake.add(w);
@@ -305,6 +310,18 @@ QCoro::Task<> TaskExecutor::shutdown()
     core->shutDown();
     core->stopAll();
     co_await detail::ExecutorCore::IdleWait(core);
+}
+
+void TaskExecutor::connectNotify(const QMetaMethod &signal)
+{
+    if (signal.isValid())
+        d->receiverConnected();
+}
+
+void TaskExecutor::disconnectNotify(const QMetaMethod &signal)
+{
+    if (signal.isValid())
+        d->receiverDisconnected();
 }
 
 bool TaskExecutor::event(QEvent *event)

@@ -127,10 +127,22 @@ int WaitCore::flushEventType() noexcept
     return flushEventTypeValue;
 }
 
-bool WaitCore::markChangedLocked() noexcept
+void WaitCore::receiverConnected()
 {
-    if (!owner)
-        return false;
+    std::scoped_lock lock(mutex);
+    if (m_receivers++ == 0)
+        discardPendingEventsLocked();
+}
+
+void WaitCore::receiverDisconnected()
+{
+    std::scoped_lock lock(mutex);
+    if (m_receivers > 0)
+        --m_receivers;
+}
+
+bool WaitCore::markChangedSlow() noexcept
+{
     if (owner->thread() == QThread::currentThread())
         return true;
     if (!m_flushPosted.exchange(true, std::memory_order_acq_rel)) {

@@ -95,6 +95,9 @@ public:
 
     void flush() override;
 
+protected:
+    void discardPendingEventsLocked() override { events.clear(); }
+
 private:
     TaskId m_nextId = 1;
     std::unordered_map<TaskId, std::stop_source> m_tracked;

@@ -54,6 +54,13 @@ public:
     void tasksDoneLocked(WakeList &wake) noexcept;
 
     void flush() override;
+
+protected:
+    void discardPendingEventsLocked() override
+    {
+        pendingPut = pendingTaken = 0;
+        pendingAllTasksDone = false;
+    }
 };
 
 } // namespace QtAio::detail

@@ -78,26 +78,32 @@ public:
     {
         m_heap.push_back(Entry{Item{std::move(value), priority}, m_nextSequence++});
         std::push_heap(m_heap.begin(), m_heap.end(), Later{});
-        ++m_counts[priority];
     }
     Item pop()
     {
         std::pop_heap(m_heap.begin(), m_heap.end(), Later{});
         Item item = std::move(m_heap.back().item);
         m_heap.pop_back();
-        auto count = m_counts.find(item.priority);
-        if (--count->second == 0)
-            m_counts.erase(count);
         return item;
     }
-    void clear()
-    {
-        m_heap.clear();
-        m_counts.clear();
-    }
+    void clear() { m_heap.clear(); }
     [[nodiscard]] std::size_t size() const { return m_heap.size(); }
-    //! Number of stored items per priority, in priority order.
-    [[nodiscard]] const std::map<P, int> &counts() const { return m_counts; }
+    //! Number of stored items per priority, in priority order. Counted on demand (a scan of
+    //! the queue), so that put and get pay nothing for it.
+    [[nodiscard]] std::map<P, int> counts() const
+    {
+        std::map<P, int> counts;
+        for (const Entry &entry : m_heap)
+            ++counts[entry.item.priority];
+        return counts;
+    }
+    //! Number of stored items with \a priority (a scan of the queue).
+    [[nodiscard]] int count(const P &priority) const
+    {
+        return int(std::count_if(m_heap.begin(), m_heap.end(), [&](const Entry &entry) {
+            return !(entry.item.priority < priority) && !(priority < entry.item.priority);
+        }));
+    }
 
 private:
     struct Entry {
@@ -118,7 +124,6 @@ private:
     };
 
     std::vector<Entry> m_heap;
-    std::map<P, int> m_counts;
     std::uint64_t m_nextSequence = 0;
 };
 

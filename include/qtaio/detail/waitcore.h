@@ -138,8 +138,23 @@ public:
 
     //! Records a change of observable state. Call with the mutex held. Returns true when the
     //! caller runs in the owner's home thread and must call flush() once it has unlocked;
-    //! otherwise posts one coalesced flush to the home thread (if none is pending yet).
-    [[nodiscard]] bool markChangedLocked() noexcept;
+    //! otherwise posts one coalesced flush to the home thread (if none is pending yet). Does
+    //! nothing while no signal of the owner is connected: signals nobody receives cost nothing.
+    [[nodiscard]] bool markChangedLocked() noexcept
+    {
+        if (m_receivers == 0 || !owner)
+            return false;
+        return markChangedSlow();
+    }
+
+    //! Whether any signal of the owner is connected. Call with the mutex held.
+    [[nodiscard]] bool hasReceiversLocked() const noexcept { return m_receivers != 0; }
+
+    //! Called from the owner's connectNotify()/disconnectNotify(): counts connections (an
+    //! unmatched disconnect only over-counts, which costs a flush, never a lost signal). The
+    //! first connection drops event counts gathered while nobody listened.
+    void receiverConnected();
+    void receiverDisconnected();
 
     //! Runs a flush that was posted to the home thread. Called from the owner's event().
     void flushPosted();
@@ -147,11 +162,20 @@ public:
     //! Emits the owner's pending change signals. Home thread only, mutex not held.
     virtual void flush() = 0;
 
+
     //! The event type of the coalesced flush event that markChangedLocked() posts.
     static int flushEventType() noexcept;
 
+protected:
+    //! Drops event counts (such as itemsPut) gathered while no signal was connected. Called
+    //! with the mutex held.
+    virtual void discardPendingEventsLocked() {}
+
 private:
+    bool markChangedSlow() noexcept;
+
     std::atomic<bool> m_flushPosted{false};
+    int m_receivers = 0; // guarded by mutex
 };
 
 //! Options every waiting operation accepts.
