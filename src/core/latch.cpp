@@ -17,7 +17,9 @@ namespace detail {
 // The latch's state. Shared with suspended waiters, which may outlive the Latch object.
 class LatchCore final : public WaitCore {
 public:
-    int count = 0;
+    // Atomic so that a count-down that releases nobody needs no lock. Reaching zero, and
+    // registering a waiter, happen under the mutex, so no waiter can miss the release.
+    std::atomic<int> count{0};
     WaitList waiters;
 
     // Last values emitted; home thread only.
@@ -30,12 +32,10 @@ public:
 
 bool LatchWait::await_ready()
 {
-    std::scoped_lock lock(m_latch->d->mutex);
-    if (m_latch->d->count == 0) {
-        status = WaitStatus::Completed;
-        return true;
-    }
-    return false;
+    if (m_latch->d->count.load(std::memory_order_acquire) != 0)
+        return false;
+    status = WaitStatus::Completed;
+    return true;
 }
 
 bool LatchWait::await_suspend(std::coroutine_handle<> handle)
@@ -79,7 +79,7 @@ Latch::Latch(int count, QObject *parent) : QObject(parent), d(std::make_shared<d
         throw std::invalid_argument("Latch: count must not be negative, got " +
                                     std::to_string(count));
     }
-    d->count = count;
+    d->count.store(count);
     d->emittedCount = count;
     d->releasedEmitted = (count == 0);
     d->owner = this;
@@ -98,8 +98,7 @@ Latch::~Latch()
 
 int Latch::count() const
 {
-    std::scoped_lock lock(d->mutex);
-    return d->count;
+    return d->count.load(std::memory_order_acquire);
 }
 
 bool Latch::isReleased() const
@@ -116,17 +115,26 @@ int Latch::waiting() const
 void Latch::countDown(int n)
 {
     if (n < 0) {
-        throw std::invalid_argument("Latch::countDown: n must not be negative, got " +
-                                    std::to_string(n));
+        throw std::invalid_argument("Latch::countDown: n must not be negative, got "
+                                    + std::to_string(n));
     }
+    if (n == 0)
+        return;
+    int current = d->count.load(std::memory_order_acquire);
+    int next = 0;
+    do {
+        if (current == 0)
+            return;
+        next = std::max(0, current - n);
+    } while (!d->count.compare_exchange_weak(current, next, std::memory_order_acq_rel));
+    if (next != 0 && !d->hasReceiversLocked())
+        return; // nobody to wake and nobody listening: no lock needed
+
     detail::Waiter *released = nullptr;
     bool flushNow = false;
     {
         std::scoped_lock lock(d->mutex);
-        if (n == 0 || d->count == 0)
-            return;
-        d->count = std::max(0, d->count - n);
-        if (d->count == 0)
+        if (next == 0)
             released = d->waiters.finishAll(detail::WaitStatus::Completed);
         flushNow = d->markChangedLocked();
     }
@@ -159,7 +167,7 @@ public:
     detail::WaitStatus run(const std::shared_ptr<detail::LatchCore> &core)
     {
         std::unique_lock lock(core->mutex);
-        if (core->count == 0)
+        if (core->count.load(std::memory_order_acquire) == 0)
             return detail::WaitStatus::Completed;
         return blockLocked(core, core->waiters, lock);
     }
@@ -202,7 +210,7 @@ bool Latch::event(QEvent *event)
 void Latch::emitChanges()
 {
     using detail::takeChange;
-    if (auto v = takeChange(*d, d->emittedCount, [this] { return d->count; }))
+    if (auto v = takeChange(*d, d->emittedCount, [this] { return d->count.load(); }))
         Q_EMIT countChanged(*v);
     if (auto v = takeChange(*d, d->emittedWaiting,
                             [this] { return static_cast<int>(d->waiters.size()); }))
@@ -210,7 +218,7 @@ void Latch::emitChanges()
     bool releaseNow = false;
     {
         std::scoped_lock lock(d->mutex);
-        if (d->count == 0 && !d->releasedEmitted)
+        if (d->count.load() == 0 && !d->releasedEmitted)
             releaseNow = d->releasedEmitted = true;
     }
     if (releaseNow)

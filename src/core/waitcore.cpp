@@ -137,8 +137,8 @@ void WaitCore::receiverConnected()
 void WaitCore::receiverDisconnected()
 {
     std::scoped_lock lock(mutex);
-    if (m_receivers > 0)
-        --m_receivers;
+    if (m_receivers.load(std::memory_order_relaxed) > 0)
+        m_receivers.fetch_sub(1, std::memory_order_relaxed);
 }
 
 bool WaitCore::markChangedSlow() noexcept

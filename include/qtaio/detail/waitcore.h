@@ -142,13 +142,16 @@ public:
     //! nothing while no signal of the owner is connected: signals nobody receives cost nothing.
     [[nodiscard]] bool markChangedLocked() noexcept
     {
-        if (m_receivers == 0 || !owner)
+        if (m_receivers.load(std::memory_order_relaxed) == 0 || !owner)
             return false;
         return markChangedSlow();
     }
 
-    //! Whether any signal of the owner is connected. Call with the mutex held.
-    [[nodiscard]] bool hasReceiversLocked() const noexcept { return m_receivers != 0; }
+    //! Whether any signal of the owner is connected. Exact with the mutex held; a hint without.
+    [[nodiscard]] bool hasReceiversLocked() const noexcept
+    {
+        return m_receivers.load(std::memory_order_relaxed) != 0;
+    }
 
     //! Called from the owner's connectNotify()/disconnectNotify(): counts connections (an
     //! unmatched disconnect only over-counts, which costs a flush, never a lost signal). The
@@ -175,7 +178,7 @@ private:
     bool markChangedSlow() noexcept;
 
     std::atomic<bool> m_flushPosted{false};
-    int m_receivers = 0; // guarded by mutex
+    std::atomic<int> m_receivers{0}; // written under mutex
 };
 
 //! Options every waiting operation accepts.
