@@ -16,6 +16,7 @@
 
 #include <atomic>
 #include <functional>
+#include <numeric>
 #include <memory>
 #include <stdexcept>
 #include <stop_token>
@@ -65,6 +66,8 @@ private Q_SLOTS:
     void gatherOfVoidTasks();
     void mapZipsRangesAndRunsPlainFunctionsOnThePool();
     void mapOverGeneratedInputStaysBounded();
+    void gatherOfNothingIsEmpty();
+    void executorInAWorkerThread();
     void mapSettled();
     void asCompletedAndInOrderStreams();
     void streamsFailFastAndStopWhenAbandoned();
@@ -329,28 +332,115 @@ void tst_TaskExecutor::mapZipsRangesAndRunsPlainFunctionsOnThePool()
     }));
 }
 
+namespace {
+//! A generated input range that counts how many items have been drawn from it.
+class CountingInput {
+public:
+    CountingInput(int size, int *drawn) : m_size(size), m_drawn(drawn) {}
+    class iterator {
+    public:
+        using value_type = int;
+        using difference_type = std::ptrdiff_t;
+        iterator() = default;
+        iterator(int at, int *drawn) : m_at(at), m_drawn(drawn) {}
+        int operator*() const
+        {
+            ++*m_drawn;
+            return m_at;
+        }
+        iterator &operator++()
+        {
+            ++m_at;
+            return *this;
+        }
+        void operator++(int) { ++m_at; }
+        bool operator==(const iterator &other) const { return m_at == other.m_at; }
+
+    private:
+        int m_at = 0;
+        int *m_drawn = nullptr;
+    };
+    iterator begin() const { return {0, m_drawn}; }
+    iterator end() const { return {m_size, m_drawn}; }
+
+private:
+    int m_size;
+    int *m_drawn;
+};
+} // namespace
+
 void tst_TaskExecutor::mapOverGeneratedInputStaysBounded()
 {
+    constexpr int inputs = 1000000;
+    constexpr int limit = 100;
     TaskExecutor executor;
     Concurrency c;
-    int produced = 0;
-    // A lazily generated input: every item is produced only when there is room for it.
-    auto input = std::views::iota(0, 20000);
+    int drawn = 0;
+    int finished = 0;
+    int worstAhead = 0; // inputs drawn but not yet finished, at its worst
     QVERIFY(QtAioTest::runAsync([&]() -> QCoro::Task<> {
         auto work = [&](int x) -> QCoro::Task<long> {
-            ++produced;
             c.enter();
-            co_await QCoro::sleepFor(0ms);
+            worstAhead = std::max(worstAhead, drawn - finished);
+            if (x % 1000 == 0)
+                co_await QCoro::sleepFor(0ms); // some items really suspend
             c.leave();
+            ++finished;
             co_return long(x);
         };
-        const GatherOptions ten{10};
-        const QList<long> results = co_await executor.map(work, ten, input);
-        QTAIO_COMPARE(results.size(), 20000);
-        QTAIO_COMPARE(results.last(), 19999L);
+        const GatherOptions options{limit};
+        const QList<long> results =
+            co_await executor.map(work, options, CountingInput(inputs, &drawn));
+        QTAIO_COMPARE(results.size(), qsizetype(inputs));
+        QTAIO_COMPARE(results.last(), long(inputs - 1));
     }));
-    QCOMPARE(produced, 20000);
-    QCOMPARE(c.peak, 10);
+    QCOMPARE(drawn, inputs);
+    QVERIFY(c.peak <= limit);
+    QVERIFY2(worstAhead <= limit, qPrintable(QString::number(worstAhead)));
+}
+
+void tst_TaskExecutor::gatherOfNothingIsEmpty()
+{
+    TaskExecutor executor;
+    QVERIFY(QtAioTest::runAsync([&]() -> QCoro::Task<> {
+        std::vector<std::function<QCoro::Task<int>()>> none;
+        const QList<int> results = co_await executor.gather(std::move(none));
+        QTAIO_VERIFY(results.isEmpty());
+        std::vector<std::function<QCoro::Task<>()>> noVoid;
+        co_await executor.gather(std::move(noVoid));
+    }));
+}
+
+void tst_TaskExecutor::executorInAWorkerThread()
+{
+    QtAioTest::EventLoopThread worker;
+    std::unique_ptr<TaskExecutor> executor;
+    std::atomic<int> sum = -1;
+    std::atomic<bool> allOnWorker = true;
+    QThread *workerThread = worker.thread();
+    auto body = [&]() -> QCoro::Task<> {
+        std::vector<std::function<QCoro::Task<int>()>> factories;
+        for (int i = 1; i <= 4; ++i) {
+            factories.push_back([i, &allOnWorker, workerThread]() -> QCoro::Task<int> {
+                co_await QCoro::sleepFor(1ms);
+                allOnWorker = allOnWorker && QThread::currentThread() == workerThread;
+                co_return i;
+            });
+        }
+        const GatherOptions two{2};
+        const QList<int> values = co_await executor->gather(std::move(factories), two);
+        const int inThread = co_await executor->runInThread([](int x) { return x * 10; }, 1);
+        allOnWorker = allOnWorker && QThread::currentThread() == workerThread;
+        sum = std::accumulate(values.begin(), values.end(), inThread);
+    };
+    worker.invoke([&] {
+        executor = std::make_unique<TaskExecutor>();
+        executor->setLimit(3);
+        body();
+    });
+    QTRY_COMPARE(sum.load(), 20);
+    QVERIFY(allOnWorker.load());
+    worker.invoke([&] { executor.reset(); });
 }
 
 void tst_TaskExecutor::mapSettled()
@@ -585,7 +675,9 @@ void tst_TaskExecutor::countersAndSignals()
     QSignalSpy running(&executor, &TaskExecutor::runningChanged);
     QSignalSpy completed(&executor, &TaskExecutor::completedChanged);
     QSignalSpy started(&executor, &TaskExecutor::taskStarted);
-    QVERIFY(limit.isValid() && running.isValid() && completed.isValid() && started.isValid());
+    QSignalSpy pending(&executor, &TaskExecutor::pendingChanged);
+    QVERIFY(limit.isValid() && running.isValid() && completed.isValid() && started.isValid()
+            && pending.isValid());
     executor.setLimit(1);
     executor.setLimit(1);
     QCOMPARE(limit.count(), 1);
@@ -596,8 +688,11 @@ void tst_TaskExecutor::countersAndSignals()
     QCOMPARE(executor.running(), 1);
     QCOMPARE(executor.pending(), 1);
     QCOMPARE(started.count(), 1);
+    QCOMPARE(running.last().at(0).toInt(), 1);
+    QCOMPARE(pending.last().at(0).toInt(), 1); // the second waits for the slot
     gate.countDown();
     QTRY_COMPARE(executor.completed(), 2);
+    QCOMPARE(pending.last().at(0).toInt(), 0);
     QCOMPARE(started.count(), 2);
     QCOMPARE(completed.last().at(0).toInt(), 2);
     QCOMPARE(running.last().at(0).toInt(), 0);
