@@ -233,6 +233,14 @@ public:
 
     [[nodiscard]] bool stopRequested() const noexcept { return m_options.stop.stop_requested(); }
 
+    //! Moves the deadline to \a deadline if that is earlier (never later). Before the wait
+    //! starts only.
+    void tightenDeadline(const QDeadlineTimer &deadline) noexcept
+    {
+        if (deadline < m_options.deadline)
+            m_options.deadline = deadline;
+    }
+
 protected:
     WaitOptions m_options;
 

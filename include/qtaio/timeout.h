@@ -1,0 +1,175 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include <qtaio/detail/waitcore.h>
+#include <qtaio/errors.h>
+#include <qtaio/qtaiocore_export.h>
+
+#include <QtCore/QDeadlineTimer>
+
+#include <qcoro/qcorotask.h>
+
+#include <chrono>
+#include <concepts>
+#include <coroutine>
+#include <exception>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <type_traits>
+#include <utility>
+
+namespace QtAio {
+
+namespace detail {
+//! A QtAio awaitable: one of the objects returned by put(), get(), wait(), acquire(), join().
+template<typename A>
+concept WaitAwaitable = std::derived_from<std::remove_cvref_t<A>, WaitOperation>;
+
+//! Reports the failure of a task abandoned by withTimeout() (a `qtaio.timeout` warning).
+QTAIO_CORE_EXPORT void reportAbandonedFailure(std::exception_ptr error) noexcept;
+
+//! Awaitable returned by withTimeout() for a QtAio awaitable.
+template<typename A>
+class WithTimeout {
+public:
+    WithTimeout(A awaitable, const QDeadlineTimer &deadline) : m_inner(std::move(awaitable))
+    {
+        m_inner.tightenDeadline(deadline);
+    }
+    bool await_ready() { return m_inner.await_ready(); }
+    bool await_suspend(std::coroutine_handle<> handle) { return m_inner.await_suspend(handle); }
+    decltype(auto) await_resume()
+    {
+        if constexpr (std::is_void_v<decltype(m_inner.await_resume())>) {
+            m_inner.await_resume();
+            throwIfTimedOut();
+        } else {
+            auto result = m_inner.await_resume();
+            throwIfTimedOut(); // Latch::wait yields false on timeout: here it throws
+            return result;
+        }
+    }
+
+private:
+    void throwIfTimedOut() const
+    {
+        if (m_inner.status == WaitStatus::TimedOut)
+            throw TimeoutError("withTimeout: timed out");
+    }
+    A m_inner;
+};
+
+//! Where the task raced by withTimeout(QCoro::Task) delivers its outcome.
+template<typename T>
+class TimeoutRace {
+public:
+    template<typename... V>
+    void succeed(V &&...value)
+    {
+        {
+            std::scoped_lock lock(m_mutex);
+            if constexpr (!std::is_void_v<T>)
+                m_value.emplace(std::forward<V>(value)...);
+            m_finished = true;
+        }
+        done.set();
+    }
+    void fail(std::exception_ptr error)
+    {
+        {
+            std::scoped_lock lock(m_mutex);
+            if (m_abandoned) {
+                reportAbandonedFailure(error);
+                return;
+            }
+            m_error = std::move(error);
+            m_finished = true;
+        }
+        done.set();
+    }
+    bool abandon()
+    {
+        std::scoped_lock lock(m_mutex);
+        if (m_finished)
+            return false; // completion wins
+        m_abandoned = true;
+        return true;
+    }
+    T take()
+    {
+        std::scoped_lock lock(m_mutex);
+        if (m_error)
+            std::rethrow_exception(m_error);
+        if constexpr (!std::is_void_v<T>)
+            return std::move(*m_value);
+    }
+    AsyncEvent done;
+
+private:
+    std::mutex m_mutex;
+    std::conditional_t<std::is_void_v<T>, bool, std::optional<T>> m_value{};
+    std::exception_ptr m_error;
+    bool m_finished = false;
+    bool m_abandoned = false;
+};
+
+template<typename T>
+QCoro::Task<> runRace(QCoro::Task<T> task, std::shared_ptr<TimeoutRace<T>> race)
+{
+    try {
+        if constexpr (std::is_void_v<T>) {
+            co_await std::move(task);
+            race->succeed();
+        } else {
+            race->succeed(co_await std::move(task));
+        }
+    } catch (...) {
+        race->fail(std::current_exception());
+    }
+}
+} // namespace detail
+
+//! Awaits \a awaitable (any QtAio awaitable: put, get, wait, acquire, join, ...) with a
+//! deadline; throws TimeoutError when \a deadline passes first, also for Latch::wait (which
+//! alone would yield false). The earlier of this deadline and the awaitable's own wins; the
+//! operation's semantics are unchanged otherwise: completion wins, and a put that times out
+//! leaves its item untouched. Resumes on the awaiting thread through its event loop.
+template<detail::WaitAwaitable A>
+[[nodiscard]] auto withTimeout(A awaitable, const QDeadlineTimer &deadline)
+{
+    return detail::WithTimeout<std::remove_cvref_t<A>>(std::move(awaitable), deadline);
+}
+
+//! As withTimeout(A, const QDeadlineTimer &), with a timeout counted from now.
+template<detail::WaitAwaitable A, typename Rep, typename Period>
+[[nodiscard]] auto withTimeout(A awaitable, std::chrono::duration<Rep, Period> timeout)
+{
+    return withTimeout(std::move(awaitable), detail::deadlineAfter(timeout));
+}
+
+//! Awaits an already started \a task with a deadline: yields its result, rethrows its
+//! exception, or throws TimeoutError when \a deadline passes first. A QCoro task cannot be
+//! stopped, so it runs on after a timeout; its result is then dropped and a later failure is
+//! reported as a warning in the `qtaio.timeout` logging category (never lost silently). Work
+//! that should stop on timeout belongs in TaskExecutor::run(factory, timeout). Resumes on the
+//! awaiting thread through its event loop.
+template<typename T>
+QCoro::Task<T> withTimeout(QCoro::Task<T> task, QDeadlineTimer deadline)
+{
+    auto race = std::make_shared<detail::TimeoutRace<T>>();
+    auto runner = detail::runRace(std::move(task), race);
+    auto finished = race->done.wait({{}, deadline});
+    if (!co_await finished && race->abandon())
+        throw TimeoutError("withTimeout: timed out");
+    co_return race->take();
+}
+
+//! As withTimeout(QCoro::Task<T>, QDeadlineTimer), with a timeout counted from now.
+template<typename T, typename Rep, typename Period>
+QCoro::Task<T> withTimeout(QCoro::Task<T> task, std::chrono::duration<Rep, Period> timeout)
+{
+    return withTimeout(std::move(task), detail::deadlineAfter(timeout));
+}
+
+} // namespace QtAio
