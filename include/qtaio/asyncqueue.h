@@ -19,6 +19,14 @@ namespace QtAio {
  * A put that fails (closed queue, stop, timeout) leaves the caller's item untouched: it is
  * moved only when the put is admitted, so a put awaitable refers to the caller's item and
  * must be awaited in the expression that creates it. put(const T&) copies the item.
+ *
+ * The get side comes from the internal base class: `co_await queue.get(stop)` waits for an
+ * item and yields it (also get(deadline, stop) and get(timeout, stop), which throw
+ * TimeoutError when the deadline passes first). get() resumes on the awaiting thread through
+ * its event loop and throws QueueClosedError once a closed queue is drained and CancelledError
+ * when \a stop is requested first (an item that is there at once is taken even then).
+ * tryGet() never waits: it yields a std::optional<T>, empty when no item is there, and
+ * throws QueueClosedError on a closed, drained queue.
  */
 template<typename T, typename Storage>
 class SimpleQueue : public detail::BasicQueue<Storage> {
@@ -46,17 +54,20 @@ public:
     {
         return {this, &item, {}, {std::move(stop), deadline}};
     }
+    //! As put(T&&, QDeadlineTimer, std::stop_token), with a copy of \a item.
     [[nodiscard]] PutOperation put(const T &item, QDeadlineTimer deadline,
                                    std::stop_token stop = {})
     {
         return {this, item, {}, {std::move(stop), deadline}};
     }
+    //! As put(T&&, QDeadlineTimer, std::stop_token), with a timeout counted from now.
     template<typename Rep, typename Period>
     [[nodiscard]] PutOperation put(T &&item, std::chrono::duration<Rep, Period> timeout,
                                    std::stop_token stop = {})
     {
         return put(std::move(item), detail::deadlineAfter(timeout), std::move(stop));
     }
+    //! As put(const T&, QDeadlineTimer, std::stop_token), with a timeout counted from now.
     template<typename Rep, typename Period>
     [[nodiscard]] PutOperation put(const T &item, std::chrono::duration<Rep, Period> timeout,
                                    std::stop_token stop = {})
@@ -67,6 +78,7 @@ public:
     //! Puts \a item if there is room now and nobody waits to put; otherwise returns false and
     //! leaves \a item untouched. Throws QueueClosedError on a closed queue.
     [[nodiscard]] bool tryPut(T &&item) { return this->tryPutImpl(item, {}); }
+    //! As tryPut(T&&), with a copy of \a item.
     [[nodiscard]] bool tryPut(const T &item)
     {
         T copy(item);
@@ -81,6 +93,7 @@ public:
     {
         this->putBlockingImpl(item, {}, {std::move(stop), deadline});
     }
+    //! As putBlocking(T&&, QDeadlineTimer, std::stop_token), with a copy of \a item.
     void putBlocking(const T &item,
                      QDeadlineTimer deadline = QDeadlineTimer(QDeadlineTimer::Forever),
                      std::stop_token stop = {})
@@ -88,6 +101,7 @@ public:
         T copy(item);
         this->putBlockingImpl(copy, {}, {std::move(stop), deadline});
     }
+    //! As putBlocking(T&&, QDeadlineTimer, std::stop_token), with a timeout counted from now.
     template<typename Rep, typename Period>
     void putBlocking(T &&item, std::chrono::duration<Rep, Period> timeout,
                      std::stop_token stop = {})
@@ -101,6 +115,7 @@ public:
     {
         return Storage::value(this->getBlockingImpl({std::move(stop), deadline}));
     }
+    //! As getBlocking(QDeadlineTimer, std::stop_token), with a timeout counted from now.
     template<typename Rep, typename Period>
     T getBlocking(std::chrono::duration<Rep, Period> timeout, std::stop_token stop = {})
     {
@@ -108,7 +123,9 @@ public:
     }
 
 protected:
+    //! \cond INTERNAL
     explicit SimpleQueue(int maxSize, QObject *parent) : Base(maxSize, parent) {}
+    //! \endcond
 };
 
 //! A first-in, first-out queue: the QtAio form of asyncio.Queue / mtaio's AsyncQueue.

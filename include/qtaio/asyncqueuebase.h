@@ -52,12 +52,17 @@ class QTAIO_CORE_EXPORT AsyncQueueBase : public QObject {
     //! Capacity; 0 or negative means unbounded. Writable at run time: growing admits waiting
     //! putters, shrinking drops nothing.
     Q_PROPERTY(int maxSize READ maxSize WRITE setMaxSize NOTIFY maxSizeChanged)
+    //! Whether the queue holds no item.
     Q_PROPERTY(bool empty READ isEmpty NOTIFY emptyChanged)
+    //! Whether the queue is bounded and holds maxSize items or more.
     Q_PROPERTY(bool full READ isFull NOTIFY fullChanged)
     //! Items put and not yet marked done with taskDone().
     Q_PROPERTY(int unfinishedTasks READ unfinishedTasks NOTIFY unfinishedTasksChanged)
+    //! How many gets (coroutine and blocking) are waiting for an item.
     Q_PROPERTY(int waitingGetters READ waitingGetters NOTIFY waitingGettersChanged)
+    //! How many puts (coroutine and blocking) are waiting for room.
     Q_PROPERTY(int waitingPutters READ waitingPutters NOTIFY waitingPuttersChanged)
+    //! Whether close() has been called.
     Q_PROPERTY(bool closed READ isClosed NOTIFY closedChanged)
     //! The largest size the queue has had.
     Q_PROPERTY(int highWaterMark READ highWaterMark NOTIFY highWaterMarkChanged)
@@ -73,8 +78,14 @@ public:
     };
     Q_ENUM(CloseMode)
 
+    //! The stored items are destroyed; waiters still pending (getters, putters, join())
+    //! end with CancelledError.
     ~AsyncQueueBase() override;
 
+    //! \name Property accessors
+    //!@{
+
+    //! Getter of the property of the same name; thread-safe.
     [[nodiscard]] int size() const;
     [[nodiscard]] int maxSize() const;
     //! Sets the capacity (<= 0: unbounded). Growing admits waiting putters in FIFO order.
@@ -86,6 +97,7 @@ public:
     [[nodiscard]] int waitingPutters() const;
     [[nodiscard]] bool isClosed() const;
     [[nodiscard]] int highWaterMark() const;
+    //!@}
 
     //! Marks one item taken from the queue as processed (asyncio's task_done()).
     /*! Throws std::logic_error if called more times than items were put. */
@@ -97,6 +109,7 @@ public:
     [[nodiscard]] detail::QueueJoin join(std::stop_token stop = {});
     //! As join(std::stop_token), throwing TimeoutError if \a deadline passes first.
     [[nodiscard]] detail::QueueJoin join(QDeadlineTimer deadline, std::stop_token stop = {});
+    //! As join(QDeadlineTimer, std::stop_token), with a timeout counted from now.
     template<typename Rep, typename Period>
     [[nodiscard]] detail::QueueJoin join(std::chrono::duration<Rep, Period> timeout,
                                          std::stop_token stop = {})
@@ -109,6 +122,12 @@ public:
     void close(CloseMode mode = CloseMode::Drain);
 
 Q_SIGNALS:
+    //! \name Change signals
+    //!@{
+
+    //! Emitted in the home thread when the property of the same name changes.
+    /*! Coalesced (one emission carrying the latest value) when the change was made on another
+     * thread. */
     void sizeChanged(int size);
     void maxSizeChanged(int maxSize);
     void emptyChanged(bool empty);
@@ -118,6 +137,7 @@ Q_SIGNALS:
     void waitingPuttersChanged(int waitingPutters);
     void closedChanged(bool closed);
     void highWaterMarkChanged(int highWaterMark);
+    //!@}
     //! \a n items entered the queue (or were handed straight to a getter) since the last
     //! emission.
     void itemsPut(int n);
@@ -127,6 +147,7 @@ Q_SIGNALS:
     void allTasksDone();
 
 protected:
+    //! \cond INTERNAL
     explicit AsyncQueueBase(int maxSize, QObject *parent = nullptr);
 
     bool event(QEvent *event) override;
@@ -159,6 +180,7 @@ protected:
     private:
         std::unique_lock<std::mutex> m_lock;
     };
+    //! \endcond
 
 private:
     friend class detail::QueueJoin;

@@ -29,6 +29,8 @@ public:
  */
 class QTAIO_CORE_EXPORT ExecutionError : public Error {
 public:
+    //! Creates the error with the message \a what and the position \a index of the failing
+    //! task, if there is one.
     explicit ExecutionError(const std::string &what, std::optional<std::size_t> index = {});
     ~ExecutionError() override;
 

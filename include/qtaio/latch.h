@@ -66,9 +66,14 @@ public:
     //! Waiters still pending end with CancelledError.
     ~Latch() override;
 
+    //! \name Property accessors
+    //!@{
+
+    //! Getter of the property of the same name; thread-safe.
     [[nodiscard]] int count() const;
     [[nodiscard]] bool isReleased() const;
     [[nodiscard]] int waiting() const;
+    //!@}
 
     //! Lowers the count by \a n (floored at 0) and releases every waiter when it reaches 0.
     /*! Thread-safe and never re-entrant: waiters resume later, in their own threads' event
@@ -114,9 +119,11 @@ Q_SIGNALS:
     void waitingChanged(int waiting);
 
 protected:
+    //! \cond INTERNAL
     bool event(QEvent *event) override;
     void connectNotify(const QMetaMethod &signal) override;
     void disconnectNotify(const QMetaMethod &signal) override;
+    //! \endcond
 
 private:
     friend class detail::LatchWait;

@@ -13,14 +13,20 @@ namespace QtAio {
 template<typename T>
 class Outcome {
 public:
+    //! An empty outcome, neither value nor error: hasValue() and hasError() are false and
+    //! value() throws std::bad_variant_access.
     Outcome() = default;
+    //! An outcome holding \a value.
     static Outcome fromValue(T value) { return Outcome(std::in_place_index<1>, std::move(value)); }
+    //! An outcome holding the exception \a error.
     static Outcome fromError(std::exception_ptr error)
     {
         return Outcome(std::in_place_index<2>, std::move(error));
     }
 
+    //! Whether the task succeeded: the outcome holds a value.
     [[nodiscard]] bool hasValue() const noexcept { return m_state.index() == 1; }
+    //! Whether the task failed: the outcome holds an exception.
     [[nodiscard]] bool hasError() const noexcept { return m_state.index() == 2; }
     //! The value; rethrows the task's exception if it failed.
     [[nodiscard]] T &value()
@@ -29,6 +35,7 @@ public:
             std::rethrow_exception(std::get<2>(m_state));
         return std::get<1>(m_state);
     }
+    //! As value(), on a const outcome.
     [[nodiscard]] const T &value() const
     {
         if (hasError())
@@ -53,15 +60,20 @@ private:
 template<>
 class Outcome<void> {
 public:
+    //! A successful outcome.
     Outcome() = default;
+    //! A successful outcome.
     static Outcome fromValue() { return Outcome(); }
+    //! An outcome holding the exception \a error.
     static Outcome fromError(std::exception_ptr error)
     {
         Outcome o;
         o.m_error = std::move(error);
         return o;
     }
+    //! Whether the task succeeded.
     [[nodiscard]] bool hasValue() const noexcept { return !m_error; }
+    //! Whether the task failed: the outcome holds an exception.
     [[nodiscard]] bool hasError() const noexcept { return static_cast<bool>(m_error); }
     //! Rethrows the task's exception if it failed.
     void value() const
@@ -69,6 +81,7 @@ public:
         if (m_error)
             std::rethrow_exception(m_error);
     }
+    //! The exception the task ended with, or nullptr.
     [[nodiscard]] std::exception_ptr error() const noexcept { return m_error; }
 
 private:

@@ -19,7 +19,9 @@ namespace QtAio {
  * The same guarantees as AsyncQueue<T> (thread safety, resumption on the awaiting thread,
  * FIFO service of waiters, closing, task accounting, signals). \a P is any type ordered by
  * `<`, e.g. int or double (fractional and negative priorities are fine). The timeout form of
- * put is put(item, priority, timeout): a priority is never mistaken for a duration.
+ * put is put(item, priority, timeout): a priority is never mistaken for a duration. get() and
+ * tryGet() work as for AsyncQueue<T> (see SimpleQueue) and take the item with the lowest
+ * priority value.
  *
  * \code
  * QtAio::PriorityQueue<Job> jobs;
@@ -40,6 +42,8 @@ public:
     using typename Base::GetOperation;
     using typename Base::GetWithKeyOperation;
     using typename Base::PutOperation;
+    //! An item together with its priority (members `value` and `priority`), as yielded by
+    //! getWithPriority(), tryGetWithPriority() and getBlockingWithPriority().
     using Item = PriorityItem<T, P>;
 
     //! \a maxSize <= 0 means unbounded.
@@ -51,6 +55,7 @@ public:
     {
         return {this, &item, std::move(priority), {std::move(stop), noDeadline()}};
     }
+    //! As put(T&&, P, std::stop_token), with a copy of \a item.
     [[nodiscard]] PutOperation put(const T &item, P priority, std::stop_token stop = {})
     {
         return {this, item, std::move(priority), {std::move(stop), noDeadline()}};
@@ -61,11 +66,13 @@ public:
     {
         return {this, &item, std::move(priority), {std::move(stop), deadline}};
     }
+    //! As put(T&&, P, QDeadlineTimer, std::stop_token), with a copy of \a item.
     [[nodiscard]] PutOperation put(const T &item, P priority, QDeadlineTimer deadline,
                                    std::stop_token stop = {})
     {
         return {this, item, std::move(priority), {std::move(stop), deadline}};
     }
+    //! As put(T&&, P, QDeadlineTimer, std::stop_token), with a timeout counted from now.
     template<typename Rep, typename Period>
     [[nodiscard]] PutOperation put(T &&item, P priority, std::chrono::duration<Rep, Period> timeout,
                                    std::stop_token stop = {})
@@ -73,6 +80,7 @@ public:
         return put(std::move(item), std::move(priority), detail::deadlineAfter(timeout),
                    std::move(stop));
     }
+    //! As put(const T&, P, QDeadlineTimer, std::stop_token), with a timeout counted from now.
     template<typename Rep, typename Period>
     [[nodiscard]] PutOperation put(const T &item, P priority,
                                    std::chrono::duration<Rep, Period> timeout,
@@ -86,11 +94,13 @@ public:
     {
         return {this, {std::move(stop), noDeadline()}};
     }
+    //! As getWithPriority(std::stop_token), throwing TimeoutError if \a deadline passes first.
     [[nodiscard]] GetWithKeyOperation getWithPriority(QDeadlineTimer deadline,
                                                       std::stop_token stop = {})
     {
         return {this, {std::move(stop), deadline}};
     }
+    //! As getWithPriority(QDeadlineTimer, std::stop_token), with a timeout counted from now.
     template<typename Rep, typename Period>
     [[nodiscard]] GetWithKeyOperation getWithPriority(std::chrono::duration<Rep, Period> timeout,
                                                       std::stop_token stop = {})
@@ -104,29 +114,39 @@ public:
     {
         return this->tryPutImpl(item, priority);
     }
+    //! As tryPut(T&&, const P&), with a copy of \a item.
     [[nodiscard]] bool tryPut(const T &item, const P &priority)
     {
         T copy(item);
         return this->tryPutImpl(copy, priority);
     }
+    //! As tryGet(), yielding the item together with its priority: std::nullopt when the queue
+    //! is empty. Never waits. Throws QueueClosedError on a closed, drained queue.
     [[nodiscard]] std::optional<Item> tryGetWithPriority() { return this->tryGetImpl(); }
 
     //! Blocking forms for threads without a running event loop (see AsyncQueue).
+    /*! Waits in the same FIFO as coroutine putters. Throws TimeoutError when \a deadline
+     * passes, CancelledError when \a stop is requested, QueueClosedError when closed; then
+     * \a item is untouched. */
     void putBlocking(T &&item, P priority, QDeadlineTimer deadline = noDeadline(),
                      std::stop_token stop = {})
     {
         this->putBlockingImpl(item, std::move(priority), {std::move(stop), deadline});
     }
+    //! As putBlocking(T&&, P, QDeadlineTimer, std::stop_token), with a copy of \a item.
     void putBlocking(const T &item, P priority, QDeadlineTimer deadline = noDeadline(),
                      std::stop_token stop = {})
     {
         T copy(item);
         this->putBlockingImpl(copy, std::move(priority), {std::move(stop), deadline});
     }
+    //! Blocking get for threads without a running event loop; same errors as putBlocking()
+    //! (QueueClosedError once a closed queue is drained).
     T getBlocking(QDeadlineTimer deadline = noDeadline(), std::stop_token stop = {})
     {
         return std::move(this->getBlockingImpl({std::move(stop), deadline}).value);
     }
+    //! As getBlocking(), yielding the item together with its priority.
     Item getBlockingWithPriority(QDeadlineTimer deadline = noDeadline(), std::stop_token stop = {})
     {
         return this->getBlockingImpl({std::move(stop), deadline});

@@ -26,15 +26,21 @@ class SemaphorePermitAcquire;
  */
 class QTAIO_CORE_EXPORT SemaphorePermit {
 public:
+    //! A permit object that holds nothing.
     SemaphorePermit() noexcept = default;
+    //! Takes over the permit of \a other, which then holds nothing.
     SemaphorePermit(SemaphorePermit &&other) noexcept;
+    //! Releases the permit this object holds, if any, and takes over the one of \a other,
+    //! which then holds nothing.
     SemaphorePermit &operator=(SemaphorePermit &&other) noexcept;
     SemaphorePermit(const SemaphorePermit &) = delete;
     SemaphorePermit &operator=(const SemaphorePermit &) = delete;
+    //! Releases the permit, if one is held.
     ~SemaphorePermit();
 
     //! Whether this object holds a permit.
     [[nodiscard]] bool isHeld() const noexcept { return m_semaphore != nullptr; }
+    //! Same as isHeld().
     explicit operator bool() const noexcept { return isHeld(); }
     //! Gives the permit back now instead of at destruction. Does nothing if none is held.
     void release() noexcept;
@@ -109,12 +115,17 @@ public:
     //! Acquirers still waiting end with CancelledError.
     ~Semaphore() override;
 
+    //! \name Property accessors
+    //!@{
+
+    //! Getter of the property of the same name; thread-safe.
     [[nodiscard]] int capacity() const;
     //! Throws std::invalid_argument if \a capacity is negative. Raising it admits waiters.
     void setCapacity(int capacity);
     [[nodiscard]] int available() const;
     [[nodiscard]] int held() const;
     [[nodiscard]] int waiting() const;
+    //!@}
 
     //! Takes a permit if one is free and nobody waits. Never waits.
     [[nodiscard]] bool tryAcquire();
@@ -126,6 +137,7 @@ public:
     //! As acquire(std::stop_token), throwing TimeoutError if \a deadline passes first.
     [[nodiscard]] detail::SemaphoreAcquire acquire(QDeadlineTimer deadline,
                                                    std::stop_token stop = {});
+    //! As acquire(QDeadlineTimer, std::stop_token), with a timeout counted from now.
     template<typename Rep, typename Period>
     [[nodiscard]] detail::SemaphoreAcquire acquire(std::chrono::duration<Rep, Period> timeout,
                                                    std::stop_token stop = {})
@@ -135,8 +147,10 @@ public:
 
     //! As acquire(), yielding a SemaphorePermit that releases the permit when destroyed.
     [[nodiscard]] detail::SemaphorePermitAcquire permit(std::stop_token stop = {});
+    //! As permit(std::stop_token), throwing TimeoutError if \a deadline passes first.
     [[nodiscard]] detail::SemaphorePermitAcquire permit(QDeadlineTimer deadline,
                                                         std::stop_token stop = {});
+    //! As permit(QDeadlineTimer, std::stop_token), with a timeout counted from now.
     template<typename Rep, typename Period>
     [[nodiscard]] detail::SemaphorePermitAcquire permit(std::chrono::duration<Rep, Period> timeout,
                                                         std::stop_token stop = {})
@@ -149,6 +163,7 @@ public:
     //! CancelledError if \a stop is requested first.
     void acquireBlocking(QDeadlineTimer deadline = QDeadlineTimer(QDeadlineTimer::Forever),
                          std::stop_token stop = {});
+    //! As acquireBlocking(QDeadlineTimer, std::stop_token), with a timeout counted from now.
     template<typename Rep, typename Period>
     void acquireBlocking(std::chrono::duration<Rep, Period> timeout, std::stop_token stop = {})
     {
@@ -161,15 +176,24 @@ public:
     void release(int n = 1);
 
 Q_SIGNALS:
+    //! \name Change signals
+    //!@{
+
+    //! Emitted in the home thread when the property of the same name changes.
+    /*! Coalesced (one emission carrying the latest value) when the change was made on another
+     * thread. */
     void capacityChanged(int capacity);
     void availableChanged(int available);
     void heldChanged(int held);
     void waitingChanged(int waiting);
+    //!@}
 
 protected:
+    //! \cond INTERNAL
     bool event(QEvent *event) override;
     void connectNotify(const QMetaMethod &signal) override;
     void disconnectNotify(const QMetaMethod &signal) override;
+    //! \endcond
 
 private:
     friend class detail::SemaphoreAcquire;

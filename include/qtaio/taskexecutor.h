@@ -138,8 +138,14 @@ public:
     explicit TaskExecutor(QObject *parent = nullptr);
     //! An executor whose blocking work runs on \a pool (never shut down by the executor).
     explicit TaskExecutor(QThreadPool *pool, QObject *parent = nullptr);
+    //! Requests stop on all tracked work and returns at once, without waiting for it (see
+    //! the class description).
     ~TaskExecutor() override;
 
+    //! \name Property accessors
+    //!@{
+
+    //! Getter of the property of the same name; thread-safe.
     [[nodiscard]] int limit() const;
     //! Throws std::invalid_argument if \a limit is negative.
     void setLimit(int limit);
@@ -148,8 +154,11 @@ public:
     [[nodiscard]] int completed() const;
     [[nodiscard]] int failed() const;
     [[nodiscard]] int cancelled() const;
+    //!@}
     //! Whether shutdown() was called; new work then fails with ExecutionError.
     [[nodiscard]] bool isShutDown() const;
+    //! The pool blocking work runs on: the one passed to the constructor, or
+    //! QThreadPool::globalInstance().
     [[nodiscard]] QThreadPool *threadPool() const;
 
     //! Runs the work \a factory returns and yields its result.
@@ -163,6 +172,7 @@ public:
     requires std::invocable<Factory &> || detail::TakesStopToken<Factory>
     auto run(Factory factory, QDeadlineTimer deadline = QDeadlineTimer(QDeadlineTimer::Forever))
         -> QCoro::Task<detail::FactoryResult<Factory>>;
+    //! As run(Factory, QDeadlineTimer), with a timeout counted from now.
     template<typename Factory, typename Rep, typename Period>
     requires std::invocable<Factory &> || detail::TakesStopToken<Factory>
     auto run(Factory factory, std::chrono::duration<Rep, Period> timeout)
@@ -174,6 +184,7 @@ public:
     //! TimeoutError the task stays tracked, and its later failure is still reported.
     template<typename T>
     QCoro::Task<T> run(QCoro::Task<T> task, QDeadlineTimer deadline);
+    //! As run(QCoro::Task<T>, QDeadlineTimer), with a timeout counted from now.
     template<typename T, typename Rep, typename Period>
     QCoro::Task<T> run(QCoro::Task<T> task, std::chrono::duration<Rep, Period> timeout)
     {
@@ -251,12 +262,19 @@ public:
     QCoro::Task<> shutdown();
 
 Q_SIGNALS:
+    //! \name Change signals
+    //!@{
+
+    //! Emitted in the home thread when the property of the same name changes.
+    /*! Coalesced (one emission carrying the latest value) when the change was made on another
+     * thread. */
     void limitChanged(int limit);
     void runningChanged(int running);
     void pendingChanged(int pending);
     void completedChanged(int completed);
     void failedChanged(int failed);
     void cancelledChanged(int cancelled);
+    //!@}
     //! A task got its slot and started.
     void taskStarted(quint64 id);
     //! A task ended successfully.
@@ -269,9 +287,11 @@ Q_SIGNALS:
     void idle();
 
 protected:
+    //! \cond INTERNAL
     bool event(QEvent *event) override;
     void connectNotify(const QMetaMethod &signal) override;
     void disconnectNotify(const QMetaMethod &signal) override;
+    //! \endcond
 
 private:
     friend class detail::ExecutorCore;
