@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
+#include <qtaio/detail/queuecore.h>
 #include <qtaio/detail/waitcore.h>
 #include <qtaio/qtaiocore_export.h>
 
@@ -167,10 +168,19 @@ protected:
     virtual void admitPuttersLocked(detail::WakeList &wake) = 0;
 
     //! Records a change under the lock; flushes and wakes once unlocked (see WaitCore).
-    class QTAIO_CORE_EXPORT Transaction {
+    class Transaction {
     public:
-        explicit Transaction(AsyncQueueBase *queue);
-        ~Transaction();
+        explicit Transaction(AsyncQueueBase *queue) : core(*queue->d), m_lock(core.mutex) {}
+        ~Transaction()
+        {
+            const bool flushNow = core.markChangedLocked();
+            m_lock.unlock();
+            // Signals first, then wake-ups: state is final before either, and woken
+            // coroutines only resume later from their own event loops.
+            if (flushNow)
+                core.flush();
+            wake.wakeAll();
+        }
         Transaction(const Transaction &) = delete;
         Transaction &operator=(const Transaction &) = delete;
 

@@ -63,22 +63,6 @@ void QueueJoin::await_resume()
 
 } // namespace detail
 
-AsyncQueueBase::Transaction::Transaction(AsyncQueueBase *queue)
-    : core(*queue->d), m_lock(queue->d->mutex)
-{
-}
-
-AsyncQueueBase::Transaction::~Transaction()
-{
-    const bool flushNow = core.markChangedLocked();
-    m_lock.unlock();
-    // Signals first, then wake-ups: state is final before either, and woken coroutines only
-    // resume later from their own event loops.
-    if (flushNow)
-        core.flush();
-    wake.wakeAll();
-}
-
 AsyncQueueBase::AsyncQueueBase(int maxSize, QObject *parent)
     : QObject(parent), d(std::make_shared<detail::QueueCore>())
 {

@@ -110,7 +110,7 @@ void WakeList::add(Waiter *waiter) noexcept
     m_chainTail = waiter;
 }
 
-void WakeList::wakeAll() noexcept
+void WakeList::wakeAllSlow() noexcept
 {
     Waiter *chain = m_chain;
     m_chain = m_chainTail = nullptr;
@@ -267,11 +267,11 @@ void Resumer::timerEvent(QTimerEvent *event)
 // ---------------------------------------------------------------------------------------------
 // WaitOperation
 
-WaitOperation::~WaitOperation()
+void WaitOperation::abandon() noexcept
 {
     // Normally disarm() ran in await_resume(). If a suspended coroutine frame is destroyed
     // instead, unlink it so that nobody completes a waiter that no longer exists.
-    if (m_core) {
+    {
         m_stopCallback.reset();
         {
             std::scoped_lock lock(m_core->mutex);
@@ -315,7 +315,7 @@ void WaitOperation::arm()
         m_timerId = m_resumer->startDeadline(this, m_options.deadline);
 }
 
-void WaitOperation::disarm() noexcept
+void WaitOperation::disarmSlow() noexcept
 {
     m_stopCallback.reset(); // waits for a stop callback running on another thread
     if (m_timerId) {

@@ -115,9 +115,14 @@ public:
     //! Records a waiter whose status was just set under the lock.
     void add(Waiter *waiter) noexcept;
     //! Wakes everything recorded so far. Call without the lock.
-    void wakeAll() noexcept;
+    void wakeAll() noexcept
+    {
+        if (m_chain)
+            wakeAllSlow();
+    }
 
 private:
+    void wakeAllSlow() noexcept;
     Waiter *m_chain = nullptr;
     Waiter *m_chainTail = nullptr;
 };
@@ -203,7 +208,12 @@ public:
     //! co_await). A started operation is never copied: it is pinned in the coroutine frame.
     WaitOperation(const WaitOperation &other) noexcept : Waiter(), m_options(other.m_options) {}
     WaitOperation &operator=(const WaitOperation &) = delete;
-    ~WaitOperation();
+    ~WaitOperation()
+    {
+        // Only a wait that suspended holds the core; the fast path has nothing to undo.
+        if (m_core)
+            abandon();
+    }
 
     // The primitives drive these; they are public for the typed queue templates.
 
@@ -218,7 +228,11 @@ public:
     //! Arms the stop callback and the deadline timer. Call after unlocking, if enqueued.
     void arm();
     //! Disarms the stop callback and timer and drops the core. Call first in await_resume().
-    void disarm() noexcept;
+    void disarm() noexcept
+    {
+        if (m_core || m_stopCallback || m_timerId)
+            disarmSlow();
+    }
 
     //! Waits on the calling thread, without an event loop, until the wait ends.
     /*!
@@ -253,6 +267,9 @@ private:
 
     //! Ends the wait with \a why unless it already ended (completion wins).
     void expire(WaitStatus why) noexcept;
+    void disarmSlow() noexcept;
+    //! Unlinks a wait whose coroutine frame is destroyed while it is suspended.
+    void abandon() noexcept;
 
     std::shared_ptr<WaitCore> m_core;
     WaitList *m_list = nullptr;
