@@ -19,14 +19,21 @@
 //            in a fresh child process: 1M ints in AsyncQueue<int> (and in a bare std::deque),
 //            TaskExecutor::map over std::views::iota(0, 1M) with limit 100, of a coroutine
 //            (runs on the event loop) and of a plain function (runs on the pool)
-//   signals  a lower bound of the cost of change signals with nothing connected on a: the
-//            emissions per item of a, times the cost of one unconnected emission
+//   signals  workload a three ways, interleaved in one run: signals_none (nothing connected,
+//            the same code as a), signals_tracked (one receiver on closedChanged, which never
+//            fires during a: every operation runs the full change tracking and a flush whose
+//            emissions reach nobody) and signals_delivered (a receiver on sizeChanged: signals
+//            really delivered). They run right after a, in the same conditions
 //
 // Every timed workload runs --repeat times (default 3); the best run is reported.
-// Usage: qtaio-bench-all [--json] [--quick] [--repeat N] [--items N] [--only key,key,...]
-//   --quick   sizes divided by 100 (CI smoke run)
-//   --items N every timed workload uses N items (h: N / 4 per thread), for callgrind runs
-//   --only    run only the listed keys (as printed; "m" runs the memory children)
+// Usage: qtaio-bench-all [--json] [--quick] [--threaded] [--repeat N] [--items N]
+//                       [--only key,key,...]
+//   --quick    sizes divided by 100 (CI smoke run)
+//   --threaded start (and join) one thread first. Otherwise the process has no thread of its
+//              own until g, and glibc locks mutexes without an atomic instruction until then
+//              (__libc_single_threaded): pair, a, signals, a1, c, e and f run with that shortcut
+//   --items N  every timed workload uses N items (h: N / 4 per thread), for callgrind runs
+//   --only     run only the listed keys (as printed; "m" runs the memory children)
 
 #include <qtaio/asyncqueue.h>
 #include <qtaio/latch.h>
@@ -566,42 +573,54 @@ constexpr int producerThreads = 4;
 }
 
 // ---------------------------------------------------------------------------------------------
-// signals: emissions per item of a, and the cost of one unconnected emission
+// signals: workload a with nothing connected, with change tracking forced, with signals delivered
 
-//! How many change signals workload a emits per item (counted with every signal connected).
-double signalsPerItemOfA(int n)
-{
-    QtAio::AsyncQueue<int> queue;
-    long long emissions = 0;
-    QObject context;
-    const auto count = [&emissions] { ++emissions; };
-    using Q = QtAio::AsyncQueueBase;
-    QObject::connect(&queue, &Q::sizeChanged, &context, count);
-    QObject::connect(&queue, &Q::maxSizeChanged, &context, count);
-    QObject::connect(&queue, &Q::emptyChanged, &context, count);
-    QObject::connect(&queue, &Q::fullChanged, &context, count);
-    QObject::connect(&queue, &Q::unfinishedTasksChanged, &context, count);
-    QObject::connect(&queue, &Q::waitingGettersChanged, &context, count);
-    QObject::connect(&queue, &Q::waitingPuttersChanged, &context, count);
-    QObject::connect(&queue, &Q::closedChanged, &context, count);
-    QObject::connect(&queue, &Q::highWaterMarkChanged, &context, count);
-    QObject::connect(&queue, &Q::itemsPut, &context, count);
-    QObject::connect(&queue, &Q::itemsTaken, &context, count);
-    QObject::connect(&queue, &Q::allTasksDone, &context, count);
-    const long long sum = QCoro::waitFor(pipeline(queue, n));
-    check(sum == triangle(n), "signals: sum");
-    return double(emissions) / double(n);
-}
+enum class Receiver { None, ClosedChanged, SizeChanged };
 
-//! The time of \a n emissions of a queue signal with nothing connected.
-[[gnu::noinline]] qint64 workloadUnconnectedEmit(int n)
+//! sizeChanged emissions per item received in the last workloadSignalsDelivered() run.
+double deliveredPerItem = 0;
+
+//! Workload a (the same pipeline and queue) with \a receiver connected to the queue first.
+qint64 workloadQueueWithReceiver(int n, Receiver receiver)
 {
-    QtAio::AsyncQueue<int> queue;
     QElapsedTimer timer;
     timer.start();
-    for (int i = 0; i < n; ++i)
-        Q_EMIT queue.sizeChanged(i);
-    return timer.nsecsElapsed();
+    QtAio::AsyncQueue<int> queue;
+    QObject context;
+    long long received = 0;
+    using Q = QtAio::AsyncQueueBase;
+    if (receiver == Receiver::ClosedChanged)
+        QObject::connect(&queue, &Q::closedChanged, &context, [&received](bool) { ++received; });
+    else if (receiver == Receiver::SizeChanged)
+        QObject::connect(&queue, &Q::sizeChanged, &context, [&received](int) { ++received; });
+    const long long sum = QCoro::waitFor(pipeline(queue, n));
+    const qint64 ns = timer.nsecsElapsed();
+    check(sum == triangle(n), "signals: sum");
+    if (receiver == Receiver::ClosedChanged)
+        check(received == 0, "signals_tracked: closedChanged fired during a");
+    if (receiver == Receiver::SizeChanged) {
+        check(received > 0, "signals_delivered: no sizeChanged received");
+        deliveredPerItem = double(received) / double(n);
+    }
+    return ns;
+}
+
+//! (i) Nothing connected: exactly workload a.
+[[gnu::noinline]] qint64 workloadSignalsNone(int n)
+{
+    return workloadQueue(n, 0);
+}
+
+//! (ii) One receiver on a signal that never fires during a: change tracking on every operation.
+[[gnu::noinline]] qint64 workloadSignalsTracked(int n)
+{
+    return workloadQueueWithReceiver(n, Receiver::ClosedChanged);
+}
+
+//! (iii) A receiver on sizeChanged: the signals are delivered.
+[[gnu::noinline]] qint64 workloadSignalsDelivered(int n)
+{
+    return workloadQueueWithReceiver(n, Receiver::SizeChanged);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -714,7 +733,6 @@ struct Sizes {
     int hPerThread = 250000;
     int m = 1000000;
     int pair = 200000;
-    int emits = 1000000;
 };
 
 struct Timed {
@@ -748,8 +766,15 @@ const Timed timedWorkloads[] = {
     {"h", "h: 4 threads putBlocking -> coroutine", &Sizes::hPerThread, bench::workloadH},
     {"h_invoke", "h baseline: 4 threads queued invokeMethod", &Sizes::hPerThread,
      bench::workloadHInvoke},
-    {"emit_unconnected", "one signal emission, nothing connected", &Sizes::emits,
-     bench::workloadUnconnectedEmit},
+};
+
+// Run by runSignalWorkloads(), right after a.
+const Timed signalWorkloads[] = {
+    {"signals_none", "signals: a, nothing connected", &Sizes::a, bench::workloadSignalsNone},
+    {"signals_tracked", "signals: a, closedChanged connected (never fires)", &Sizes::a,
+     bench::workloadSignalsTracked},
+    {"signals_delivered", "signals: a, sizeChanged connected (delivered)", &Sizes::a,
+     bench::workloadSignalsDelivered},
 };
 
 struct Options {
@@ -757,6 +782,7 @@ struct Options {
     bool quick = false;
     int repeat = 3;
     int items = 0;
+    bool threaded = false;
     std::set<std::string> only;
 };
 
@@ -777,14 +803,14 @@ struct Entry {
     double seconds = -1;  // timed entries
     long long bytes = -1; // memory entries
     long long items = 0;
-    double perItem = 0; // signals: emissions per item
+    double perItem = 0; // signals_delivered_emits: sizeChanged emissions per item
     bool peakReset = true;
 };
 
 void usage()
 {
-    std::fprintf(stderr, "usage: qtaio-bench-all [--json] [--quick] [--repeat N] [--items N] "
-                         "[--only key,key,...]\n");
+    std::fprintf(stderr, "usage: qtaio-bench-all [--json] [--quick] [--threaded] [--repeat N] "
+                         "[--items N] [--only key,key,...]\n");
 }
 
 std::string jsonString(const std::string &text)
@@ -800,9 +826,10 @@ std::string jsonString(const std::string &text)
 
 void printJson(const std::vector<Entry> &entries, const Options &options)
 {
-    std::printf("{\n  \"_meta\": {\"quick\": %s, \"repeat\": %d, \"pool_threads\": %d, "
-                "\"qt\": %s},\n",
-                options.quick ? "true" : "false", options.repeat,
+    std::printf("{\n  \"_meta\": {\"quick\": %s, \"threaded\": %s, \"repeat\": %d, "
+                "\"pool_threads\": %d, \"qt\": %s},\n",
+                options.quick ? "true" : "false", options.threaded ? "true" : "false",
+                options.repeat,
                 QThreadPool::globalInstance()->maxThreadCount(), jsonString(qVersion()).c_str());
     for (std::size_t i = 0; i < entries.size(); ++i) {
         const Entry &e = entries[i];
@@ -829,8 +856,9 @@ const Entry *find(const std::vector<Entry> &entries, const std::string &key)
 
 void printTable(const std::vector<Entry> &entries, const Options &options)
 {
-    std::printf("QtAio benchmarks (DESIGN.md section 7)%s, best of %d; pool threads: %d\n\n",
-                options.quick ? " --quick" : "", options.repeat,
+    std::printf("QtAio benchmarks (DESIGN.md section 7)%s%s, best of %d; pool threads: %d\n\n",
+                options.quick ? " --quick" : "", options.threaded ? " --threaded" : "",
+                options.repeat,
                 QThreadPool::globalInstance()->maxThreadCount());
     std::printf("%-50s %10s %14s\n", "workload", "items", "result");
     for (const Entry &e : entries) {
@@ -855,6 +883,8 @@ void printTable(const std::vector<Entry> &entries, const Options &options)
         {"g seq runInThread / QtConcurrent", "g_seq", "g_seq_qtconcurrent"},
         {"g gathered runInThread / QtConcurrent", "g_gather", "g_gather_qtconcurrent"},
         {"h putBlocking / invokeMethod", "h", "h_invoke"},
+        {"a nothing connected / change tracking forced", "signals_none", "signals_tracked"},
+        {"a sizeChanged connected / nothing connected", "signals_delivered", "signals_none"},
     };
     bool header = false;
     for (const Pair &p : pairs) {
@@ -871,6 +901,36 @@ void printTable(const std::vector<Entry> &entries, const Options &options)
         std::printf("%-50s %13.2fx\n", p.label, ratio);
     }
     std::printf("\nRun benchmarks/compare.py for the asyncio side and the DESIGN.md targets.\n");
+}
+
+//! Runs the selected signals variants interleaved (none, tracked, delivered, none, ...), so that
+//! a change in machine load affects the three alike; the best run of each is reported.
+void runSignalWorkloads(const Options &options, const Sizes &sizes, std::vector<Entry> &entries)
+{
+    std::vector<const Timed *> runs;
+    for (const Timed &w : signalWorkloads)
+        if (selected(options, w.key))
+            runs.push_back(&w);
+    std::vector<qint64> best(runs.size(), std::numeric_limits<qint64>::max());
+    for (int r = 0; r < options.repeat; ++r)
+        for (std::size_t i = 0; i < runs.size(); ++i)
+            best[i] = std::min(best[i], runs[i]->run(sizes.*(runs[i]->size)));
+    for (std::size_t i = 0; i < runs.size(); ++i) {
+        Entry entry;
+        entry.key = runs[i]->key;
+        entry.label = runs[i]->label;
+        entry.seconds = double(best[i]) * 1e-9;
+        entry.items = sizes.*(runs[i]->size);
+        entries.push_back(entry);
+        if (runs[i]->run == bench::workloadSignalsDelivered) {
+            Entry emits;
+            emits.key = "signals_delivered_emits";
+            emits.label = "signals: sizeChanged received per item of a";
+            emits.items = entry.items;
+            emits.perItem = bench::deliveredPerItem;
+            entries.push_back(emits);
+        }
+    }
 }
 
 int parseInt(const char *text, const char *what)
@@ -900,6 +960,8 @@ int main(int argc, char *argv[])
             options.json = true;
         } else if (arg == "--quick") {
             options.quick = true;
+        } else if (arg == "--threaded") {
+            options.threaded = true;
         } else if (arg == "--repeat" && i + 1 < argc) {
             options.repeat = parseInt(argv[++i], "--repeat");
         } else if (arg == "--items" && i + 1 < argc) {
@@ -922,14 +984,21 @@ int main(int argc, char *argv[])
     Sizes sizes;
     if (options.quick) {
         for (int Sizes::*size : {&Sizes::a, &Sizes::c, &Sizes::e, &Sizes::f, &Sizes::g,
-                                 &Sizes::hPerThread, &Sizes::m, &Sizes::pair, &Sizes::emits})
+                                 &Sizes::hPerThread, &Sizes::m, &Sizes::pair})
             sizes.*size /= 100;
     }
     if (options.items > 0) {
-        for (int Sizes::*size : {&Sizes::a, &Sizes::c, &Sizes::e, &Sizes::f, &Sizes::g, &Sizes::m,
-                                 &Sizes::pair, &Sizes::emits})
+        for (int Sizes::*size :
+             {&Sizes::a, &Sizes::c, &Sizes::e, &Sizes::f, &Sizes::g, &Sizes::m, &Sizes::pair})
             sizes.*size = options.items;
         sizes.hPerThread = std::max(1, options.items / bench::producerThreads);
+    }
+
+    if (options.threaded) {
+        // glibc locks a mutex without an atomic instruction while the process has never started
+        // a thread (__libc_single_threaded); here nothing starts one before g. An application
+        // with a thread pool or a QML render thread never takes that shortcut.
+        std::thread([] {}).join();
     }
 
     std::vector<Entry> entries;
@@ -957,27 +1026,22 @@ int main(int argc, char *argv[])
     }
 
     for (const Timed &w : timedWorkloads) {
-        if (!selected(options, w.key))
-            continue;
-        const int n = sizes.*(w.size);
-        qint64 best = std::numeric_limits<qint64>::max();
-        for (int r = 0; r < options.repeat; ++r)
-            best = std::min(best, w.run(n));
-        Entry entry;
-        entry.key = w.key;
-        entry.label = w.label;
-        entry.seconds = double(best) * 1e-9;
-        entry.items = w.size == &Sizes::hPerThread ? 1LL * bench::producerThreads * n : n;
-        entries.push_back(entry);
-    }
-
-    if (selected(options, "a_signals")) {
-        Entry entry;
-        entry.key = "a_signals";
-        entry.label = "signals emitted per item of a";
-        entry.items = sizes.a;
-        entry.perItem = bench::signalsPerItemOfA(sizes.a);
-        entries.push_back(entry);
+        if (selected(options, w.key)) {
+            const int n = sizes.*(w.size);
+            qint64 best = std::numeric_limits<qint64>::max();
+            for (int r = 0; r < options.repeat; ++r)
+                best = std::min(best, w.run(n));
+            Entry entry;
+            entry.key = w.key;
+            entry.label = w.label;
+            entry.seconds = double(best) * 1e-9;
+            entry.items = w.size == &Sizes::hPerThread ? 1LL * bench::producerThreads * n : n;
+            entries.push_back(entry);
+        }
+        // The signals variants run right after a, in the same conditions: before g and h
+        // start the first threads of the process (see --threaded).
+        if (std::strcmp(w.key, "a") == 0)
+            runSignalWorkloads(options, sizes, entries);
     }
 
     if (options.json)
