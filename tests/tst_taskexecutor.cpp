@@ -74,6 +74,7 @@ private Q_SLOTS:
     void runInThreadResumesOnTheCallerAndNestsErrors();
     void spawnReportsFailures();
     void cancelAllAndShutdown();
+    void cancelAllStopsACallFromStartingMore();
     void destroyingWithWorkInFlightNeitherCrashesNorBlocks();
     void negativeLimitIsRejected();
     void countersAndSignals();
@@ -630,6 +631,39 @@ void tst_TaskExecutor::cancelAllAndShutdown()
     pool.start([&] { ran = true; });
     QVERIFY(pool.waitForDone(60000));
     QVERIFY(ran);
+}
+
+void tst_TaskExecutor::cancelAllStopsACallFromStartingMore()
+{
+    TaskExecutor executor;
+    int started = 0;
+    std::vector<std::function<QCoro::Task<int>(std::stop_token)>> factories;
+    for (int i = 0; i < 10; ++i) {
+        factories.push_back([&started](std::stop_token stop) -> QCoro::Task<int> {
+            ++started;
+            QtAio::Latch never(1);
+            co_await never.wait(stop);
+            co_return 0;
+        });
+    }
+    std::string message;
+    bool ended = false;
+    auto body = [&]() -> QCoro::Task<> {
+        try {
+            const GatherOptions two{2};
+            (void)co_await executor.gather(std::move(factories), two);
+        } catch (const QtAio::CancelledError &e) {
+            message = e.what();
+        }
+        ended = true;
+    };
+    auto task = body();
+    QCOMPARE(started, 2);
+    QVERIFY(QtAioTest::runAsync([&]() -> QCoro::Task<> { co_await executor.cancelAll(); }));
+    QTRY_VERIFY(ended);
+    QCOMPARE(started, 2); // nothing new started once cancelAll() stopped the call
+    QVERIFY2(message.find("cancelled") != std::string::npos, message.c_str());
+    QCOMPARE(executor.running(), 0);
 }
 
 void tst_TaskExecutor::destroyingWithWorkInFlightNeitherCrashesNorBlocks()

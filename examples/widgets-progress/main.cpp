@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // A Qt Widgets window: a progress bar and a Cancel button fed by a TaskExecutor that runs 40
-// blocking jobs on the thread pool, at most 4 at a time. Cancel stops the jobs that have not
-// finished (each job checks its std::stop_token).
+// blocking jobs on the thread pool, at most 4 at a time (a limit of the gather call). Cancel stops
+// the jobs that have not finished (each job checks its std::stop_token).
 //
 //   qtaio-widgets-progress            the window
 //   qtaio-widgets-progress --auto     runs to the end (or cancels half-way with --cancel) and quits
@@ -28,6 +28,7 @@
 namespace {
 
 constexpr int jobCount = 40;
+constexpr int jobLimit = 4;
 
 // [job]
 // One blocking job: runs on the thread pool and stops early when asked to.
@@ -56,16 +57,15 @@ public:
         layout->addWidget(m_progress);
         layout->addWidget(m_cancel);
 
-        m_executor.setLimit(4);
+        // The limit is the gather call's own (GatherOptions below): each job holds one slot
+        // of the call and runs one runInThread() job of the executor, whose own limit stays
+        // unlimited, so a job never waits for a slot that its own kind holds.
         // [progress]
-        connect(&m_executor, &QtAio::TaskExecutor::completedChanged, m_progress,
-                &QProgressBar::setValue);
         connect(&m_executor, &QtAio::TaskExecutor::runningChanged, this, [this](int running) {
-            m_status->setText(QStringLiteral("%1 running (limit %2), %3 of %4 done")
-                                  .arg(running)
-                                  .arg(m_executor.limit())
-                                  .arg(m_executor.completed())
-                                  .arg(jobCount));
+            m_status->setText(QStringLiteral("%1 of %2 jobs done, %3 tasks running")
+                                  .arg(m_done)
+                                  .arg(jobCount)
+                                  .arg(running));
         });
         connect(m_cancel, &QPushButton::clicked, this, [this] {
             m_cancelRequested = true;
@@ -73,7 +73,7 @@ public:
         });
         // [progress]
         if (m_autoCancel) {
-            connect(&m_executor, &QtAio::TaskExecutor::completedChanged, this, [this](int done) {
+            connect(m_progress, &QProgressBar::valueChanged, this, [this](int done) {
                 if (done == jobCount / 2 && !m_cancelRequested)
                     m_cancel->click();
             });
@@ -87,17 +87,19 @@ private:
     {
         std::vector<std::function<QCoro::Task<int>(std::stop_token)>> jobs;
         for (int job = 0; job < jobCount; ++job) {
-            jobs.push_back([this, job](std::stop_token stop) {
-                return m_executor.runInThread(crunch, std::move(stop), job);
+            // The executor owns this factory (and its captures) until the job has ended.
+            jobs.push_back([this, job](std::stop_token stop) -> QCoro::Task<int> {
+                const int result = co_await m_executor.runInThread(crunch, std::move(stop), job);
+                m_progress->setValue(++m_done); // back on the GUI thread
+                co_return result;
             });
         }
-        const QtAio::GatherOptions options{.limit = 4};
+        const QtAio::GatherOptions options{.limit = jobLimit};
         try {
             const QList<int> results = co_await m_executor.gather(std::move(jobs), options);
             m_status->setText(QStringLiteral("All %1 jobs done").arg(results.size()));
         } catch (const QtAio::CancelledError &) {
-            m_status->setText(
-                QStringLiteral("Cancelled after %1 jobs").arg(m_executor.completed()));
+            m_status->setText(QStringLiteral("Cancelled after %1 jobs").arg(m_done));
         } catch (const QtAio::ExecutionError &error) {
             m_status->setText(QString::fromUtf8(error.what()));
         }
@@ -120,6 +122,7 @@ private:
     QPushButton *m_cancel = nullptr;
     QCoro::Task<> m_running;
     QCoro::Task<> m_cancelling;
+    int m_done = 0;
     bool m_cancelRequested = false;
     bool m_autoRun = false;
     bool m_autoCancel = false;

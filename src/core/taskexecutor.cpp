@@ -139,12 +139,29 @@ void ExecutorCore::taskFinished(TaskId id, bool started, std::exception_ptr erro
         flush();
 }
 
+quint64 ExecutorCore::registerCall(const std::stop_source &stop)
+{
+    std::scoped_lock lock(mutex);
+    const quint64 key = m_nextCall++;
+    m_calls.emplace(key, stop);
+    return key;
+}
+
+void ExecutorCore::unregisterCall(quint64 key)
+{
+    std::scoped_lock lock(mutex);
+    m_calls.erase(key);
+}
+
 void ExecutorCore::stopAll()
 {
     std::vector<std::stop_source> sources;
     {
         std::scoped_lock lock(mutex);
-        sources.reserve(m_tracked.size());
+        sources.reserve(m_calls.size() + m_tracked.size());
+        // Calls first, so that none of them starts a task after its running ones were stopped.
+        for (auto &entry : m_calls)
+            sources.push_back(entry.second);
         for (auto &entry : m_tracked)
             sources.push_back(entry.second);
     }

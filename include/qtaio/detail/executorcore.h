@@ -50,7 +50,12 @@ public:
     void taskFinished(TaskId id, bool started, std::exception_ptr error, TaskSink *sink,
                       std::size_t index) noexcept;
 
-    //! Requests stop on every tracked task.
+    //! Registers a running gather()/map()/stream call, so that stopAll() also stops it from
+    //! starting more tasks. Returns a key for unregisterCall().
+    quint64 registerCall(const std::stop_source &stop);
+    void unregisterCall(quint64 key);
+
+    //! Requests stop on every tracked task and every registered call.
     void stopAll();
     //! Refuses new work from now on.
     void shutDown();
@@ -101,6 +106,8 @@ protected:
 private:
     TaskId m_nextId = 1;
     std::unordered_map<TaskId, std::stop_source> m_tracked;
+    std::unordered_map<quint64, std::stop_source> m_calls;
+    quint64 m_nextCall = 1;
     WaitList m_idleWaiters;
     int m_limit = 0;
     QThreadPool *m_pool;

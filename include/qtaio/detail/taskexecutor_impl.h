@@ -262,12 +262,22 @@ public:
 
     [[nodiscard]] bool stopRequested() const { return callStop.stop_requested(); }
 
-    //! The results in input order; throws the first failure (not Settled).
+    //! Launching ended with input left (a failure, or the executor's cancelAll()/shutdown()).
+    void stoppedEarly()
+    {
+        std::scoped_lock lock(m_mutex);
+        m_stoppedEarly = true;
+    }
+
+    //! The results in input order; throws the first failure (not Settled), or CancelledError
+    //! when the call was stopped before every task ran.
     auto result(const char *operation)
     {
         std::scoped_lock lock(m_mutex);
         if (m_failure)
             rethrowForCaller(m_failure->second, operation, m_failure->first);
+        if (m_stoppedEarly)
+            throw CancelledError(std::string(operation) + ": cancelled before every task ran");
         if constexpr (Settled) {
             QList<Outcome<R>> out;
             out.reserve(qsizetype(m_slots.size()));
@@ -306,7 +316,24 @@ private:
     std::optional<std::pair<std::size_t, std::exception_ptr>> m_failure;
     int m_inFlight = 0;
     bool m_launching = true;
+    bool m_stoppedEarly = false;
     const bool m_keepResults;
+};
+
+//! Keeps a call registered with the executor (see ExecutorCore::registerCall()).
+class CallRegistration {
+public:
+    CallRegistration(std::shared_ptr<ExecutorCore> core, const std::stop_source &stop)
+        : m_core(std::move(core)), m_key(m_core->registerCall(stop))
+    {
+    }
+    CallRegistration(const CallRegistration &) = delete;
+    CallRegistration &operator=(const CallRegistration &) = delete;
+    ~CallRegistration() { m_core->unregisterCall(m_key); }
+
+private:
+    std::shared_ptr<ExecutorCore> m_core;
+    quint64 m_key;
 };
 
 //! The body of one collected item: runs the factory and records its result.
@@ -334,7 +361,9 @@ auto collect(std::shared_ptr<ExecutorCore> core, GatherOptions options, const ch
     -> QCoro::Task<std::conditional_t<Settled, QList<Outcome<R>>, CollectResultT<R>>>
 {
     auto state = std::make_shared<CollectState<R, Settled>>(options.limit);
+    const CallRegistration registration(core, state->callStop);
     std::exception_ptr launchError;
+    bool inputLeft = true;
     for (std::size_t index = 0; !state->stopRequested(); ++index) {
         std::optional<SemaphorePermit> permit;
         if (state->callLimit) {
@@ -345,8 +374,10 @@ auto collect(std::shared_ptr<ExecutorCore> core, GatherOptions options, const ch
             }
         }
         auto factory = next(); // inputs are consumed only once there is room for them
-        if (!factory)
+        if (!factory) {
+            inputLeft = false;
             break;
+        }
         state->launched(index);
         try {
             launch(core, operation, std::stop_source(), state->callStop.get_token(),
@@ -359,6 +390,8 @@ auto collect(std::shared_ptr<ExecutorCore> core, GatherOptions options, const ch
             break;
         }
     }
+    if (inputLeft)
+        state->stoppedEarly();
     state->launchingDone();
     co_await state->done.wait();
     co_return state->result(operation);
@@ -491,6 +524,7 @@ public:
 
     CollectState<R, true> collect;
     AsyncQueue<Entry> results;
+    bool inputDone = false;            // every factory was launched (set by the launcher)
     std::unique_ptr<Semaphore> window; // inOrder(): results in flight or buffered
 };
 
@@ -515,6 +549,7 @@ QCoro::Task<> launchStream(std::shared_ptr<ExecutorCore> core,
 {
     RangeSource<Range> next(factories);
     auto &c = state->collect;
+    const CallRegistration registration(core, c.callStop);
     for (std::size_t index = 0; !c.stopRequested(); ++index) {
         std::optional<SemaphorePermit> permit;
         try {
@@ -526,8 +561,10 @@ QCoro::Task<> launchStream(std::shared_ptr<ExecutorCore> core,
             break;
         }
         auto factory = next();
-        if (!factory)
+        if (!factory) {
+            state->inputDone = true;
             break;
+        }
         c.launched(index);
         try {
             launch(core, operation, std::stop_source(), c.callStop.get_token(), std::move(permit),
@@ -651,6 +688,8 @@ TaskExecutor::asCompleted(Range factories, GatherOptions options)
                                      next->first);
         co_yield std::move(next->second.value());
     }
+    if (!state->inputDone)
+        throw CancelledError("TaskExecutor::asCompleted: cancelled before every task ran");
 }
 
 template<std::ranges::input_range Range>
@@ -683,6 +722,8 @@ TaskExecutor::inOrder(Range factories, GatherOptions options)
             break;
         ahead.emplace(next->first, std::move(next->second));
     }
+    if (!state->inputDone)
+        throw CancelledError("TaskExecutor::inOrder: cancelled before every task ran");
 }
 
 template<typename Func, typename... Args>
