@@ -113,10 +113,11 @@ public:
     {
         if (!m_thread.isRunning())
             return;
-        // Delete the context in its own thread, then end the loop.
+        // Delete the context in its own thread (and wait for it: events still queued when the
+        // loop quits are never delivered), then end the loop.
         QObject *context = m_context.release();
         QMetaObject::invokeMethod(
-            context, [context] { delete context; }, Qt::QueuedConnection);
+            context, [context] { delete context; }, Qt::BlockingQueuedConnection);
         m_thread.quit();
         m_thread.wait();
     }
