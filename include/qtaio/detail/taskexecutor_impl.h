@@ -109,10 +109,14 @@ public:
     }
     R take()
     {
-        if (m_error)
-            std::rethrow_exception(m_error);
+        rethrowError();
         if constexpr (!std::is_void_v<R>)
             return std::move(*m_value);
+    }
+    void rethrowError() const
+    {
+        if (m_error)
+            std::rethrow_exception(m_error);
     }
     AsyncEvent done;
 
@@ -130,6 +134,12 @@ QCoro::Task<R> onPool(QThreadPool *pool, Fn fn)
     co_await job->done.wait();
     co_return job->take();
 }
+
+//! A sink for work whose caller receives the error itself.
+class CallerSink final : public TaskSink {
+public:
+    bool fail(std::size_t, std::exception_ptr) noexcept override { return true; }
+};
 
 //! Where run() delivers the result; abandoned once the caller timed out.
 template<typename R>
@@ -732,23 +742,43 @@ auto TaskExecutor::runInThread(Func func, Args... args)
 {
     constexpr bool takesStop = std::invocable<Func &, std::stop_token, Args...>;
     using R = detail::ThreadResult<Func, Args...>;
-    QThreadPool *pool = d->pool();
-    auto factory = [pool, call = std::make_shared<std::tuple<Func, Args...>>(
-                              std::move(func), std::move(args)...)](std::stop_token stop) {
-        return detail::onPool<R>(pool, [call, stop = std::move(stop)]() mutable -> R {
-            return std::apply(
-                [&stop](Func &f, Args &...a) -> R {
-                    // Each job runs once: the arguments are moved into the call.
-                    if constexpr (takesStop)
-                        return std::invoke(f, stop, std::move(a)...);
-                    else
-                        return std::invoke(f, std::move(a)...);
-                },
-                *call);
-        });
+    // The awaiting coroutine itself is the tracked task (no separate run()): it waits for a
+    // slot, hands the call to the pool and resumes here when the pool job is done.
+    const auto core = d;
+    std::stop_source stop;
+    const auto id = core->registerTask(stop, "TaskExecutor::runInThread");
+    auto call = [stop = stop.get_token(), f = std::move(func),
+                 tuple = std::make_tuple(std::move(args)...)]() mutable -> R {
+        return std::apply(
+            [&](Args &...a) -> R {
+                // The job runs once: the arguments are moved into the call.
+                if constexpr (takesStop)
+                    return std::invoke(f, stop, std::move(a)...);
+                else
+                    return std::invoke(f, std::move(a)...);
+            },
+            tuple);
     };
-    auto work = run(std::move(factory));
-    co_return co_await std::move(work);
+    using Job = detail::PoolJob<R, decltype(call)>;
+    std::shared_ptr<Job> job;
+    std::exception_ptr error;
+    bool started = false;
+    try {
+        auto slot = co_await core->limiter().permit(stop.get_token());
+        core->taskStarted(id);
+        started = true;
+        job = std::make_shared<Job>(std::move(call));
+        core->pool()->start([job] { job->run(); });
+        co_await job->done.wait();
+        job->rethrowError();
+    } catch (...) {
+        error = std::current_exception();
+    }
+    detail::CallerSink caller; // the caller receives the error: nothing is unhandled
+    core->taskFinished(id, started, error, &caller, 0);
+    if (error)
+        detail::rethrowForCaller(error, "TaskExecutor::runInThread");
+    co_return job->take();
 }
 
 template<typename Factory>
