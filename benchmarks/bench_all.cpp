@@ -829,8 +829,8 @@ void printJson(const std::vector<Entry> &entries, const Options &options)
     std::printf("{\n  \"_meta\": {\"quick\": %s, \"threaded\": %s, \"repeat\": %d, "
                 "\"pool_threads\": %d, \"qt\": %s},\n",
                 options.quick ? "true" : "false", options.threaded ? "true" : "false",
-                options.repeat,
-                QThreadPool::globalInstance()->maxThreadCount(), jsonString(qVersion()).c_str());
+                options.repeat, QThreadPool::globalInstance()->maxThreadCount(),
+                jsonString(qVersion()).c_str());
     for (std::size_t i = 0; i < entries.size(); ++i) {
         const Entry &e = entries[i];
         std::printf("  %s: {", jsonString(e.key).c_str());
@@ -858,8 +858,7 @@ void printTable(const std::vector<Entry> &entries, const Options &options)
 {
     std::printf("QtAio benchmarks (DESIGN.md section 7)%s%s, best of %d; pool threads: %d\n\n",
                 options.quick ? " --quick" : "", options.threaded ? " --threaded" : "",
-                options.repeat,
-                QThreadPool::globalInstance()->maxThreadCount());
+                options.repeat, QThreadPool::globalInstance()->maxThreadCount());
     std::printf("%-50s %10s %14s\n", "workload", "items", "result");
     for (const Entry &e : entries) {
         if (e.bytes >= 0)

@@ -710,8 +710,8 @@ void tst_TaskExecutor::countersAndSignals()
     QSignalSpy completed(&executor, &TaskExecutor::completedChanged);
     QSignalSpy started(&executor, &TaskExecutor::taskStarted);
     QSignalSpy pending(&executor, &TaskExecutor::pendingChanged);
-    QVERIFY(limit.isValid() && running.isValid() && completed.isValid() && started.isValid()
-            && pending.isValid());
+    QVERIFY(limit.isValid() && running.isValid() && completed.isValid() && started.isValid() &&
+            pending.isValid());
     executor.setLimit(1);
     executor.setLimit(1);
     QCOMPARE(limit.count(), 1);

@@ -115,8 +115,8 @@ int Latch::waiting() const
 void Latch::countDown(int n)
 {
     if (n < 0) {
-        throw std::invalid_argument("Latch::countDown: n must not be negative, got "
-                                    + std::to_string(n));
+        throw std::invalid_argument("Latch::countDown: n must not be negative, got " +
+                                    std::to_string(n));
     }
     if (n == 0)
         return;

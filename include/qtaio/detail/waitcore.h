@@ -170,7 +170,6 @@ public:
     //! Emits the owner's pending change signals. Home thread only, mutex not held.
     virtual void flush() = 0;
 
-
     //! The event type of the coalesced flush event that markChangedLocked() posts.
     static int flushEventType() noexcept;
 
