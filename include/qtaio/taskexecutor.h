@@ -256,7 +256,9 @@ public:
     template<typename Factory>
     TaskId spawn(Factory factory);
 
-    //! Requests stop on all tracked work and waits until none is left.
+    //! Requests stop on all tracked work and waits until none is left. Running gather(), map()
+    //! and stream calls start no further tasks; their awaiters get CancelledError. Resumes on
+    //! the awaiting thread through its event loop.
     QCoro::Task<> cancelAll();
     //! Refuses new work from now on (ExecutionError), then as cancelAll().
     QCoro::Task<> shutdown();

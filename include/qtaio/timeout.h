@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
+#include <qtaio/detail/resultslot.h>
 #include <qtaio/detail/waitcore.h>
 #include <qtaio/errors.h>
 #include <qtaio/qtaiocore_export.h>
@@ -14,8 +15,6 @@
 #include <coroutine>
 #include <exception>
 #include <memory>
-#include <mutex>
-#include <optional>
 #include <type_traits>
 #include <utility>
 
@@ -60,63 +59,12 @@ private:
     A m_inner;
 };
 
-//! Where the task raced by withTimeout(QCoro::Task) delivers its outcome.
+//! Awaits \a task and delivers its outcome to \a race; reports a failure that arrives after
+//! withTimeout() gave up on it.
 template<typename T>
-class TimeoutRace {
-public:
-    template<typename... V>
-    void succeed(V &&...value)
-    {
-        {
-            std::scoped_lock lock(m_mutex);
-            if constexpr (!std::is_void_v<T>)
-                m_value.emplace(std::forward<V>(value)...);
-            m_finished = true;
-        }
-        done.set();
-    }
-    void fail(std::exception_ptr error)
-    {
-        {
-            std::scoped_lock lock(m_mutex);
-            if (m_abandoned) {
-                reportAbandonedFailure(error);
-                return;
-            }
-            m_error = std::move(error);
-            m_finished = true;
-        }
-        done.set();
-    }
-    bool abandon()
-    {
-        std::scoped_lock lock(m_mutex);
-        if (m_finished)
-            return false; // completion wins
-        m_abandoned = true;
-        return true;
-    }
-    T take()
-    {
-        std::scoped_lock lock(m_mutex);
-        if (m_error)
-            std::rethrow_exception(m_error);
-        if constexpr (!std::is_void_v<T>)
-            return std::move(*m_value);
-    }
-    AsyncEvent done;
-
-private:
-    std::mutex m_mutex;
-    std::conditional_t<std::is_void_v<T>, bool, std::optional<T>> m_value{};
-    std::exception_ptr m_error;
-    bool m_finished = false;
-    bool m_abandoned = false;
-};
-
-template<typename T>
-QCoro::Task<> runRace(QCoro::Task<T> task, std::shared_ptr<TimeoutRace<T>> race)
+QCoro::Task<> runRace(QCoro::Task<T> task, std::shared_ptr<ResultSlot<T>> race)
 {
+    std::exception_ptr error;
     try {
         if constexpr (std::is_void_v<T>) {
             co_await std::move(task);
@@ -125,8 +73,10 @@ QCoro::Task<> runRace(QCoro::Task<T> task, std::shared_ptr<TimeoutRace<T>> race)
             race->succeed(co_await std::move(task));
         }
     } catch (...) {
-        race->fail(std::current_exception());
+        error = std::current_exception();
     }
+    if (error && !race->offerError(error))
+        reportAbandonedFailure(error);
 }
 } // namespace detail
 
@@ -157,7 +107,7 @@ template<detail::WaitAwaitable A, typename Rep, typename Period>
 template<typename T>
 QCoro::Task<T> withTimeout(QCoro::Task<T> task, QDeadlineTimer deadline)
 {
-    auto race = std::make_shared<detail::TimeoutRace<T>>();
+    auto race = std::make_shared<detail::ResultSlot<T>>();
     auto runner = detail::runRace(std::move(task), race);
     auto finished = race->done.wait({{}, deadline});
     if (!co_await finished && race->abandon())

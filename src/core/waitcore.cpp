@@ -271,18 +271,16 @@ void WaitOperation::abandon() noexcept
 {
     // Normally disarm() ran in await_resume(). If a suspended coroutine frame is destroyed
     // instead, unlink it so that nobody completes a waiter that no longer exists.
+    m_stopCallback.reset();
     {
-        m_stopCallback.reset();
-        {
-            std::scoped_lock lock(m_core->mutex);
-            if (status == WaitStatus::Waiting && m_list) {
-                m_list->remove(this);
-                status = WaitStatus::Cancelled;
-            }
+        std::scoped_lock lock(m_core->mutex);
+        if (status == WaitStatus::Waiting && m_list) {
+            m_list->remove(this);
+            status = WaitStatus::Cancelled;
         }
-        if (m_timerId && m_resumer)
-            m_resumer->stopDeadline(m_timerId);
     }
+    if (m_timerId && m_resumer)
+        m_resumer->stopDeadline(m_timerId);
 }
 
 bool WaitOperation::enqueueLocked(std::shared_ptr<WaitCore> core, WaitList &list,
@@ -401,10 +399,6 @@ void WaitOperation::throwFor(WaitStatus status, const char *what)
     }
     throw std::logic_error(std::string(what) + ": internal error, the wait has not failed");
 }
-
-} // namespace QtAio::detail
-
-namespace QtAio::detail {
 
 // ---------------------------------------------------------------------------------------------
 // AsyncEvent

@@ -138,17 +138,6 @@ void QmlTaskExecutor::setLimit(int limit)
     guarded(this, [&] { m_executor->setLimit(limit); });
 }
 
-namespace {
-QCoro::Task<> settleRun(JsDeferred deferred, QCoro::Task<QJSValue> work)
-{
-    try {
-        deferred.resolve(co_await work);
-    } catch (...) {
-        deferred.rejectWithCurrentException();
-    }
-}
-} // namespace
-
 QJSValue QmlTaskExecutor::run(const QJSValue &function, int timeoutMs)
 {
     QJSEngine *engine = qjsEngine(this);
@@ -170,17 +159,14 @@ QJSValue QmlTaskExecutor::run(const QJSValue &function, int timeoutMs)
         co_return result;
     };
     auto work = m_executor->run(std::move(factory), deadlineFor(timeoutMs));
-    settleRun(deferred, std::move(work));
+    settle(deferred, std::move(work), [](QJSValue value) { return value; });
     return deferred.promise();
 }
 
 QJSValue QmlTaskExecutor::cancelAll()
 {
     auto deferred = JsDeferred::create(qjsEngine(this));
-    settleRun(deferred, [](QtAio::TaskExecutor *executor) -> QCoro::Task<QJSValue> {
-        co_await executor->cancelAll();
-        co_return QJSValue();
-    }(m_executor.get()));
+    settle(deferred, m_executor->cancelAll(), [] { return QJSValue(); });
     return deferred.promise();
 }
 

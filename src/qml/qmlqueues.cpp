@@ -19,12 +19,13 @@ public:
 
 namespace {
 
-template<typename Queue>
-QCoro::Task<> settlePut(JsDeferred deferred, Queue *queue, QVariant value)
+//! Puts \a value (with the priority in \a key, for a PriorityQueue) and settles \a deferred.
+template<typename Queue, typename... Key>
+QCoro::Task<> settlePut(JsDeferred deferred, Queue *queue, QVariant value, Key... key)
 {
     // The put awaitable refers to `value`, which lives in this coroutine's frame.
     try {
-        co_await queue->put(std::move(value));
+        co_await queue->put(std::move(value), key...);
         deferred.resolve(QJSValue());
     } catch (...) {
         deferred.rejectWithCurrentException();
@@ -186,23 +187,10 @@ QtAio::PriorityQueue<QVariant, double> &QmlPriorityQueue::queue() const
     return static_cast<QtAio::PriorityQueue<QVariant, double> &>(*m_queue);
 }
 
-namespace {
-QCoro::Task<> settlePriorityPut(JsDeferred deferred, QtAio::PriorityQueue<QVariant, double> *queue,
-                                QVariant value, double priority)
-{
-    try {
-        co_await queue->put(std::move(value), priority);
-        deferred.resolve(QJSValue());
-    } catch (...) {
-        deferred.rejectWithCurrentException();
-    }
-}
-} // namespace
-
 QJSValue QmlPriorityQueue::put(const QVariant &value, double priority)
 {
     auto deferred = JsDeferred::create(engineOf(this));
-    settlePriorityPut(deferred, &queue(), value, priority);
+    settlePut(deferred, &queue(), value, priority);
     return deferred.promise();
 }
 

@@ -4,6 +4,7 @@
 // Template bodies of QtAio::TaskExecutor. Included at the end of qtaio/taskexecutor.h.
 
 #include <qtaio/asyncqueue.h>
+#include <qtaio/detail/resultslot.h>
 #include <qtaio/semaphore.h>
 
 #include <QtCore/QThreadPool>
@@ -90,49 +91,23 @@ ExecutorCore::TaskId launch(const std::shared_ptr<ExecutorCore> &core, const cha
     return id;
 }
 
-//! Runs \a fn on \a pool and resumes the awaiting coroutine on its own thread.
+//! A call to run on the thread pool, and where its outcome goes.
 template<typename R, typename Fn>
-class PoolJob {
-public:
-    explicit PoolJob(Fn fn) : m_fn(std::move(fn)) {}
-    void run() noexcept
-    {
-        try {
-            if constexpr (std::is_void_v<R>)
-                m_fn();
-            else
-                m_value.emplace(m_fn());
-        } catch (...) {
-            m_error = std::current_exception();
-        }
-        done.set();
-    }
-    R take()
-    {
-        rethrowError();
-        if constexpr (!std::is_void_v<R>)
-            return std::move(*m_value);
-    }
-    void rethrowError() const
-    {
-        if (m_error)
-            std::rethrow_exception(m_error);
-    }
-    AsyncEvent done;
-
-private:
-    Fn m_fn;
-    std::conditional_t<std::is_void_v<R>, bool, std::optional<R>> m_value{};
-    std::exception_ptr m_error;
+struct PoolJob {
+    explicit PoolJob(Fn function) : fn(std::move(function)) {}
+    void run() noexcept { deliver(result, fn); }
+    Fn fn;
+    ResultSlot<R> result;
 };
 
+//! Runs \a fn on \a pool and resumes the awaiting coroutine on its own thread.
 template<typename R, typename Fn>
 QCoro::Task<R> onPool(QThreadPool *pool, Fn fn)
 {
     auto job = std::make_shared<PoolJob<R, Fn>>(std::move(fn));
     pool->start([job] { job->run(); });
-    co_await job->done.wait();
-    co_return job->take();
+    co_await job->result.done.wait();
+    co_return job->result.take();
 }
 
 //! A sink for work whose caller receives the error itself.
@@ -141,57 +116,16 @@ public:
     bool fail(std::size_t, std::exception_ptr) noexcept override { return true; }
 };
 
-//! Where run() delivers the result; abandoned once the caller timed out.
+//! Where run() delivers the result; abandoned once the caller timed out, after which a
+//! failure is refused and so reported as unhandled by the executor.
 template<typename R>
 class RunSlot final : public TaskSink {
 public:
-    template<typename... V>
-    void succeed(V &&...value)
-    {
-        {
-            std::scoped_lock lock(m_mutex);
-            if constexpr (std::is_void_v<R>)
-                m_value = true;
-            else
-                m_value.emplace(std::forward<V>(value)...);
-        }
-        done.set();
-    }
     bool fail(std::size_t, std::exception_ptr error) noexcept override
     {
-        {
-            std::scoped_lock lock(m_mutex);
-            if (m_abandoned)
-                return false;
-            m_error = std::move(error);
-        }
-        done.set();
-        return true;
+        return result.offerError(std::move(error));
     }
-    //! Gives up on the result; false if it arrived meanwhile (completion wins).
-    bool abandon()
-    {
-        std::scoped_lock lock(m_mutex);
-        if (m_error || m_value)
-            return false;
-        m_abandoned = true;
-        return true;
-    }
-    R take(const char *operation)
-    {
-        std::scoped_lock lock(m_mutex);
-        if (m_error)
-            rethrowForCaller(m_error, operation);
-        if constexpr (!std::is_void_v<R>)
-            return std::move(*m_value);
-    }
-    AsyncEvent done;
-
-private:
-    std::mutex m_mutex;
-    std::conditional_t<std::is_void_v<R>, bool, std::optional<R>> m_value{};
-    std::exception_ptr m_error;
-    bool m_abandoned = false;
+    ResultSlot<R> result;
 };
 
 //! The shared state of one gather()/map() call (or stream).
@@ -364,6 +298,41 @@ struct CollectItem {
     }
 };
 
+//! Launches, one by one, the factories \a next() produces: each once the call's limit (and the
+//! \a window, for inOrder()) has room, as the tracked task \a makeItem(index, factory) reporting
+//! to \a sink. Stops at the call's stop (a failure, or the executor's cancelAll()). Yields
+//! whether every factory was launched.
+template<typename State, typename Next, typename MakeItem>
+QCoro::Task<bool> launchAll(std::shared_ptr<ExecutorCore> core, const char *operation,
+                            std::shared_ptr<State> state, std::shared_ptr<TaskSink> sink,
+                            Semaphore *window, Next next, MakeItem makeItem)
+{
+    const CallRegistration registration(core, state->callStop);
+    for (std::size_t index = 0; !state->stopRequested(); ++index) {
+        std::optional<SemaphorePermit> permit;
+        try {
+            if (window)
+                co_await window->acquire(state->callStop.get_token());
+            if (state->callLimit)
+                permit = co_await state->callLimit->permit(state->callStop.get_token());
+        } catch (const CancelledError &) {
+            break; // the call was stopped
+        }
+        auto factory = next(); // inputs are consumed only once there is room for them
+        if (!factory)
+            co_return true;
+        state->launched(index);
+        try {
+            launch(core, operation, std::stop_source(), state->callStop.get_token(),
+                   std::move(permit), sink, index, makeItem(index, std::move(*factory)));
+        } catch (...) {
+            sink->fail(index, std::current_exception()); // the executor is shut down
+            break;
+        }
+    }
+    co_return false;
+}
+
 //! Launches the factories \a next() produces under the call's limit, then awaits them all.
 template<typename R, bool Settled, typename Next>
 auto collect(std::shared_ptr<ExecutorCore> core, GatherOptions options, const char *operation,
@@ -371,36 +340,12 @@ auto collect(std::shared_ptr<ExecutorCore> core, GatherOptions options, const ch
     -> QCoro::Task<std::conditional_t<Settled, QList<Outcome<R>>, CollectResultT<R>>>
 {
     auto state = std::make_shared<CollectState<R, Settled>>(options.limit);
-    const CallRegistration registration(core, state->callStop);
-    std::exception_ptr launchError;
-    bool inputLeft = true;
-    for (std::size_t index = 0; !state->stopRequested(); ++index) {
-        std::optional<SemaphorePermit> permit;
-        if (state->callLimit) {
-            try {
-                permit = co_await state->callLimit->permit(state->callStop.get_token());
-            } catch (const CancelledError &) {
-                break; // fail-fast: a sibling failed
-            }
-        }
-        auto factory = next(); // inputs are consumed only once there is room for them
-        if (!factory) {
-            inputLeft = false;
-            break;
-        }
-        state->launched(index);
-        try {
-            launch(core, operation, std::stop_source(), state->callStop.get_token(),
-                   std::move(permit), state, index,
-                   CollectItem<R, Settled, typename decltype(factory)::value_type>{
-                       state, index, std::move(*factory)});
-        } catch (...) {
-            launchError = std::current_exception(); // the executor is shut down
-            state->fail(index, launchError);
-            break;
-        }
-    }
-    if (inputLeft)
+    auto makeItem = [state](std::size_t index, auto factory) {
+        return CollectItem<R, Settled, decltype(factory)>{state, index, std::move(factory)};
+    };
+    auto launching =
+        launchAll(core, operation, state, state, nullptr, std::move(next), std::move(makeItem));
+    if (!co_await std::move(launching))
         state->stoppedEarly();
     state->launchingDone();
     co_await state->done.wait();
@@ -557,37 +502,16 @@ QCoro::Task<> launchStream(std::shared_ptr<ExecutorCore> core,
                            std::shared_ptr<StreamState<R>> state, Range factories,
                            const char *operation)
 {
-    RangeSource<Range> next(factories);
-    auto &c = state->collect;
-    const CallRegistration registration(core, c.callStop);
-    for (std::size_t index = 0; !c.stopRequested(); ++index) {
-        std::optional<SemaphorePermit> permit;
-        try {
-            if (state->window)
-                co_await state->window->acquire(c.callStop.get_token());
-            if (c.callLimit)
-                permit = co_await c.callLimit->permit(c.callStop.get_token());
-        } catch (const CancelledError &) {
-            break;
-        }
-        auto factory = next();
-        if (!factory) {
-            state->inputDone = true;
-            break;
-        }
-        c.launched(index);
-        try {
-            launch(core, operation, std::stop_source(), c.callStop.get_token(), std::move(permit),
-                   std::static_pointer_cast<TaskSink>(state), index,
-                   StreamItem<R, typename decltype(factory)::value_type>{state, index,
-                                                                         std::move(*factory)});
-        } catch (...) {
-            state->fail(index, std::current_exception());
-            break;
-        }
-    }
-    c.launchingDone();
-    co_await c.done.wait();
+    // The collect state counts the items; `state` (the sink) queues their results.
+    auto counter = std::shared_ptr<CollectState<R, true>>(state, &state->collect);
+    auto makeItem = [state](std::size_t index, auto factory) {
+        return StreamItem<R, decltype(factory)>{state, index, std::move(factory)};
+    };
+    auto launching = launchAll(core, operation, counter, state, state->window.get(),
+                               RangeSource<Range>(factories), std::move(makeItem));
+    state->inputDone = co_await std::move(launching);
+    counter->launchingDone();
+    co_await counter->done.wait();
     state->results.close(); // the generator drains what is left, then ends
 }
 
@@ -615,18 +539,20 @@ auto TaskExecutor::run(Factory factory, QDeadlineTimer deadline)
                  factory = std::move(factory)](std::stop_token token) mutable -> QCoro::Task<> {
         if constexpr (std::is_void_v<R>) {
             co_await detail::invokeFactory(factory, std::move(token));
-            slot->succeed();
+            slot->result.succeed();
         } else {
-            slot->succeed(co_await detail::invokeFactory(factory, std::move(token)));
+            slot->result.succeed(co_await detail::invokeFactory(factory, std::move(token)));
         }
     };
     detail::launch(core, "TaskExecutor::run", stop, {}, {}, slot, 0, std::move(body));
-    auto finished = slot->done.wait({{}, deadline});
-    if (!co_await finished && slot->abandon()) {
+    auto finished = slot->result.done.wait({{}, deadline});
+    if (!co_await finished && slot->result.abandon()) {
         stop.request_stop(); // the work stays tracked until it ends
         throw TimeoutError("TaskExecutor::run: timed out");
     }
-    co_return slot->take("TaskExecutor::run");
+    if (auto error = slot->result.error())
+        detail::rethrowForCaller(std::move(error), "TaskExecutor::run");
+    co_return slot->result.take();
 }
 
 template<typename T>
@@ -769,8 +695,9 @@ auto TaskExecutor::runInThread(Func func, Args... args)
         started = true;
         job = std::make_shared<Job>(std::move(call));
         core->pool()->start([job] { job->run(); });
-        co_await job->done.wait();
-        job->rethrowError();
+        co_await job->result.done.wait();
+        if (auto jobError = job->result.error())
+            std::rethrow_exception(jobError);
     } catch (...) {
         error = std::current_exception();
     }
@@ -778,7 +705,7 @@ auto TaskExecutor::runInThread(Func func, Args... args)
     core->taskFinished(id, started, error, &caller, 0);
     if (error)
         detail::rethrowForCaller(error, "TaskExecutor::runInThread");
-    co_return job->take();
+    co_return job->result.take();
 }
 
 template<typename Factory>

@@ -276,10 +276,6 @@ private:
     int m_timerId = 0;
 };
 
-} // namespace QtAio::detail
-
-namespace QtAio::detail {
-
 //! A one-shot, thread-safe event on the waiting core (asyncio.Event without clear()): set()
 //! from any thread releases every waiter, each resuming on its own thread. Used internally to
 //! hand results of executor work back to the awaiting coroutine.
@@ -293,6 +289,7 @@ public:
 
     //! Sets the event and wakes every waiter. Thread-safe; later calls do nothing.
     void set();
+    //! Whether set() was called. Thread-safe.
     [[nodiscard]] bool isSet() const;
 
     //! Awaitable returned by wait(): yields true once set, false when the deadline passed;
