@@ -181,14 +181,14 @@ protected:
         Transaction tx(this);
         if (tx.core.closed)
             throw QueueClosedError("AsyncQueue::tryPut: the queue is closed");
-        return putLocked(tx, item, key);
+        return putLocked(tx.wake, item, key);
     }
 
     std::optional<Item> tryGetImpl()
     {
         Transaction tx(this);
         std::optional<Item> out;
-        if (getLocked(tx, out))
+        if (getLocked(tx.wake, out))
             return out;
         if (tx.core.closed)
             throw QueueClosedError("AsyncQueue::tryGet: the queue is closed and drained");
@@ -205,7 +205,7 @@ protected:
                 op.status = WaitStatus::Closed;
                 return true;
             }
-            return putLockedRaw(wake, item, op.key);
+            return putLocked(wake, item, op.key);
         });
         if (op.status != WaitStatus::Completed)
             WaitOperation::throwFor(op.status, "AsyncQueue::putBlocking");
@@ -215,7 +215,7 @@ protected:
     {
         Getter op(std::move(options));
         runBlocking(op, core().getters, [&](WakeList &wake) {
-            if (getLockedRaw(wake, op.result))
+            if (getLocked(wake, op.result))
                 return true;
             if (core().closed) {
                 op.status = WaitStatus::Closed;
@@ -228,7 +228,6 @@ protected:
         return std::move(*op.result);
     }
 
-    [[nodiscard]] std::size_t storedSizeLocked() const { return m_storage.size(); }
     [[nodiscard]] const Storage &storageLocked() const { return m_storage; }
 
 private:
@@ -256,7 +255,7 @@ private:
 
     // Takes the item into the queue if that can happen now: straight to the first waiting
     // getter, or into storage when there is room and no putter is waiting ahead (FIFO).
-    bool putLockedRaw(WakeList &wake, value_type &item, const Key &key)
+    bool putLocked(WakeList &wake, value_type &item, const Key &key)
     {
         auto &c = core();
         if (Waiter *w = c.getters.popFront()) {
@@ -276,13 +275,9 @@ private:
         return true;
     }
 
-    bool putLocked(Transaction &tx, value_type &item, const Key &key)
-    {
-        return putLockedRaw(tx.wake, item, key);
-    }
 
     // Takes an item if there is one, then lets waiting putters fill the room it left.
-    bool getLockedRaw(WakeList &wake, std::optional<Item> &out)
+    bool getLocked(WakeList &wake, std::optional<Item> &out)
     {
         auto &c = core();
         if (c.size == 0)
@@ -294,7 +289,6 @@ private:
         return true;
     }
 
-    bool getLocked(Transaction &tx, std::optional<Item> &out) { return getLockedRaw(tx.wake, out); }
 
     void admitPuttersLocked(WakeList &wake) override
     {
@@ -322,7 +316,7 @@ private:
             op.status = WaitStatus::Closed;
             return true;
         }
-        if (!putLocked(tx, *op.item, op.key))
+        if (!putLocked(tx.wake, *op.item, op.key))
             return false;
         op.status = WaitStatus::Completed;
         return true;
@@ -335,7 +329,7 @@ private:
             Transaction tx(this);
             if (tx.core.closed)
                 op.status = WaitStatus::Closed;
-            else if (putLocked(tx, *op.item, op.key))
+            else if (putLocked(tx.wake, *op.item, op.key))
                 op.status = WaitStatus::Completed;
             else
                 suspended = op.enqueueLocked(sharedCore(), tx.core.putters, handle);
@@ -349,7 +343,7 @@ private:
     bool tryGetNow(GetAwaitable<WithKey> &op)
     {
         Transaction tx(this);
-        if (getLocked(tx, op.result)) {
+        if (getLocked(tx.wake, op.result)) {
             op.status = WaitStatus::Completed;
             return true;
         }
@@ -366,7 +360,7 @@ private:
         bool suspended = false;
         {
             Transaction tx(this);
-            if (getLocked(tx, op.result))
+            if (getLocked(tx.wake, op.result))
                 op.status = WaitStatus::Completed;
             else if (tx.core.closed)
                 op.status = WaitStatus::Closed;
