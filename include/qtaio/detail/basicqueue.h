@@ -275,7 +275,6 @@ private:
         return true;
     }
 
-
     // Takes an item if there is one, then lets waiting putters fill the room it left.
     bool getLocked(WakeList &wake, std::optional<Item> &out)
     {
@@ -288,7 +287,6 @@ private:
         admitPuttersLocked(wake);
         return true;
     }
-
 
     void admitPuttersLocked(WakeList &wake) override
     {
