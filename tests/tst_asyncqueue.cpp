@@ -4,6 +4,7 @@
 
 #include <qtaio/asyncqueue.h>
 #include <qtaio/errors.h>
+#include <qtaio/latch.h>
 
 #include <QtCore/QThreadPool>
 #include <QtTest/QSignalSpy>
@@ -67,6 +68,8 @@ private Q_SLOTS:
     void signalsOnHomeThread();
     void signalsFromOtherThreadsAreCoalescedWithExactTotals();
     void workerThreadFeedsGuiCoroutine();
+    void sameThreadHandOffsLetOtherEventsRun();
+    void nestedEventLoopInResumedCoroutine();
     void destroyingWithWaitersCancelsThem();
     void modelBasedRandomized();
     void stressProducersAndConsumersOnSeveralThreads();
@@ -536,6 +539,83 @@ void tst_AsyncQueue::signalsFromOtherThreadsAreCoalescedWithExactTotals()
     QTRY_COMPARE(lastSize, threads * perThread - 1000);
     QVERIFY(homeThread);
     QVERIFY(putEmissions < threads * perThread);
+}
+
+void tst_AsyncQueue::sameThreadHandOffsLetOtherEventsRun()
+{
+    // Two coroutines hand items back and forth without end; one resume event runs many of
+    // those hand-offs, but not so many that a timer or a posted call never gets its turn.
+    AsyncQueue<int> q(1);
+    std::stop_source stop;
+    long long handedOff = 0;
+    auto producer = [&]() -> QCoro::Task<> {
+        try {
+            for (int i = 0;; ++i)
+                co_await q.put(i, stop.get_token());
+        } catch (const QtAio::CancelledError &) {
+        }
+    };
+    auto consumer = [&]() -> QCoro::Task<> {
+        try {
+            while (true) {
+                (void)co_await q.get(stop.get_token());
+                ++handedOff;
+            }
+        } catch (const QtAio::CancelledError &) {
+        }
+    };
+    auto consuming = consumer();
+    auto producing = producer();
+    bool posted = false;
+    bool timerFired = false;
+    QMetaObject::invokeMethod(
+        this, [&] { posted = true; }, Qt::QueuedConnection);
+    QTimer::singleShot(20ms, this, [&] {
+        timerFired = true;
+        stop.request_stop();
+    });
+    QTRY_VERIFY_WITH_TIMEOUT(timerFired, 60000);
+    QVERIFY(posted);
+    QVERIFY(handedOff > 0);
+    QTRY_VERIFY(consuming.isReady() && producing.isReady());
+}
+
+void tst_AsyncQueue::nestedEventLoopInResumedCoroutine()
+{
+    // A coroutine resumed by a resume event (first round or later ones) spins a nested event
+    // loop that only ends once another coroutine of the same thread has resumed.
+    AsyncQueue<int> q(1);
+    constexpr int items = 8;
+    int nestedLoopsEnded = 0;
+    auto producer = [&]() -> QCoro::Task<> {
+        for (int i = 0; i < items; ++i)
+            co_await q.put(i);
+    };
+    auto consumer = [&]() -> QCoro::Task<> {
+        for (int i = 0; i < items; ++i) {
+            QTAIO_COMPARE(co_await q.get(), i);
+            QtAio::Latch latch(1);
+            QEventLoop loop;
+            bool resumed = false;
+            auto waiter = [&]() -> QCoro::Task<> {
+                co_await latch.wait();
+                resumed = true;
+                loop.quit();
+            };
+            auto waiting = waiter();
+            latch.countDown(); // schedules `waiting` on this very thread
+            QTimer::singleShot(30s, &loop, &QEventLoop::quit); // fails instead of hanging
+            loop.exec();
+            QTAIO_VERIFY(resumed);
+            ++nestedLoopsEnded;
+        }
+    };
+    QVERIFY(QtAioTest::runAsync([&]() -> QCoro::Task<> {
+        auto producing = producer();
+        co_await consumer();
+        co_await producing;
+    }));
+    QCOMPARE(nestedLoopsEnded, items);
 }
 
 void tst_AsyncQueue::workerThreadFeedsGuiCoroutine()

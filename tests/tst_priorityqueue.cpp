@@ -9,7 +9,9 @@
 
 #include <qcoro/qcorotask.h>
 
+#include <deque>
 #include <list>
+#include <map>
 #include <memory>
 #include <random>
 #include <stop_token>
@@ -68,6 +70,7 @@ private Q_SLOTS:
     void moveOnlyItems();
     void closeAndErrors();
     void modelBasedRandomized();
+    void largeBurstsKeepPriorityAndArrivalOrder();
 };
 
 void tst_PriorityQueue::lowerValueFirstFifoAmongEquals()
@@ -184,6 +187,72 @@ void tst_PriorityQueue::closeAndErrors()
 void tst_PriorityQueue::modelBasedRandomized()
 {
     QVERIFY((QtAioTest::runModel<PriorityModel, PriorityAdapter>(100000)));
+}
+
+namespace {
+
+//! Random bursts of puts and gets checked against a model (per priority, a FIFO); \a toKey
+//! maps a small random integer onto the priority type.
+template<typename P, typename ToKey>
+void checkBursts(std::mt19937 &random, ToKey toKey)
+{
+    PriorityQueue<int, P> q;
+    std::map<P, std::deque<int>> model;
+    int modelSize = 0;
+    int nextValue = 0;
+    auto takeFirst = [&] {
+        const auto first = model.begin();
+        const auto got = q.tryGetWithPriority();
+        QVERIFY(got);
+        QCOMPARE(got->priority, first->first);
+        QCOMPARE(got->value, first->second.front());
+        first->second.pop_front();
+        if (first->second.empty())
+            model.erase(first);
+        --modelSize;
+    };
+    for (int round = 0; round < 200; ++round) {
+        const int puts = int(random() % 2000);
+        const int priorities = 1 + int(random() % 50); // few priorities: many ties
+        for (int i = 0; i < puts; ++i) {
+            const P priority = toKey(int(random() % unsigned(priorities)) - 10);
+            QVERIFY(q.tryPut(nextValue, priority));
+            model[priority].push_back(nextValue++);
+            ++modelSize;
+        }
+        const int gets = int(random() % unsigned(modelSize + 1));
+        for (int i = 0; i < gets && !QTest::currentTestFailed(); ++i)
+            takeFirst();
+        QCOMPARE(q.size(), modelSize);
+        if (round % 50 == 0) {
+            std::map<P, int> counts;
+            for (const auto &[priority, values] : model)
+                counts[priority] = int(values.size());
+            QCOMPARE(q.sizeByPriority(), counts);
+        }
+    }
+    while (modelSize > 0 && !QTest::currentTestFailed())
+        takeFirst();
+    QCOMPARE(q.tryGet(), std::optional<int>());
+}
+
+} // namespace
+
+void tst_PriorityQueue::largeBurstsKeepPriorityAndArrivalOrder()
+{
+    // Bursts of every size, so that gets run on the sorted run, on the heap of recent puts and
+    // across merges of one into the other; for priorities sorted by radix (32 and 64 bits,
+    // negative ones included) and by comparison.
+    const auto seed = std::random_device{}();
+    qInfo("seed %u", seed);
+    std::mt19937 random(seed);
+    checkBursts<int>(random, [](int k) { return k; });
+    if (QTest::currentTestFailed())
+        return;
+    checkBursts<qint64>(random, [](int k) { return qint64(k) * 1'000'000'007LL; });
+    if (QTest::currentTestFailed())
+        return;
+    checkBursts<double>(random, [](int k) { return k / 3.0; });
 }
 
 QTEST_GUILESS_MAIN(tst_PriorityQueue)

@@ -5,6 +5,7 @@
 
 #include <QtCore/QAbstractEventDispatcher>
 #include <QtCore/QCoreApplication>
+#include <QtCore/QElapsedTimer>
 #include <QtCore/QEvent>
 #include <QtCore/QThread>
 #include <QtCore/QTimerEvent>
@@ -226,16 +227,46 @@ bool Resumer::event(QEvent *event)
     Waiter *ready = nullptr;
     {
         std::scoped_lock lock(m_mutex);
-        ready = m_readyHead;
-        m_readyHead = m_readyTail = nullptr;
-        m_eventPosted = false;
+        ready = takeReadyLocked();
+        m_eventPosted = false; // this event is consumed: the next wake-up posts one again
     }
+    // Waiters that become ready while their batch runs (a same-thread hand-off: a get that
+    // admits a waiting putter) are resumed in further rounds of this event, up to a time
+    // budget, instead of one event-loop pass each. From the second round on, the event that
+    // the first of them posted stays queued as a backstop: it runs them should a resumed
+    // coroutine spin a nested event loop, and is an empty pass otherwise.
+    QElapsedTimer elapsed;
+    elapsed.start();
+    while (true) {
+        resumeChain(ready);
+        std::scoped_lock lock(m_mutex);
+        if (!m_readyHead)
+            return true;
+        if (!m_eventPosted) { // a nested loop ran the backstop
+            m_eventPosted = true;
+            QTAIO_TSAN_RELEASE(this);
+            QCoreApplication::postEvent(this, new QEvent(resumeEventType), Qt::HighEventPriority);
+        }
+        if (elapsed.nsecsElapsed() >= drainBudgetNs)
+            return true; // the posted event resumes the rest after other events had a turn
+        ready = takeReadyLocked();
+    }
+}
+
+Waiter *Resumer::takeReadyLocked() noexcept
+{
+    Waiter *ready = m_readyHead;
+    m_readyHead = m_readyTail = nullptr;
+    return ready;
+}
+
+void Resumer::resumeChain(Waiter *ready) noexcept
+{
     while (ready) {
         Waiter *next = ready->m_nextReady; // the resumed coroutine may destroy `ready`
         ready->m_handle.resume();
         ready = next;
     }
-    return true;
 }
 
 int Resumer::startDeadline(WaitOperation *operation, const QDeadlineTimer &deadline)

@@ -25,8 +25,10 @@ namespace QtAio::detail {
  * One Resumer exists per thread that has suspended a QtAio awaitable; it lives in that thread
  * and is deleted when the thread finishes (the main thread's when QCoreApplication goes).
  * schedule() is thread-safe and batches: the first waiter that becomes ready posts one event,
- * and that event resumes every waiter queued until it runs. Deadlines of the thread's waiters
- * are Qt timers of the Resumer, so they fire in the waiting thread too.
+ * and that event resumes every waiter queued until it runs, and then, for up to a millisecond,
+ * those that became ready while it ran (so a same-thread hand-off costs no event-loop pass).
+ * Deadlines of the thread's waiters are Qt timers of the Resumer, so they fire in the waiting
+ * thread too.
  */
 class Resumer final : public QObject {
 public:
@@ -51,6 +53,11 @@ public:
 
 private:
     Resumer();
+    Waiter *takeReadyLocked() noexcept;
+    static void resumeChain(Waiter *ready) noexcept;
+
+    //! How long one resume event keeps resuming waiters that became ready meanwhile.
+    static constexpr qint64 drainBudgetNs = 1'000'000;
 
     std::mutex m_mutex;
     Waiter *m_readyHead = nullptr; // guarded by m_mutex

@@ -6,9 +6,14 @@
 #include <qtaio/detail/basicqueue.h>
 
 #include <algorithm>
+#include <array>
+#include <cstddef>
 #include <cstdint>
 #include <deque>
+#include <iterator>
+#include <limits>
 #include <map>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -59,8 +64,74 @@ using FifoStorage = SequenceStorage<T, false>;
 template<typename T>
 using LifoStorage = SequenceStorage<T, true>;
 
-//! Lowest priority value first; first in, first out among equal priorities (a binary heap
-//! ordered by priority, then by arrival).
+//! Integral and enumeration priorities sort by radix: their order maps onto an unsigned key.
+template<typename P>
+concept RadixSortable = (std::is_integral_v<P> || std::is_enum_v<P>)&&sizeof(P) <=
+                        sizeof(std::uint64_t);
+
+//! The unsigned key of a RadixSortable priority: same order as P's own.
+template<RadixSortable P>
+auto radixKey(P priority)
+{
+    using Underlying = typename std::conditional_t<std::is_enum_v<P>, std::underlying_type<P>,
+                                                   std::type_identity<P>>::type;
+    using Key = std::conditional_t<(sizeof(P) <= 4), std::uint32_t, std::uint64_t>;
+    auto key = Key(std::make_unsigned_t<Underlying>(Underlying(priority)));
+    if constexpr (std::is_signed_v<Underlying>)
+        key ^= Key(1) << (sizeof(Underlying) * 8 - 1); // negative values first
+    return key;
+}
+
+//! Sorts \a entries stably by key(entry) (an unsigned integer): LSD radix sort by byte,
+//! skipping bytes that all keys share, then one pass that moves the entries into place.
+template<typename Entry, typename KeyOf>
+void radixSortStable(std::vector<Entry> &entries, KeyOf keyOf)
+{
+    using Key = decltype(keyOf(entries.front()));
+    struct Slot {
+        Key key;
+        std::uint32_t index;
+    };
+    const std::size_t n = entries.size();
+    std::vector<Slot> ranked(n);
+    std::vector<Slot> scratch(n);
+    std::array<std::array<std::uint32_t, 256>, sizeof(Key)> counts{};
+    for (std::size_t i = 0; i < n; ++i) {
+        const Key key = keyOf(entries[i]);
+        ranked[i] = Slot{key, std::uint32_t(i)};
+        for (std::size_t byte = 0; byte < sizeof(Key); ++byte)
+            ++counts[byte][(key >> (8 * byte)) & 0xff];
+    }
+    for (std::size_t byte = 0; byte < sizeof(Key); ++byte) {
+        auto &count = counts[byte];
+        if (std::find(count.begin(), count.end(), std::uint32_t(n)) != count.end())
+            continue; // every key has the same value in this byte
+        std::uint32_t offset = 0;
+        for (auto &c : count)
+            offset += std::exchange(c, offset);
+        for (const Slot &slot : ranked)
+            scratch[count[(slot.key >> (8 * byte)) & 0xff]++] = slot;
+        ranked.swap(scratch);
+    }
+    std::vector<Entry> sorted;
+    sorted.reserve(n);
+    for (const Slot &slot : ranked)
+        sorted.push_back(std::move(entries[slot.index]));
+    entries.swap(sorted);
+}
+
+//! Lowest priority value first; first in, first out among equal priorities.
+/*!
+ * Entries are ordered by priority, then by arrival (a sequence number). A put appends to a
+ * pending buffer in O(1). A get takes the earlier of two heads: a sorted run, consumed from
+ * its front, and the pending buffer, kept as a binary heap. Once the pending buffer outgrows
+ * what is left of the run (and a small threshold), a get sorts it and merges it into the run
+ * instead: a stable radix sort for integral and enumeration priorities, std::stable_sort for
+ * the others. So a burst of puts followed by gets costs one sort and then O(1) per get, which
+ * touches memory in order (a binary heap of the same size pays a cache miss per level of
+ * every pop); interleaved puts and gets on a short queue work on the small heap alone. Every
+ * entry is sorted O(log n) times at most: a merge at least doubles the run it lands in.
+ */
 template<typename T, typename P>
 class PriorityStorage {
 public:
@@ -76,33 +147,52 @@ public:
 
     void push(T &&value, const Key &priority)
     {
-        m_heap.push_back(Entry{Item{std::move(value), priority}, m_nextSequence++});
-        std::push_heap(m_heap.begin(), m_heap.end(), Later{});
+        m_pending.push_back(Entry{Item{std::move(value), priority}, m_nextSequence++});
     }
     Item pop()
     {
-        std::pop_heap(m_heap.begin(), m_heap.end(), Later{});
-        Item item = std::move(m_heap.back().item);
-        m_heap.pop_back();
+        if (m_pending.size() > std::max(mergeThreshold, runLeft()))
+            mergePending();
+        else
+            heapifyPending();
+        if (!m_pending.empty() && (runLeft() == 0 || Earlier{}(m_pending.front(), m_run[m_head]))) {
+            std::pop_heap(m_pending.begin(), m_pending.end(), Later{});
+            Item item = std::move(m_pending.back().item);
+            m_pending.pop_back();
+            --m_heapSize;
+            return item;
+        }
+        Item item = std::move(m_run[m_head].item);
+        if (++m_head == m_run.size()) {
+            m_run.clear();
+            m_head = 0;
+        }
         return item;
     }
-    void clear() { m_heap.clear(); }
-    [[nodiscard]] std::size_t size() const { return m_heap.size(); }
+    void clear()
+    {
+        m_run.clear();
+        m_head = 0;
+        m_pending.clear();
+        m_heapSize = 0;
+    }
+    [[nodiscard]] std::size_t size() const { return runLeft() + m_pending.size(); }
     //! Number of stored items per priority, in priority order. Counted on demand (a scan of
     //! the queue), so that put and get pay nothing for it.
     [[nodiscard]] std::map<P, int> counts() const
     {
         std::map<P, int> counts;
-        for (const Entry &entry : m_heap)
-            ++counts[entry.item.priority];
+        forEachEntry([&](const Entry &entry) { ++counts[entry.item.priority]; });
         return counts;
     }
     //! Number of stored items with \a priority (a scan of the queue).
     [[nodiscard]] int count(const P &priority) const
     {
-        return int(std::count_if(m_heap.begin(), m_heap.end(), [&](const Entry &entry) {
-            return !(entry.item.priority < priority) && !(priority < entry.item.priority);
-        }));
+        int n = 0;
+        forEachEntry([&](const Entry &entry) {
+            n += !(entry.item.priority < priority) && !(priority < entry.item.priority);
+        });
+        return n;
     }
 
 private:
@@ -110,20 +200,85 @@ private:
         Item item;
         std::uint64_t sequence;
     };
-    // std heap functions keep the "largest" on top: the entry that should come out first
-    // must compare greatest, i.e. every other entry is "later".
-    struct Later {
+    //! Whether \a a comes out before \b b.
+    struct Earlier {
         bool operator()(const Entry &a, const Entry &b) const
         {
-            if (b.item.priority < a.item.priority)
-                return true;
             if (a.item.priority < b.item.priority)
+                return true;
+            if (b.item.priority < a.item.priority)
                 return false;
-            return a.sequence > b.sequence;
+            return a.sequence < b.sequence;
         }
     };
+    //! The std heap functions keep the greatest on top: the entry that comes out first must
+    //! compare greatest, so every other entry is "later".
+    struct Later {
+        bool operator()(const Entry &a, const Entry &b) const { return Earlier{}(b, a); }
+    };
 
-    std::vector<Entry> m_heap;
+    //! Below this many pending entries, a get keeps them in the heap rather than merging.
+    static constexpr std::size_t mergeThreshold = 64;
+
+    [[nodiscard]] std::size_t runLeft() const { return m_run.size() - m_head; }
+
+    template<typename Fn>
+    void forEachEntry(Fn fn) const
+    {
+        std::for_each(m_run.begin() + std::ptrdiff_t(m_head), m_run.end(), fn);
+        std::for_each(m_pending.begin(), m_pending.end(), fn);
+    }
+
+    //! Makes the whole pending buffer a heap (puts append past its heap part).
+    void heapifyPending()
+    {
+        while (m_heapSize < m_pending.size())
+            std::push_heap(m_pending.begin(), m_pending.begin() + std::ptrdiff_t(++m_heapSize),
+                           Later{});
+    }
+
+    //! Sorts the pending buffer into the run.
+    void mergePending()
+    {
+        // The heap part holds the oldest pending entries: back to arrival order, the whole
+        // buffer is in arrival order, and a stable sort by priority alone orders it fully.
+        std::sort(m_pending.begin(), m_pending.begin() + std::ptrdiff_t(m_heapSize),
+                  [](const Entry &a, const Entry &b) { return a.sequence < b.sequence; });
+        if constexpr (RadixSortable<P>) {
+            if (m_pending.size() <= std::numeric_limits<std::uint32_t>::max()) {
+                radixSortStable(m_pending,
+                                [](const Entry &entry) { return radixKey(entry.item.priority); });
+            } else {
+                sortByPriority();
+            }
+        } else {
+            sortByPriority();
+        }
+        if (runLeft() == 0) {
+            m_run.swap(m_pending);
+        } else {
+            m_run.erase(m_run.begin(), m_run.begin() + std::ptrdiff_t(m_head));
+            const auto middle = std::ptrdiff_t(m_run.size());
+            m_run.insert(m_run.end(), std::make_move_iterator(m_pending.begin()),
+                         std::make_move_iterator(m_pending.end()));
+            std::inplace_merge(m_run.begin(), m_run.begin() + middle, m_run.end(), Earlier{});
+        }
+        m_head = 0;
+        m_pending.clear();
+        m_heapSize = 0;
+    }
+
+    void sortByPriority()
+    {
+        std::stable_sort(m_pending.begin(), m_pending.end(), [](const Entry &a, const Entry &b) {
+            return a.item.priority < b.item.priority;
+        });
+    }
+
+    std::vector<Entry> m_run; // sorted; entries before m_head are taken
+    std::size_t m_head = 0;
+    std::vector<Entry> m_pending; // a heap up to m_heapSize, then entries in arrival order
+    std::size_t m_heapSize = 0;
     std::uint64_t m_nextSequence = 0;
 };
 
