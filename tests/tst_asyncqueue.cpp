@@ -16,7 +16,9 @@
 #include <memory>
 #include <random>
 #include <stop_token>
+#include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 using namespace std::chrono_literals;
@@ -69,6 +71,7 @@ private Q_SLOTS:
     void signalsFromOtherThreadsAreCoalescedWithExactTotals();
     void workerThreadFeedsGuiCoroutine();
     void sameThreadHandOffsLetOtherEventsRun();
+    void requestsAwaitedAsNamedObjects();
     void nestedEventLoopInResumedCoroutine();
     void destroyingWithWaitersCancelsThem();
     void modelBasedRandomized();
@@ -539,6 +542,29 @@ void tst_AsyncQueue::signalsFromOtherThreadsAreCoalescedWithExactTotals()
     QTRY_COMPARE(lastSize, threads * perThread - 1000);
     QVERIFY(homeThread);
     QVERIFY(putEmissions < threads * perThread);
+}
+
+void tst_AsyncQueue::requestsAwaitedAsNamedObjects()
+{
+    // put() and get() return requests; co_await builds the wait from them, also when they are
+    // named first. put(const T&) keeps its own copy of the item until it is admitted.
+    AsyncQueue<std::string> q(1);
+    std::string first = "first";
+    std::string second = "second";
+    QVERIFY(QtAioTest::runAsync([&]() -> QCoro::Task<> {
+        auto putFirst = q.put(std::move(first));
+        auto putSecond = q.put(std::as_const(second));
+        second = "changed after the request";
+        co_await putFirst;
+        auto putter = [&]() -> QCoro::Task<> { co_await putSecond; }; // waits for room
+        auto putting = putter();
+        auto getFirst = q.get();
+        QTAIO_COMPARE(co_await getFirst, std::string("first"));
+        co_await putting;
+        auto getSecond = q.get(60s);
+        QTAIO_COMPARE(co_await getSecond, std::string("second"));
+    }));
+    QCOMPARE(q.size(), 0);
 }
 
 void tst_AsyncQueue::sameThreadHandOffsLetOtherEventsRun()

@@ -22,8 +22,27 @@ namespace QtAio {
 
 namespace detail {
 //! A QtAio awaitable: one of the objects returned by put(), get(), wait(), acquire(), join().
+//! A request whose operator co_await builds the wait (queue put and get).
 template<typename A>
-concept WaitAwaitable = std::derived_from<std::remove_cvref_t<A>, WaitOperation>;
+concept WaitRequest = requires(A &request)
+{
+    {
+        request.operator co_await()
+        } -> std::derived_from<WaitOperation>;
+};
+
+template<typename A>
+concept WaitAwaitable = std::derived_from<std::remove_cvref_t<A>, WaitOperation> || WaitRequest<A>;
+
+//! The wait itself: a request's awaiter, or the awaitable as it is.
+template<typename A>
+auto waitOf(A &&awaitable)
+{
+    if constexpr (WaitRequest<A>)
+        return awaitable.operator co_await();
+    else
+        return std::forward<A>(awaitable);
+}
 
 //! Reports the failure of a task abandoned by withTimeout() (a `qtaio.timeout` warning).
 QTAIO_CORE_EXPORT void reportAbandonedFailure(std::exception_ptr error) noexcept;
@@ -88,7 +107,8 @@ QCoro::Task<> runRace(QCoro::Task<T> task, std::shared_ptr<ResultSlot<T>> race)
 template<detail::WaitAwaitable A>
 [[nodiscard]] auto withTimeout(A awaitable, const QDeadlineTimer &deadline)
 {
-    return detail::WithTimeout<std::remove_cvref_t<A>>(std::move(awaitable), deadline);
+    auto wait = detail::waitOf(std::move(awaitable));
+    return detail::WithTimeout<decltype(wait)>(std::move(wait), deadline);
 }
 
 //! As withTimeout(A, const QDeadlineTimer &), with a timeout counted from now.

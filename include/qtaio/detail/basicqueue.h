@@ -62,29 +62,13 @@ public:
     using Getter = GetterBase<Item>;
     using Putter = PutterBase<value_type, Key>;
 
-    //! Awaitable returned by put(): completes when the item entered the queue.
-    class PutOperation : public Putter {
+    //! The wait of a put(): constructed in place in the awaiting coroutine's frame by
+    //! PutOperation's operator co_await.
+    class PutAwaiter : public Putter {
     public:
-        PutOperation(BasicQueue *queue, value_type *source, Key itemKey, WaitOptions options)
+        PutAwaiter(BasicQueue *queue, value_type *source, Key itemKey, WaitOptions options)
             : Putter(source, std::move(itemKey), std::move(options)), m_queue(queue)
         {
-        }
-        //! Owns a copy of the item (put(const T&)).
-        PutOperation(BasicQueue *queue, const value_type &value, Key itemKey, WaitOptions options)
-            : Putter(nullptr, std::move(itemKey), std::move(options)), m_queue(queue),
-              m_owned(value)
-        {
-            this->item = &*m_owned;
-        }
-        PutOperation(const PutOperation &other) : Putter(other), m_queue(other.m_queue)
-        {
-            // Only an owned copy (put(const T&), so T is copyable) needs re-pointing.
-            if constexpr (std::is_copy_constructible_v<value_type>) {
-                if (other.m_owned) {
-                    m_owned.emplace(*other.m_owned);
-                    this->item = &*m_owned;
-                }
-            }
         }
 
         bool await_ready() { return m_queue->tryPutNow(*this); }
@@ -101,18 +85,51 @@ public:
 
     private:
         BasicQueue *m_queue;
+    };
+
+    //! Awaitable returned by put(): completes when the item entered the queue.
+    /*!
+     * It only holds the request; co_await builds the wait (a PutAwaiter) right in the
+     * coroutine frame, so that a put that completes at once copies nothing. Await it once.
+     */
+    class PutOperation {
+    public:
+        PutOperation(BasicQueue *queue, value_type *source, Key itemKey, WaitOptions options)
+            : m_queue(queue), m_source(source), m_key(std::move(itemKey)),
+              m_options(std::move(options))
+        {
+        }
+        //! Owns a copy of the item (put(const T&)).
+        PutOperation(BasicQueue *queue, const value_type &value, Key itemKey, WaitOptions options)
+            : m_queue(queue), m_source(nullptr), m_key(std::move(itemKey)),
+              m_options(std::move(options)), m_owned(value)
+        {
+        }
+
+        PutAwaiter operator co_await()
+        {
+            return {m_queue, m_owned ? &*m_owned : m_source, std::move(m_key),
+                    std::move(m_options)};
+        }
+
+    private:
+        BasicQueue *m_queue;
+        value_type *m_source;
+        Key m_key;
+        WaitOptions m_options;
         std::optional<value_type> m_owned;
     };
 
-    //! Awaitable returned by get(): yields the value (or, WithKey, the whole Item).
+    //! The wait of a get(): constructed in place in the awaiting coroutine's frame by
+    //! GetAwaitable's operator co_await.
     template<bool WithKey>
-    class GetAwaitable : public Getter {
+    class GetAwaiter : public Getter {
     public:
-        GetAwaitable(BasicQueue *queue, WaitOptions options)
+        GetAwaiter(BasicQueue *queue, WaitOptions options)
             : Getter(std::move(options)), m_queue(queue)
         {
         }
-        GetAwaitable(const GetAwaitable &other) : Getter(other), m_queue(other.m_queue) {}
+        GetAwaiter(const GetAwaiter &other) : Getter(other), m_queue(other.m_queue) {}
 
         bool await_ready() { return m_queue->tryGetNow(*this); }
         bool await_suspend(std::coroutine_handle<> handle)
@@ -132,6 +149,26 @@ public:
 
     private:
         BasicQueue *m_queue;
+    };
+
+    //! Awaitable returned by get(): yields the value (or, WithKey, the whole Item).
+    /*!
+     * It only holds the request; co_await builds the wait (a GetAwaiter) right in the
+     * coroutine frame. Await it once.
+     */
+    template<bool WithKey>
+    class GetAwaitable {
+    public:
+        GetAwaitable(BasicQueue *queue, WaitOptions options)
+            : m_queue(queue), m_options(std::move(options))
+        {
+        }
+
+        GetAwaiter<WithKey> operator co_await() { return {m_queue, std::move(m_options)}; }
+
+    private:
+        BasicQueue *m_queue;
+        WaitOptions m_options;
     };
 
     //! Awaitable returned by get(): yields the value.
@@ -307,7 +344,7 @@ private:
         return n;
     }
 
-    bool tryPutNow(PutOperation &op)
+    bool tryPutNow(PutAwaiter &op)
     {
         Transaction tx(this);
         if (tx.core.closed) {
@@ -320,7 +357,7 @@ private:
         return true;
     }
 
-    bool suspendPut(PutOperation &op, std::coroutine_handle<> handle)
+    bool suspendPut(PutAwaiter &op, std::coroutine_handle<> handle)
     {
         bool suspended = false;
         {
@@ -338,7 +375,7 @@ private:
     }
 
     template<bool WithKey>
-    bool tryGetNow(GetAwaitable<WithKey> &op)
+    bool tryGetNow(GetAwaiter<WithKey> &op)
     {
         Transaction tx(this);
         if (getLocked(tx.wake, op.result)) {
@@ -353,7 +390,7 @@ private:
     }
 
     template<bool WithKey>
-    bool suspendGet(GetAwaitable<WithKey> &op, std::coroutine_handle<> handle)
+    bool suspendGet(GetAwaiter<WithKey> &op, std::coroutine_handle<> handle)
     {
         bool suspended = false;
         {
