@@ -6,6 +6,7 @@
 #include <qtaio/semaphore.h>
 #include <qtaio/taskexecutor.h>
 
+#include <QtCore/QElapsedTimer>
 #include <QtCore/QThreadPool>
 #include <QtTest/QSignalSpy>
 
@@ -72,6 +73,8 @@ private Q_SLOTS:
     void asCompletedAndInOrderStreams();
     void streamsFailFastAndStopWhenAbandoned();
     void runInThreadResumesOnTheCallerAndNestsErrors();
+    void aBlockedPoolCallDoesNotHoldBackTheNext();
+    void aLongBurstLetsOtherPoolWorkRun();
     void spawnReportsFailures();
     void cancelAllAndShutdown();
     void cancelAllStopsACallFromStartingMore();
@@ -579,6 +582,57 @@ void tst_TaskExecutor::runInThreadResumesOnTheCallerAndNestsErrors()
         }
     }));
     QVERIFY(pool.waitForDone(60000));
+}
+
+void tst_TaskExecutor::aBlockedPoolCallDoesNotHoldBackTheNext()
+{
+    // Pool calls share one FIFO per executor: a call that blocks must not keep a later one
+    // waiting while the pool has another thread.
+    QThreadPool pool;
+    pool.setMaxThreadCount(2);
+    TaskExecutor executor(&pool);
+    QtAio::Latch gate(1);
+    QVERIFY(QtAioTest::runAsync([&]() -> QCoro::Task<> {
+        auto blocked = executor.runInThread([&] { return gate.waitBlocking(60s); });
+        QTAIO_COMPARE(co_await executor.runInThread([] { return 7; }), 7);
+        gate.countDown();
+        QTAIO_VERIFY(co_await blocked);
+    }));
+    QVERIFY(pool.waitForDone(60000));
+}
+
+void tst_TaskExecutor::aLongBurstLetsOtherPoolWorkRun()
+{
+    // A burst of calls longer than a drainer's turn (10 ms) on a one-thread pool: the pool's
+    // other work, queued after the burst started, runs before the burst ends.
+    QThreadPool pool;
+    pool.setMaxThreadCount(1);
+    TaskExecutor executor(&pool);
+    constexpr int calls = 60;
+    std::atomic<int> done = 0;
+    std::atomic<int> doneWhenOtherWorkRan = -1;
+    auto busyMillisecond = [&] {
+        QElapsedTimer spin; // the call's own work, not a wait for anything
+        spin.start();
+        while (!spin.hasExpired(1)) {
+        }
+        ++done;
+    };
+    QVERIFY(QtAioTest::runAsync([&]() -> QCoro::Task<> {
+        std::vector<std::function<QCoro::Task<>()>> burst;
+        for (int i = 0; i < calls; ++i)
+            burst.emplace_back([&] { return executor.runInThread(busyMillisecond); });
+        auto running = executor.gather(std::move(burst));
+        pool.start([&] { doneWhenOtherWorkRan = done.load(); });
+        co_await std::move(running);
+    }));
+    QVERIFY(pool.waitForDone(60000));
+    QCOMPARE(done.load(), calls);
+    QVERIFY(doneWhenOtherWorkRan >= 0);
+    QVERIFY2(
+        doneWhenOtherWorkRan < calls,
+        qPrintable(
+            QStringLiteral("other work ran only after %1 calls").arg(doneWhenOtherWorkRan.load())));
 }
 
 void tst_TaskExecutor::spawnReportsFailures()

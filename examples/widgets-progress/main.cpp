@@ -105,6 +105,8 @@ private:
         }
         m_cancel->setEnabled(false);
         std::printf("%s\n", qPrintable(m_status->text()));
+        if (m_cancelRequested)
+            co_await m_cancelling; // quit only once cancelAll() has returned
         if (m_autoRun)
             QApplication::quit();
     }

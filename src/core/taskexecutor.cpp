@@ -3,11 +3,14 @@
 
 #include "waitcore_p.h"
 
+#include <QtCore/QElapsedTimer>
 #include <QtCore/QEvent>
 #include <QtCore/QMetaMethod>
 #include <QtCore/QLoggingCategory>
+#include <QtCore/QRunnable>
 #include <QtCore/QThreadPool>
 
+#include <algorithm>
 #include <climits>
 #include <stdexcept>
 #include <string>
@@ -199,6 +202,68 @@ void ExecutorCore::setLimit(int limit)
     m_limiter->setCapacity(capacityFor(limit));
     if (flushNow)
         flush();
+}
+
+class ExecutorCore::Drainer final : public QRunnable {
+public:
+    explicit Drainer(std::shared_ptr<ExecutorCore> core) : m_core(std::move(core))
+    {
+        setAutoDelete(true);
+    }
+    void run() override { m_core->drain(); }
+
+private:
+    std::shared_ptr<ExecutorCore> m_core;
+};
+
+void ExecutorCore::submit(PoolTask *task)
+{
+    bool startDrainer = false;
+    {
+        std::scoped_lock lock(m_tasksMutex);
+        task->m_nextTask = nullptr;
+        if (m_tasksTail)
+            m_tasksTail->m_nextTask = task;
+        else
+            m_tasksHead = task;
+        m_tasksTail = task;
+        ++m_tasksQueued;
+        if (m_drainers == 0)
+            m_maxDrainers = std::max(1, m_pool->maxThreadCount());
+        // Another drainer while more tasks wait than drainers are free to take them (one may
+        // be stuck in a long call), up to the pool's size.
+        if (m_drainers < m_maxDrainers && m_tasksQueued > m_drainers - m_busyDrainers) {
+            ++m_drainers;
+            startDrainer = true;
+        }
+    }
+    if (startDrainer)
+        m_pool->start(new Drainer(shared_from_this()));
+}
+
+void ExecutorCore::drain()
+{
+    QElapsedTimer turn;
+    turn.start();
+    std::unique_lock lock(m_tasksMutex);
+    while (PoolTask *task = m_tasksHead) {
+        m_tasksHead = task->m_nextTask;
+        if (!m_tasksHead)
+            m_tasksTail = nullptr;
+        --m_tasksQueued;
+        ++m_busyDrainers;
+        lock.unlock();
+        task->run(); // may be gone from here on
+        lock.lock();
+        --m_busyDrainers;
+        if (m_tasksHead && turn.hasExpired(drainTurnMs)) {
+            lock.unlock();
+            // Behind whatever else waits for the pool; this drainer's count carries over.
+            m_pool->start(new Drainer(shared_from_this()));
+            return;
+        }
+    }
+    --m_drainers;
 }
 
 void ExecutorCore::flush()

@@ -432,6 +432,30 @@ void WaitOperation::throwFor(WaitStatus status, const char *what)
 }
 
 // ---------------------------------------------------------------------------------------------
+// OneShot
+
+OneShot::OneShot()
+{
+    m_resumer = Resumer::forCurrentThread();
+}
+
+bool OneShot::suspend(std::coroutine_handle<> handle)
+{
+    m_handle = handle;
+    int expected = Pending;
+    // Release: complete() on another thread sees the handle and the resumer. Failure means
+    // complete() came first; acquire makes its results visible, and the coroutine goes on.
+    return m_state.compare_exchange_strong(expected, Waiting, std::memory_order_acq_rel,
+                                           std::memory_order_acquire);
+}
+
+void OneShot::complete() noexcept
+{
+    if (m_state.exchange(Done, std::memory_order_acq_rel) == Waiting)
+        wake(); // the waiter is suspended: nothing else can resume (and destroy) it meanwhile
+}
+
+// ---------------------------------------------------------------------------------------------
 // AsyncEvent
 
 class AsyncEvent::Core final : public WaitCore {

@@ -15,6 +15,7 @@
 #include <cstddef>
 #include <exception>
 #include <memory>
+#include <mutex>
 #include <stop_token>
 #include <unordered_map>
 #include <vector>
@@ -33,7 +34,28 @@ public:
     virtual bool fail(std::size_t index, std::exception_ptr error) noexcept = 0;
 };
 
-class QTAIO_CORE_EXPORT ExecutorCore final : public WaitCore {
+//! A call queued for the thread pool by ExecutorCore::submit(). Intrusive: it lives wherever
+//! its submitter keeps it (the awaiting coroutine's frame) until run() has signalled its end.
+class QTAIO_CORE_EXPORT PoolTask {
+public:
+    PoolTask() = default;
+    PoolTask(const PoolTask &) = delete;
+    PoolTask &operator=(const PoolTask &) = delete;
+
+    //! Runs the call on a pool thread. The last thing it does is to signal its end, after
+    //! which the task may be gone.
+    virtual void run() noexcept = 0;
+
+protected:
+    virtual ~PoolTask() = default;
+
+private:
+    friend class ExecutorCore;
+    PoolTask *m_nextTask = nullptr;
+};
+
+class QTAIO_CORE_EXPORT ExecutorCore final : public WaitCore,
+                                             public std::enable_shared_from_this<ExecutorCore> {
 public:
     using TaskId = quint64;
 
@@ -59,6 +81,15 @@ public:
     void stopAll();
     //! Refuses new work from now on.
     void shutDown();
+
+    //! Queues \a task for the thread pool. Thread-safe.
+    /*!
+     * The tasks of one executor share a FIFO that a few pool runnables (as many as the pool
+     * has threads, at most) drain one task after another, so that a burst of calls costs no
+     * QThreadPool::start() and no thread wake-up per call. A drainer that has run for a while
+     * hands its thread back to the pool and queues a fresh drainer behind the pool's other work.
+     */
+    void submit(PoolTask *task);
 
     //! The executor-wide limit (0 = unlimited).
     [[nodiscard]] int limit() const;
@@ -104,6 +135,12 @@ protected:
     void discardPendingEventsLocked() override { events.clear(); }
 
 private:
+    class Drainer;
+    //! How long a drainer runs tasks before it lets the pool's other work have the thread.
+    static constexpr qint64 drainTurnMs = 10;
+    //! Runs queued tasks on a pool thread until none is left or its turn is over.
+    void drain();
+
     TaskId m_nextId = 1;
     std::unordered_map<TaskId, std::stop_source> m_tracked;
     std::unordered_map<quint64, std::stop_source> m_calls;
@@ -112,6 +149,14 @@ private:
     int m_limit = 0;
     QThreadPool *m_pool;
     std::unique_ptr<Semaphore> m_limiter;
+
+    std::mutex m_tasksMutex; // guards the pool FIFO and the drainer counts
+    PoolTask *m_tasksHead = nullptr;
+    PoolTask *m_tasksTail = nullptr;
+    int m_tasksQueued = 0;
+    int m_drainers = 0;
+    int m_busyDrainers = 0; // running a task
+    int m_maxDrainers = 1;
 };
 
 } // namespace QtAio::detail

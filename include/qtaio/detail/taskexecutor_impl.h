@@ -17,7 +17,9 @@
 #include <mutex>
 #include <optional>
 #include <tuple>
+#include <type_traits>
 #include <utility>
+#include <variant>
 #include <vector>
 
 namespace QtAio::detail {
@@ -91,23 +93,54 @@ ExecutorCore::TaskId launch(const std::shared_ptr<ExecutorCore> &core, const cha
     return id;
 }
 
-//! A call to run on the thread pool, and where its outcome goes.
+//! A call to run on the thread pool (ExecutorCore::submit()), and where its outcome goes. It
+//! lives in the awaiting coroutine's frame, which waits for it whatever happens.
 template<typename R, typename Fn>
-struct PoolJob {
-    explicit PoolJob(Fn function) : fn(std::move(function)) {}
-    void run() noexcept { deliver(result, fn); }
-    Fn fn;
-    ResultSlot<R> result;
+class PoolJob final : public PoolTask {
+public:
+    explicit PoolJob(Fn function) : m_fn(std::move(function)) {}
+
+    void run() noexcept override
+    {
+        try {
+            if constexpr (std::is_void_v<R>)
+                m_fn();
+            else
+                m_value.emplace(m_fn());
+        } catch (...) {
+            m_error = std::current_exception();
+        }
+        m_done.complete(); // the last touch: the awaiting side may destroy the job now
+    }
+
+    //! Awaitable: completes once the call has run.
+    [[nodiscard]] OneShot::Wait done() noexcept { return m_done.wait(); }
+    //! After done(): what the call threw, or nullptr.
+    [[nodiscard]] std::exception_ptr error() const noexcept { return m_error; }
+    //! After done(), without error: the value (once).
+    R take()
+    {
+        if constexpr (!std::is_void_v<R>)
+            return std::move(*m_value);
+    }
+
+private:
+    Fn m_fn;
+    std::conditional_t<std::is_void_v<R>, std::monostate, std::optional<R>> m_value{};
+    std::exception_ptr m_error;
+    OneShot m_done;
 };
 
-//! Runs \a fn on \a pool and resumes the awaiting coroutine on its own thread.
+//! Runs \a fn on \a core's thread pool and resumes the awaiting coroutine on its own thread.
 template<typename R, typename Fn>
-QCoro::Task<R> onPool(QThreadPool *pool, Fn fn)
+QCoro::Task<R> onPool(ExecutorCore *core, Fn fn)
 {
-    auto job = std::make_shared<PoolJob<R, Fn>>(std::move(fn));
-    pool->start([job] { job->run(); });
-    co_await job->result.done.wait();
-    co_return job->result.take();
+    PoolJob<R, Fn> job(std::move(fn));
+    core->submit(&job);
+    co_await job.done();
+    if (auto error = job.error())
+        std::rethrow_exception(error);
+    co_return job.take();
 }
 
 //! A sink for work whose caller receives the error itself.
@@ -389,7 +422,7 @@ template<typename Func, typename Tuple>
 struct MapCall {
     std::shared_ptr<Func> func;
     Tuple args;
-    QThreadPool *pool;
+    ExecutorCore *core; // outlives the call: its collect() holds it
 
     auto operator()()
     {
@@ -397,7 +430,7 @@ struct MapCall {
         if constexpr (QCoro::Awaitable<Direct>) {
             return std::apply(*func, std::move(args));
         } else {
-            return onPool<Direct>(pool, [f = func, a = std::move(args)]() mutable {
+            return onPool<Direct>(core, [f = func, a = std::move(args)]() mutable {
                 return std::apply(*f, std::move(a));
             });
         }
@@ -408,8 +441,8 @@ struct MapCall {
 template<typename Func, typename... Ranges>
 class ZipSource {
 public:
-    ZipSource(std::shared_ptr<Func> func, QThreadPool *pool, Ranges &...ranges)
-        : m_func(std::move(func)), m_pool(pool), m_its(std::ranges::begin(ranges)...),
+    ZipSource(std::shared_ptr<Func> func, ExecutorCore *core, Ranges &...ranges)
+        : m_func(std::move(func)), m_core(core), m_its(std::ranges::begin(ranges)...),
           m_ends(std::ranges::end(ranges)...)
     {
     }
@@ -431,13 +464,13 @@ private:
     template<std::size_t... I>
     std::optional<MapCall<Func, Args>> take(std::index_sequence<I...>)
     {
-        MapCall<Func, Args> call{m_func, Args(*std::get<I>(m_its)...), m_pool};
+        MapCall<Func, Args> call{m_func, Args(*std::get<I>(m_its)...), m_core};
         (++std::get<I>(m_its), ...);
         return call;
     }
 
     std::shared_ptr<Func> m_func;
-    QThreadPool *m_pool;
+    ExecutorCore *m_core;
     std::tuple<std::ranges::iterator_t<Ranges>...> m_its;
     std::tuple<std::ranges::sentinel_t<Ranges>...> m_ends;
 };
@@ -591,7 +624,7 @@ requires(sizeof...(Ranges) > 0) auto TaskExecutor::map(Func func, GatherOptions 
 {
     using R = typename detail::MapResult<Func, std::ranges::range_reference_t<Ranges>...>::type;
     auto source = detail::ZipSource<Func, Ranges...>(std::make_shared<Func>(std::move(func)),
-                                                     d->pool(), ranges...);
+                                                     d.get(), ranges...);
     auto work = detail::collect<R, false>(d, options, "TaskExecutor::map", std::move(source));
     co_return co_await std::move(work);
 }
@@ -604,7 +637,7 @@ requires(sizeof...(Ranges) > 0) auto TaskExecutor::mapSettled(Func func, GatherO
 {
     using R = typename detail::MapResult<Func, std::ranges::range_reference_t<Ranges>...>::type;
     auto source = detail::ZipSource<Func, Ranges...>(std::make_shared<Func>(std::move(func)),
-                                                     d->pool(), ranges...);
+                                                     d.get(), ranges...);
     auto work = detail::collect<R, true>(d, options, "TaskExecutor::mapSettled", std::move(source));
     co_return co_await std::move(work);
 }
@@ -685,19 +718,20 @@ auto TaskExecutor::runInThread(Func func, Args... args)
             },
             tuple);
     };
-    using Job = detail::PoolJob<R, decltype(call)>;
-    std::shared_ptr<Job> job;
+    std::conditional_t<std::is_void_v<R>, std::monostate, std::optional<R>> value;
     std::exception_ptr error;
     bool started = false;
     try {
         auto slot = co_await core->limiter().permit(stop.get_token());
         core->taskStarted(id);
         started = true;
-        job = std::make_shared<Job>(std::move(call));
-        core->pool()->start([job] { job->run(); });
-        co_await job->result.done.wait();
-        if (auto jobError = job->result.error())
+        detail::PoolJob<R, decltype(call)> job(std::move(call));
+        core->submit(&job);
+        co_await job.done();
+        if (auto jobError = job.error())
             std::rethrow_exception(jobError);
+        if constexpr (!std::is_void_v<R>)
+            value.emplace(job.take());
     } catch (...) {
         error = std::current_exception();
     }
@@ -705,7 +739,8 @@ auto TaskExecutor::runInThread(Func func, Args... args)
     core->taskFinished(id, started, error, &caller, 0);
     if (error)
         detail::rethrowForCaller(error, "TaskExecutor::runInThread");
-    co_return job->result.take();
+    if constexpr (!std::is_void_v<R>)
+        co_return std::move(*value);
 }
 
 template<typename Factory>

@@ -68,6 +68,7 @@ private:
     friend class WakeList;
     friend class WaitOperation;
     friend class Resumer;
+    friend class OneShot;
     friend void wakeChain(Waiter *chain) noexcept;
 
     Waiter *m_prev = nullptr;
@@ -274,6 +275,49 @@ private:
     WaitList *m_list = nullptr;
     std::optional<std::stop_callback<StopRequested>> m_stopCallback;
     int m_timerId = 0;
+};
+
+//! A one-shot signal from any thread to at most one awaiting coroutine, without a lock.
+/*!
+ * complete() and the waiter's suspension race on one atomic state: whichever comes second
+ * decides, so the coroutine either does not suspend at all or is resumed exactly once, on its
+ * own thread through its event loop (that of the thread that constructed it). Used for the
+ * results of pool jobs.
+ */
+class QTAIO_CORE_EXPORT OneShot : private Waiter {
+public:
+    //! Binds it to the calling thread, whose event loop will resume the waiter. Throws
+    //! std::logic_error when the thread has no Qt event dispatcher.
+    OneShot();
+
+    //! Marks it done and schedules the waiter's resumption if one suspended. Once, from any
+    //! thread. Touches nothing afterwards: the resumed side may destroy it right away.
+    void complete() noexcept;
+    //! Whether complete() was called; everything written before it is visible once true.
+    [[nodiscard]] bool isDone() const noexcept
+    {
+        return m_state.load(std::memory_order_acquire) == Done;
+    }
+
+    //! Awaitable returned by wait(): completes once complete() was called.
+    class Wait {
+    public:
+        explicit Wait(OneShot *shot) noexcept : m_shot(shot) {}
+        [[nodiscard]] bool await_ready() const noexcept { return m_shot->isDone(); }
+        bool await_suspend(std::coroutine_handle<> handle) { return m_shot->suspend(handle); }
+        void await_resume() const noexcept {}
+
+    private:
+        OneShot *m_shot;
+    };
+    //! At most one coroutine may await it.
+    [[nodiscard]] Wait wait() noexcept { return Wait(this); }
+
+private:
+    enum State : int { Pending, Waiting, Done };
+    bool suspend(std::coroutine_handle<> handle);
+
+    std::atomic<int> m_state{Pending};
 };
 
 //! A one-shot, thread-safe event on the waiting core (asyncio.Event without clear()): set()
