@@ -678,7 +678,16 @@ void tst_TaskExecutor::cancelAllAndShutdown()
         QTAIO_VERIFY(executor->isShutDown());
         auto work = []() -> QCoro::Task<int> { co_return 1; };
         QTAIO_VERIFY_THROWS(QtAio::ExecutionError, co_await executor->run(work), "shut down");
+        QTAIO_VERIFY_THROWS(QtAio::ExecutionError, co_await executor->runInThread([] { return 1; }),
+                            "shut down");
+        std::vector<std::function<QCoro::Task<int>()>> one{work};
+        QTAIO_VERIFY_THROWS(QtAio::ExecutionError, co_await executor->gather(std::move(one)),
+                            "shut down");
     }));
+    QVERIFY_THROWS_EXCEPTION(QtAio::ExecutionError,
+                             executor->spawn([]() -> QCoro::Task<> { co_return; }));
+    QCOMPARE(executor->pending(), 0);
+    QCOMPARE(executor->running(), 0);
     QCOMPARE(cancelled.count(), 3);
     // The pool passed in is the caller's: still usable.
     std::atomic<bool> ran = false;

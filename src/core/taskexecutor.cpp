@@ -60,24 +60,26 @@ ExecutorCore::ExecutorCore(QThreadPool *pool)
 
 ExecutorCore::~ExecutorCore() = default;
 
-ExecutorCore::TaskId ExecutorCore::registerTask(const std::stop_source &stop, const char *operation)
+void ExecutorCore::registerTask(TrackedTask &task, const char *operation)
 {
     bool flushNow = false;
-    TaskId id = 0;
     {
         std::scoped_lock lock(mutex);
         if (isShutDown) {
             throw ExecutionError(std::string(operation) +
                                  ": the executor is shut down and accepts no new work");
         }
-        id = m_nextId++;
-        m_tracked.emplace(id, stop);
+        task.id = m_nextId++;
+        task.prev = nullptr;
+        task.next = m_tracked;
+        if (m_tracked)
+            m_tracked->prev = &task;
+        m_tracked = &task;
         ++pending;
         flushNow = markChangedLocked();
     }
     if (flushNow)
         flush();
-    return id;
 }
 
 void ExecutorCore::taskStarted(TaskId id)
@@ -95,9 +97,10 @@ void ExecutorCore::taskStarted(TaskId id)
         flush();
 }
 
-void ExecutorCore::taskFinished(TaskId id, bool started, std::exception_ptr error, TaskSink *sink,
-                                std::size_t index) noexcept
+void ExecutorCore::taskFinished(TrackedTask &task, bool started, std::exception_ptr error,
+                                TaskSink *sink, std::size_t index) noexcept
 {
+    const TaskId id = task.id;
     const bool wasCancelled = error && isCancellation(error);
     const bool handled = error && sink && sink->fail(index, error);
     QString message;
@@ -127,8 +130,14 @@ void ExecutorCore::taskFinished(TaskId id, bool started, std::exception_ptr erro
         }
         if (hasReceiversLocked())
             events.push_back({kind, id, message});
-        m_tracked.erase(id);
-        if (m_tracked.empty()) {
+        if (task.prev)
+            task.prev->next = task.next;
+        else
+            m_tracked = task.next;
+        if (task.next)
+            task.next->prev = task.prev;
+        task.prev = task.next = nullptr;
+        if (!m_tracked) {
             if (hasReceiversLocked())
                 events.push_back({Event::Idle, 0, {}});
             while (Waiter *w = m_idleWaiters.popFront()) {
@@ -161,12 +170,11 @@ void ExecutorCore::stopAll()
     std::vector<std::stop_source> sources;
     {
         std::scoped_lock lock(mutex);
-        sources.reserve(m_calls.size() + m_tracked.size());
         // Calls first, so that none of them starts a task after its running ones were stopped.
         for (auto &entry : m_calls)
             sources.push_back(entry.second);
-        for (auto &entry : m_tracked)
-            sources.push_back(entry.second);
+        for (TrackedTask *task = m_tracked; task; task = task->next)
+            sources.push_back(task->stop);
     }
     // Outside the lock: stop callbacks run inline and may finish tasks.
     for (auto &source : sources)
@@ -274,7 +282,7 @@ void ExecutorCore::flush()
 bool ExecutorCore::IdleWait::await_ready()
 {
     std::scoped_lock lock(m_core->mutex);
-    if (!m_core->m_tracked.empty())
+    if (m_core->m_tracked)
         return false;
     status = WaitStatus::Completed;
     return true;
@@ -284,7 +292,7 @@ bool ExecutorCore::IdleWait::await_suspend(std::coroutine_handle<> handle)
 {
     {
         std::scoped_lock lock(m_core->mutex);
-        if (m_core->m_tracked.empty()) {
+        if (!m_core->m_tracked) {
             status = WaitStatus::Completed;
             return false;
         }

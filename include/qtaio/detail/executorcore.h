@@ -54,6 +54,15 @@ private:
     PoolTask *m_nextTask = nullptr;
 };
 
+//! A task's entry in its executor's list of tracked work. It lives in the task's own coroutine
+//! frame, linked from registerTask() until taskFinished().
+struct TrackedTask {
+    std::stop_source stop;
+    quint64 id = 0;
+    TrackedTask *prev = nullptr;
+    TrackedTask *next = nullptr;
+};
+
 class QTAIO_CORE_EXPORT ExecutorCore final : public WaitCore,
                                              public std::enable_shared_from_this<ExecutorCore> {
 public:
@@ -62,14 +71,14 @@ public:
     explicit ExecutorCore(QThreadPool *pool);
     ~ExecutorCore() override;
 
-    //! Registers a new task (pending). Throws ExecutionError naming \a operation when the
-    //! executor is shut down.
-    TaskId registerTask(const std::stop_source &stop, const char *operation);
+    //! Registers \a task (pending) and gives it its id. Throws ExecutionError naming
+    //! \a operation when the executor is shut down.
+    void registerTask(TrackedTask &task, const char *operation);
     //! The task got its slot and runs now.
     void taskStarted(TaskId id);
     //! The task ended (\a error null: success). Reports the failure to \a sink, or as
     //! unhandled (taskFailed + a qtaio.executor warning) when no sink takes it.
-    void taskFinished(TaskId id, bool started, std::exception_ptr error, TaskSink *sink,
+    void taskFinished(TrackedTask &task, bool started, std::exception_ptr error, TaskSink *sink,
                       std::size_t index) noexcept;
 
     //! Registers a running gather()/map()/stream call, so that stopAll() also stops it from
@@ -142,7 +151,7 @@ private:
     void drain();
 
     TaskId m_nextId = 1;
-    std::unordered_map<TaskId, std::stop_source> m_tracked;
+    TrackedTask *m_tracked = nullptr; // head of the list of tracked tasks
     std::unordered_map<quint64, std::stop_source> m_calls;
     quint64 m_nextCall = 1;
     WaitList m_idleWaiters;

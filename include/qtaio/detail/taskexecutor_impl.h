@@ -47,50 +47,57 @@ auto invokeFactory(F &factory, std::stop_token stop)
     }
 }
 
-//! Forwards a stop request of an owning call to one task.
-struct StopForwarder {
-    std::stop_source target;
-    void operator()() noexcept { target.request_stop(); }
+//! What launch() learns from a tracked task before its first suspension.
+struct Launched {
+    ExecutorCore::TaskId id = 0;
+    std::exception_ptr refused; //!< registration failed: the executor is shut down
 };
 
-//! The life of one tracked task: wait for a slot under the executor's limit, run, report.
+//! The life of one tracked task: register, wait for a slot under the executor's limit, run,
+//! report. \a launched is written before the first suspension only (it lives in launch()).
 template<typename Body>
-QCoro::Task<> runTracked(std::shared_ptr<ExecutorCore> core, ExecutorCore::TaskId id,
-                         std::stop_source stop, std::stop_token linked,
+QCoro::Task<> runTracked(std::shared_ptr<ExecutorCore> core, const char *operation,
+                         Launched *launched, std::stop_source stop,
                          std::optional<SemaphorePermit> callPermit, std::shared_ptr<TaskSink> sink,
                          std::size_t index, Body body)
 {
-    std::optional<std::stop_callback<StopForwarder>> forward;
-    if (linked.stop_possible())
-        forward.emplace(linked, StopForwarder{stop});
+    TrackedTask task{std::move(stop)};
+    try {
+        core->registerTask(task, operation);
+    } catch (...) {
+        launched->refused = std::current_exception();
+        co_return;
+    }
+    launched->id = task.id;
     std::exception_ptr error;
     bool started = false;
     try {
-        auto slot = co_await core->limiter().permit(stop.get_token());
-        core->taskStarted(id);
+        auto slot = co_await core->limiter().permit(task.stop.get_token());
+        core->taskStarted(task.id);
         started = true;
-        co_await body(stop.get_token());
+        co_await body(task.stop.get_token());
     } catch (...) {
         error = std::current_exception();
     }
     callPermit.reset(); // lets the owning call start its next item
-    forward.reset();
-    core->taskFinished(id, started, std::move(error), sink.get(), index);
+    core->taskFinished(task, started, std::move(error), sink.get(), index);
 }
 
-//! Registers and starts a tracked task; \a body(std::stop_token) returns QCoro::Task<>.
+//! Registers and starts a tracked task whose stop is \a stop; \a body(std::stop_token)
+//! returns QCoro::Task<>. Throws ExecutionError when the executor is shut down.
 template<typename Body>
 ExecutorCore::TaskId launch(const std::shared_ptr<ExecutorCore> &core, const char *operation,
-                            std::stop_source stop, std::stop_token linked,
-                            std::optional<SemaphorePermit> callPermit,
+                            std::stop_source stop, std::optional<SemaphorePermit> callPermit,
                             std::shared_ptr<TaskSink> sink, std::size_t index, Body body)
 {
-    const auto id = core->registerTask(stop, operation);
+    Launched launched;
     // The task runs on by itself (QCoro tasks are eager and detach when dropped); runTracked
     // owns everything it needs, and reports its end to the core.
-    auto task = runTracked(core, id, std::move(stop), std::move(linked), std::move(callPermit),
+    auto task = runTracked(core, operation, &launched, std::move(stop), std::move(callPermit),
                            std::move(sink), index, std::move(body));
-    return id;
+    if (launched.refused)
+        std::rethrow_exception(launched.refused);
+    return launched.id;
 }
 
 //! A call to run on the thread pool (ExecutorCore::submit()), and where its outcome goes. It
@@ -356,8 +363,9 @@ QCoro::Task<bool> launchAll(std::shared_ptr<ExecutorCore> core, const char *oper
             co_return true;
         state->launched(index);
         try {
-            launch(core, operation, std::stop_source(), state->callStop.get_token(),
-                   std::move(permit), sink, index, makeItem(index, std::move(*factory)));
+            // The item stops with its call (a failure, cancelAll()): it shares the call's stop.
+            launch(core, operation, state->callStop, std::move(permit), sink, index,
+                   makeItem(index, std::move(*factory)));
         } catch (...) {
             sink->fail(index, std::current_exception()); // the executor is shut down
             break;
@@ -577,7 +585,7 @@ auto TaskExecutor::run(Factory factory, QDeadlineTimer deadline)
             slot->result.succeed(co_await detail::invokeFactory(factory, std::move(token)));
         }
     };
-    detail::launch(core, "TaskExecutor::run", stop, {}, {}, slot, 0, std::move(body));
+    detail::launch(core, "TaskExecutor::run", stop, {}, slot, 0, std::move(body));
     auto finished = slot->result.done.wait({{}, deadline});
     if (!co_await finished && slot->result.abandon()) {
         stop.request_stop(); // the work stays tracked until it ends
@@ -704,9 +712,9 @@ auto TaskExecutor::runInThread(Func func, Args... args)
     // The awaiting coroutine itself is the tracked task (no separate run()): it waits for a
     // slot, hands the call to the pool and resumes here when the pool job is done.
     const auto core = d;
-    std::stop_source stop;
-    const auto id = core->registerTask(stop, "TaskExecutor::runInThread");
-    auto call = [stop = stop.get_token(), f = std::move(func),
+    detail::TrackedTask task{std::stop_source()};
+    core->registerTask(task, "TaskExecutor::runInThread");
+    auto call = [stop = task.stop.get_token(), f = std::move(func),
                  tuple = std::make_tuple(std::move(args)...)]() mutable -> R {
         return std::apply(
             [&](Args &...a) -> R {
@@ -722,8 +730,8 @@ auto TaskExecutor::runInThread(Func func, Args... args)
     std::exception_ptr error;
     bool started = false;
     try {
-        auto slot = co_await core->limiter().permit(stop.get_token());
-        core->taskStarted(id);
+        auto slot = co_await core->limiter().permit(task.stop.get_token());
+        core->taskStarted(task.id);
         started = true;
         detail::PoolJob<R, decltype(call)> job(std::move(call));
         core->submit(&job);
@@ -736,7 +744,7 @@ auto TaskExecutor::runInThread(Func func, Args... args)
         error = std::current_exception();
     }
     detail::CallerSink caller; // the caller receives the error: nothing is unhandled
-    core->taskFinished(id, started, error, &caller, 0);
+    core->taskFinished(task, started, error, &caller, 0);
     if (error)
         detail::rethrowForCaller(error, "TaskExecutor::runInThread");
     if constexpr (!std::is_void_v<R>)
@@ -749,7 +757,7 @@ TaskExecutor::TaskId TaskExecutor::spawn(Factory factory)
     auto body = [factory = std::move(factory)](std::stop_token stop) mutable -> QCoro::Task<> {
         co_await detail::invokeFactory(factory, std::move(stop));
     };
-    return detail::launch(d, "TaskExecutor::spawn", std::stop_source(), {}, {}, nullptr, 0,
+    return detail::launch(d, "TaskExecutor::spawn", std::stop_source(), {}, nullptr, 0,
                           std::move(body));
 }
 
