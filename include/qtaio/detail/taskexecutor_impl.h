@@ -75,7 +75,13 @@ QCoro::Task<> runTracked(std::shared_ptr<ExecutorCore> core, const char *operati
         auto slot = co_await core->limiter().permit(task.stop.get_token());
         core->taskStarted(task.id);
         started = true;
-        co_await body(task.stop.get_token());
+        // The factory's awaitable is awaited right here, not through a wrapping coroutine.
+        if constexpr (std::is_void_v<FactoryResult<decltype(body.factory)>>) {
+            co_await invokeFactory(body.factory, task.stop.get_token());
+            body.finish();
+        } else {
+            body.finish(co_await invokeFactory(body.factory, task.stop.get_token()));
+        }
     } catch (...) {
         error = std::current_exception();
     }
@@ -83,8 +89,9 @@ QCoro::Task<> runTracked(std::shared_ptr<ExecutorCore> core, const char *operati
     core->taskFinished(task, started, std::move(error), sink.get(), index);
 }
 
-//! Registers and starts a tracked task whose stop is \a stop; \a body(std::stop_token)
-//! returns QCoro::Task<>. Throws ExecutionError when the executor is shut down.
+//! Registers and starts a tracked task whose stop is \a stop. \a body has a `factory` (see
+//! invokeFactory()) and a `finish(value)` (`finish()` for void) that takes its result. Throws
+//! ExecutionError when the executor is shut down.
 template<typename Body>
 ExecutorCore::TaskId launch(const std::shared_ptr<ExecutorCore> &core, const char *operation,
                             std::stop_source stop, std::optional<SemaphorePermit> callPermit,
@@ -166,6 +173,30 @@ public:
         return result.offerError(std::move(error));
     }
     ResultSlot<R> result;
+};
+
+//! The body of run() (see launch()): hands the result to the caller's slot.
+template<typename R, typename Factory>
+struct RunBody {
+    std::shared_ptr<RunSlot<R>> slot;
+    Factory factory;
+
+    template<typename... V>
+    void finish(V &&...value)
+    {
+        slot->result.succeed(std::forward<V>(value)...);
+    }
+};
+
+//! The body of spawn() (see launch()): nobody takes the result.
+template<typename Factory>
+struct SpawnBody {
+    Factory factory;
+
+    template<typename... V>
+    void finish(V &&...) noexcept
+    {
+    }
 };
 
 //! The shared state of one gather()/map() call (or stream).
@@ -320,21 +351,17 @@ private:
     quint64 m_key;
 };
 
-//! The body of one collected item: runs the factory and records its result.
+//! The body of one collected item (see launch()): records the factory's result.
 template<typename R, bool Settled, typename Factory>
 struct CollectItem {
     std::shared_ptr<CollectState<R, Settled>> state;
     std::size_t index;
     Factory factory;
 
-    QCoro::Task<> operator()(std::stop_token stop)
+    template<typename... V>
+    void finish(V &&...value)
     {
-        if constexpr (std::is_void_v<R>) {
-            co_await invokeFactory(factory, std::move(stop));
-            state->succeed(index);
-        } else {
-            state->succeed(index, co_await invokeFactory(factory, std::move(stop)));
-        }
+        state->succeed(index, std::forward<V>(value)...);
     }
 };
 
@@ -530,9 +557,8 @@ struct StreamItem {
     std::size_t index;
     Factory factory;
 
-    QCoro::Task<> operator()(std::stop_token stop)
+    void finish(R value)
     {
-        auto value = co_await invokeFactory(factory, std::move(stop));
         (void)state->results.tryPut(std::make_pair(index, Outcome<R>::fromValue(std::move(value))));
         state->collect.ended();
     }
@@ -576,16 +602,8 @@ auto TaskExecutor::run(Factory factory, QDeadlineTimer deadline)
     auto core = d;
     auto slot = std::make_shared<detail::RunSlot<R>>();
     std::stop_source stop;
-    auto body = [slot,
-                 factory = std::move(factory)](std::stop_token token) mutable -> QCoro::Task<> {
-        if constexpr (std::is_void_v<R>) {
-            co_await detail::invokeFactory(factory, std::move(token));
-            slot->result.succeed();
-        } else {
-            slot->result.succeed(co_await detail::invokeFactory(factory, std::move(token)));
-        }
-    };
-    detail::launch(core, "TaskExecutor::run", stop, {}, slot, 0, std::move(body));
+    detail::launch(core, "TaskExecutor::run", stop, {}, slot, 0,
+                   detail::RunBody<R, Factory>{slot, std::move(factory)});
     auto finished = slot->result.done.wait({{}, deadline});
     if (!co_await finished && slot->result.abandon()) {
         stop.request_stop(); // the work stays tracked until it ends
@@ -754,11 +772,8 @@ auto TaskExecutor::runInThread(Func func, Args... args)
 template<typename Factory>
 TaskExecutor::TaskId TaskExecutor::spawn(Factory factory)
 {
-    auto body = [factory = std::move(factory)](std::stop_token stop) mutable -> QCoro::Task<> {
-        co_await detail::invokeFactory(factory, std::move(stop));
-    };
     return detail::launch(d, "TaskExecutor::spawn", std::stop_source(), {}, nullptr, 0,
-                          std::move(body));
+                          detail::SpawnBody<Factory>{std::move(factory)});
 }
 
 } // namespace QtAio
