@@ -10,7 +10,8 @@
 //   c        TaskExecutor::gather of 100k factories returning QCoro::Task<int>, limit 100
 //   e        PriorityQueue<int>: 200k puts with random priorities (0..999; e_wide: 0..2^30),
 //            then 200k gets
-//   f        Latch(100k): 100k countDown + one waiting coroutine
+//   f        Latch(100k): 100k countDown + one waiting coroutine; f_atomic: the floor of any
+//            thread-safe countDown, one std::atomic fetch_sub per item and nothing else
 //   g        TaskExecutor::runInThread x20k sequential and x20k gathered, vs
 //            `co_await QtConcurrent::run(...)` sequential and gathered (g_map: map() on the pool)
 //   h        4 std::threads x 250k putBlocking into one AsyncQueue<int> drained by a coroutine
@@ -54,6 +55,7 @@
 #include <qcoro/qcorotask.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -401,6 +403,27 @@ QCoro::Task<bool> awaitLatch(QtAio::Latch &latch)
     const bool released = QCoro::waitFor(waiter);
     const qint64 ns = timer.nsecsElapsed();
     check(released && latch.count() == 0, "f: released");
+    return ns;
+}
+
+//! The floor of any thread-safe countDown(): one atomic read-modify-write per call, nothing
+//! else (the counter is shared, as a latch's is, so that the compiler keeps every operation).
+std::atomic<int> floorCounter;
+
+[[gnu::noinline]] void floorCountDown()
+{
+    floorCounter.fetch_sub(1, std::memory_order_acq_rel);
+}
+
+[[gnu::noinline]] qint64 workloadFloorAtomic(int n)
+{
+    QElapsedTimer timer;
+    timer.start();
+    floorCounter.store(n);
+    for (int i = 0; i < n; ++i)
+        floorCountDown();
+    const qint64 ns = timer.nsecsElapsed();
+    check(floorCounter.load() == 0, "f floor: count");
     return ns;
 }
 
@@ -756,6 +779,8 @@ const Timed timedWorkloads[] = {
     {"e", "e: PriorityQueue put+get, prio 0..999", &Sizes::e, bench::workloadE},
     {"e_wide", "e: PriorityQueue put+get, prio 0..2^30", &Sizes::e, bench::workloadEWide},
     {"f", "f: Latch countDown x n + wait", &Sizes::f, bench::workloadF},
+    {"f_atomic", "f floor: one std::atomic fetch_sub per item", &Sizes::f,
+     bench::workloadFloorAtomic},
     {"g_seq", "g: runInThread sequential", &Sizes::g, bench::workloadGSeq},
     {"g_seq_qtconcurrent", "g baseline: co_await QtConcurrent::run seq", &Sizes::g,
      bench::workloadGSeqConcurrent},

@@ -7,7 +7,8 @@ table against the targets of DESIGN.md section 7.
                                   [--threaded] [--markdown] [--raw results.json]
                                   [--no-callgrind]
 
-The C++ binary runs first, then the asyncio script (never both at once). Ratios:
+The C++ binary runs first (then once more with --threaded for pair, a and e, reported as info
+rows, unless --threaded is given), then the asyncio script (never both at once). Ratios:
 "x faster" rows divide the baseline's time per item by QtAio's; "x cost" rows divide
 QtAio's time per item by the baseline's. The target for signals with nothing connected is
 checked in instructions, under callgrind (callgrind_per_item.measure_check), when valgrind is
@@ -41,6 +42,9 @@ ROWS = [
     ("e: PriorityQueue, prio 0..999", "e", "py", "e", "faster", 20, ">= 20x faster"),
     ("e: PriorityQueue, prio 0..2^30", "e_wide", "py", "e_wide", "faster", None, "info"),
     ("f: Latch(100k)", "f", "py", "f", "faster", 20, ">= 20x faster"),
+    ("f floor: one atomic fetch_sub per item vs asyncio", "f_atomic", "py", "f", "faster", None,
+     "info"),
+    ("f: Latch countDown vs one atomic fetch_sub", "f", "cpp", "f_atomic", "cost", None, "info"),
     ("pair: tryPut+tryGet vs deque+mutex", "pair_try", "cpp", "pair_deque", "cost", 4,
      "<= 4x cost"),
     ("pair: co_await put+get vs deque+mutex", "pair_await", "cpp", "pair_deque", "cost", 4,
@@ -91,7 +95,18 @@ def fmt_ratio(ratio):
     return f"{ratio:.1f}x" if ratio >= 10 else f"{ratio:.2f}x"
 
 
-def build_rows(cpp, py, check=None, check_note=None):
+# Info rows from a second, --threaded run (a thread started first, so glibc's mutexes use
+# atomic instructions, as in any process with a second thread): (label, key, side, base key).
+THREADED_ROWS = [
+    ("a, a thread started", "a", "py", "a"),
+    ("a, a thread started, vs deque+mutex (also threaded)", "a", "threaded", "pair_deque"),
+    ("co_await put+get pair, a thread started, vs deque+mutex", "pair_await", "threaded",
+     "pair_deque"),
+    ("e: PriorityQueue 0..999, a thread started", "e", "py", "e"),
+]
+
+
+def build_rows(cpp, py, check=None, check_note=None, threaded=None):
     sides = {"cpp": cpp, "py": py}
     table = []
     for label, key, side, base_key, kind, target, target_text in ROWS:
@@ -121,6 +136,19 @@ def build_rows(cpp, py, check=None, check_note=None):
                    target_text)
         verdict = "info" if met is None else ("met" if met else "MISSED")
         table.append(row + (verdict,))
+
+    for label, key, side, base_key in THREADED_ROWS if threaded else []:
+        ours = threaded.get(key)
+        theirs = (threaded if side == "threaded" else py).get(base_key)
+        if ours is None or theirs is None:
+            continue
+        a, b = per_item(ours), per_item(theirs)
+        if side == "py":
+            table.append((label, fmt_time(a) + "/item", "asyncio " + fmt_time(b) + "/item",
+                          fmt_ratio(b / a) + " faster", "info", "info"))
+        else:
+            table.append((label, fmt_time(a) + "/item", fmt_time(b) + "/item",
+                          fmt_ratio(a / b) + " cost", "info", "info"))
 
     # Signals, timed: a with nothing connected (the shipping configuration), a with one receiver
     # on closedChanged (never fires during a, but forces the change tracking and flush on every
@@ -194,6 +222,9 @@ def main():
 
     extra = ["--repeat", str(args.repeat)] + (["--quick"] if args.quick else [])
     cpp = run_json([args.bin, "--json"] + extra + (["--threaded"] if args.threaded else []))
+    threaded = None
+    if not args.threaded:
+        threaded = run_json([args.bin, "--json", "--threaded", "--only", "pair,a,e"] + extra)
     py = run_json([args.python, os.path.join(HERE, "asyncio_baseline.py"), "--json"] + extra)
     cm, pm = cpp.get("_meta", {}), py.get("_meta", {})
     print(f"QtAio (Qt {cm.get('qt')}, QThreadPool {cm.get('pool_threads')} threads) vs "
@@ -215,8 +246,9 @@ def main():
             check_note = "not run (no valgrind/objdump)"
     if args.raw:
         with open(args.raw, "w") as raw:
-            json.dump({"qtaio": cpp, "asyncio": py, "callgrind_check": check}, raw, indent=2)
-    table = build_rows(cpp, py, check, check_note)
+            json.dump({"qtaio": cpp, "qtaio_threaded": threaded, "asyncio": py,
+                       "callgrind_check": check}, raw, indent=2)
+    table = build_rows(cpp, py, check, check_note, threaded)
     print_table(table, args.markdown)
     missed = sum(1 for row in table if row[-1] == "MISSED")
     print(f"\n{missed} target(s) missed." if missed else "\nAll targets met.")
