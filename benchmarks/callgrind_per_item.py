@@ -43,6 +43,7 @@ WORKLOADS = [
     ("a1_invoke", "bench::workloadInvokeChain(int)", "a1 baseline: queued invokeMethod chain"),
     ("e", "bench::workloadE(int)", "e: PriorityQueue<int> put + get, prio 0..999"),
     ("f", "bench::workloadF(int)", "f: Latch countDown (+ one wait)"),
+    ("f_atomic", "bench::workloadFloorAtomic(int)", "f floor: one std::atomic fetch_sub"),
     ("pair_try", "bench::workloadPairTry(int)", "pair: tryPut + tryGet"),
     ("pair_deque", "bench::workloadPairDeque(int)", "pair baseline: std::deque + std::mutex"),
 ]

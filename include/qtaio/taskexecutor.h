@@ -247,7 +247,8 @@ public:
     //! Runs \a func(\a args...) on the executor's thread pool and yields its result on the
     //! awaiting thread. Arguments are taken by value (moved). If \a func takes a
     //! std::stop_token first, it is requested when the executor cancels. An exception thrown
-    //! by \a func is thrown as ExecutionError with the cause nested.
+    //! by \a func is thrown as ExecutionError with the cause nested. Calls wait in one FIFO
+    //! per executor, drained by at most as many pool runnables as the pool has threads.
     template<typename Func, typename... Args>
     auto runInThread(Func func, Args... args) -> QCoro::Task<detail::ThreadResult<Func, Args...>>;
 

@@ -145,17 +145,41 @@ private:
     OneShot m_done;
 };
 
-//! Runs \a fn on \a core's thread pool and resumes the awaiting coroutine on its own thread.
+//! Awaitable that runs \a fn on an executor's thread pool and yields its result on the
+//! awaiting thread. co_await builds the job right in the awaiting coroutine's frame: a pool call
+//! costs no coroutine of its own. Await it once.
 template<typename R, typename Fn>
-QCoro::Task<R> onPool(ExecutorCore *core, Fn fn)
-{
-    PoolJob<R, Fn> job(std::move(fn));
-    core->submit(&job);
-    co_await job.done();
-    if (auto error = job.error())
-        std::rethrow_exception(error);
-    co_return job.take();
-}
+class PoolCall {
+public:
+    PoolCall(ExecutorCore *core, Fn fn) : m_core(core), m_fn(std::move(fn)) {}
+
+    class Awaiter {
+    public:
+        Awaiter(ExecutorCore *core, Fn fn) : m_core(core), m_job(std::move(fn)) {}
+        [[nodiscard]] bool await_ready() const noexcept { return false; }
+        bool await_suspend(std::coroutine_handle<> handle)
+        {
+            m_core->submit(&m_job);
+            return m_job.done().await_suspend(handle); // false: the job is done already
+        }
+        R await_resume()
+        {
+            if (auto error = m_job.error())
+                std::rethrow_exception(error);
+            return m_job.take();
+        }
+
+    private:
+        ExecutorCore *m_core;
+        PoolJob<R, Fn> m_job;
+    };
+
+    Awaiter operator co_await() { return {m_core, std::move(m_fn)}; }
+
+private:
+    ExecutorCore *m_core;
+    Fn m_fn;
+};
 
 //! A sink for work whose caller receives the error itself.
 class CallerSink final : public TaskSink {
@@ -465,9 +489,10 @@ struct MapCall {
         if constexpr (QCoro::Awaitable<Direct>) {
             return std::apply(*func, std::move(args));
         } else {
-            return onPool<Direct>(core, [f = func, a = std::move(args)]() mutable {
+            auto call = [f = func, a = std::move(args)]() mutable {
                 return std::apply(*f, std::move(a));
-            });
+            };
+            return PoolCall<Direct, decltype(call)>(core, std::move(call));
         }
     }
 };
