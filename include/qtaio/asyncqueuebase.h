@@ -170,13 +170,14 @@ protected:
     //! Records a change under the lock; flushes and wakes once unlocked (see WaitCore).
     class Transaction {
     public:
-        explicit Transaction(AsyncQueueBase *queue) : core(*queue->d), m_lock(core.mutex) {}
+        explicit Transaction(AsyncQueueBase *queue) : core(*queue->d) { core.mutex.lock(); }
         ~Transaction()
         {
             const bool flushNow = core.markChangedLocked();
-            m_lock.unlock();
+            core.mutex.unlock();
             // Signals first, then wake-ups: state is final before either, and woken
-            // coroutines only resume later from their own event loops.
+            // coroutines only resume later from their own event loops. (WakeList's own
+            // destructor wakes whatever is left, which is nothing.)
             if (flushNow)
                 core.flush();
             wake.wakeAll();
@@ -186,9 +187,6 @@ protected:
 
         detail::QueueCore &core;
         detail::WakeList wake;
-
-    private:
-        std::unique_lock<std::mutex> m_lock;
     };
     //! \endcond
 

@@ -321,7 +321,8 @@ private:
         out.emplace(m_storage.pop());
         --c.size;
         ++c.pendingTaken;
-        admitPuttersLocked(wake);
+        if (!c.putters.isEmpty())
+            BasicQueue::admitPuttersLocked(wake); // no virtual call on the fast path
         return true;
     }
 
