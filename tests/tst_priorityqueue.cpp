@@ -191,6 +191,13 @@ void tst_PriorityQueue::modelBasedRandomized()
 
 namespace {
 
+//! An enumeration whose own operator< reverses the order of its values.
+enum class Urgency { Later = 0, Now = 1 };
+bool operator<(Urgency a, Urgency b)
+{
+    return int(a) > int(b);
+}
+
 //! Random bursts of puts and gets checked against a model (per priority, a FIFO); \a toKey
 //! maps a small random integer onto the priority type.
 template<typename P, typename ToKey>
@@ -253,6 +260,12 @@ void tst_PriorityQueue::largeBurstsKeepPriorityAndArrivalOrder()
     if (QTest::currentTestFailed())
         return;
     checkBursts<double>(random, [](int k) { return k / 3.0; });
+    if (QTest::currentTestFailed())
+        return;
+    checkBursts<bool>(random, [](int k) { return k % 2 == 0; });
+    if (QTest::currentTestFailed())
+        return;
+    checkBursts<Urgency>(random, [](int k) { return k % 2 == 0 ? Urgency::Now : Urgency::Later; });
 }
 
 QTEST_GUILESS_MAIN(tst_PriorityQueue)

@@ -75,6 +75,7 @@ private Q_SLOTS:
     void runInThreadResumesOnTheCallerAndNestsErrors();
     void aBlockedPoolCallDoesNotHoldBackTheNext();
     void aLongBurstLetsOtherPoolWorkRun();
+    void clearingThePoolDoesNotStrandCalls();
     void spawnReportsFailures();
     void cancelAllAndShutdown();
     void cancelAllStopsACallFromStartingMore();
@@ -633,6 +634,24 @@ void tst_TaskExecutor::aLongBurstLetsOtherPoolWorkRun()
         doneWhenOtherWorkRan < calls,
         qPrintable(
             QStringLiteral("other work ran only after %1 calls").arg(doneWhenOtherWorkRan.load())));
+}
+
+void tst_TaskExecutor::clearingThePoolDoesNotStrandCalls()
+{
+    // QThreadPool::clear() deletes the runnables still queued, among them the one that would
+    // have run the executor's calls: the executor notices and queues another.
+    QThreadPool pool;
+    pool.setMaxThreadCount(1);
+    TaskExecutor executor(&pool);
+    QtAio::Latch gate(1);
+    pool.start([&] { gate.waitBlocking(60s); }); // holds the only thread (unless cleared)
+    QVERIFY(QtAioTest::runAsync([&]() -> QCoro::Task<> {
+        auto call = executor.runInThread([] { return 5; }); // queued behind the blocker
+        pool.clear();
+        gate.countDown();
+        QTAIO_COMPARE(co_await call, 5);
+    }));
+    QVERIFY(pool.waitForDone(60000));
 }
 
 void tst_TaskExecutor::spawnReportsFailures()

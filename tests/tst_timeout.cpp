@@ -11,6 +11,7 @@
 #include <qcoro/qcorotask.h>
 
 #include <memory>
+#include <string>
 #include <stdexcept>
 
 using namespace std::chrono_literals;
@@ -24,6 +25,7 @@ private Q_SLOTS:
     void completesBeforeTheDeadline();
     void earlierDeadlineWins();
     void timedOutPutLeavesItemUntouched();
+    void putOfACopyWithTimeout();
     void startedTaskWithTimeout();
     void abandonedTaskFailureIsReported();
 };
@@ -69,6 +71,24 @@ void tst_Timeout::timedOutPutLeavesItemUntouched()
                             co_await withTimeout(queue.put(std::move(item)), 5ms), "timed out");
         QTAIO_VERIFY(item != nullptr);
         QTAIO_COMPARE(queue.size(), 1);
+    }));
+}
+
+void tst_Timeout::putOfACopyWithTimeout()
+{
+    // put(const T&) keeps its own copy of the item; withTimeout() keeps the wait, which owns
+    // that copy, so that neither the request nor the caller's value has to outlive the call.
+    QtAio::AsyncQueue<std::string> queue(1);
+    QVERIFY(QtAioTest::runAsync([&]() -> QCoro::Task<> {
+        const std::string first = "first, long enough to live on the heap";
+        co_await withTimeout(queue.put(first), 60s);
+        const std::string second = "second, long enough to live on the heap";
+        auto timed = withTimeout(queue.put(second), QDeadlineTimer(5ms));
+        QTAIO_VERIFY_THROWS(QtAio::TimeoutError, co_await timed, "timed out"); // full
+        QTAIO_COMPARE(co_await queue.get(), first);
+        auto again = withTimeout(queue.put(second), QDeadlineTimer(60s));
+        co_await again;
+        QTAIO_COMPARE(co_await queue.get(), second);
     }));
 }
 

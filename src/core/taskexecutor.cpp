@@ -78,8 +78,31 @@ void ExecutorCore::registerTask(TrackedTask &task, const char *operation)
         ++pending;
         flushNow = markChangedLocked();
     }
-    if (flushNow)
+    if (!flushNow)
+        return;
+    try {
         flush();
+    } catch (...) {
+        // A slot threw: the task is not registered after all, so nothing refers to it when
+        // its frame goes.
+        {
+            std::scoped_lock lock(mutex);
+            unlinkLocked(task);
+            --pending;
+        }
+        throw;
+    }
+}
+
+void ExecutorCore::unlinkLocked(TrackedTask &task) noexcept
+{
+    if (task.prev)
+        task.prev->next = task.next;
+    else
+        m_tracked = task.next;
+    if (task.next)
+        task.next->prev = task.prev;
+    task.prev = task.next = nullptr;
 }
 
 void ExecutorCore::taskStarted(TaskId id)
@@ -130,13 +153,7 @@ void ExecutorCore::taskFinished(TrackedTask &task, bool started, std::exception_
         }
         if (hasReceiversLocked())
             events.push_back({kind, id, message});
-        if (task.prev)
-            task.prev->next = task.next;
-        else
-            m_tracked = task.next;
-        if (task.next)
-            task.next->prev = task.prev;
-        task.prev = task.next = nullptr;
+        unlinkLocked(task);
         if (!m_tracked) {
             if (hasReceiversLocked())
                 events.push_back({Event::Idle, 0, {}});
@@ -218,15 +235,64 @@ public:
     {
         setAutoDelete(true);
     }
-    void run() override { m_core->drain(); }
+    ~Drainer() override
+    {
+        if (!m_ran)
+            m_core->drainerDropped(); // QThreadPool::clear() deleted it before it ran
+    }
+    void run() override
+    {
+        m_ran = true;
+        m_core->drain();
+    }
 
 private:
     std::shared_ptr<ExecutorCore> m_core;
+    bool m_ran = false;
 };
+
+void ExecutorCore::drainerDropped() noexcept
+{
+    bool restart = false;
+    {
+        std::scoped_lock lock(m_tasksMutex);
+        --m_drainers;
+        restart = m_tasksHead && m_drainers == 0;
+    }
+    if (!restart)
+        return;
+    // Not from here: the pool may hold its own lock while it deletes its queue. The pool's
+    // thread starts a drainer for the tasks left (or the next submit() does).
+    QMetaObject::invokeMethod(
+        m_pool, [core = shared_from_this()] { core->startDrainerIfNeeded(); },
+        Qt::QueuedConnection);
+}
+
+void ExecutorCore::startDrainerIfNeeded()
+{
+    {
+        std::scoped_lock lock(m_tasksMutex);
+        if (!m_tasksHead || m_drainers > 0)
+            return;
+        ++m_drainers;
+    }
+    startDrainer();
+}
+
+void ExecutorCore::startDrainer()
+{
+    try {
+        m_pool->start(new Drainer(shared_from_this()));
+    } catch (...) {
+        std::scoped_lock lock(m_tasksMutex);
+        --m_drainers;
+        throw;
+    }
+}
 
 void ExecutorCore::submit(PoolTask *task)
 {
-    bool startDrainer = false;
+    bool needDrainer = false;
     {
         std::scoped_lock lock(m_tasksMutex);
         task->m_nextTask = nullptr;
@@ -242,11 +308,31 @@ void ExecutorCore::submit(PoolTask *task)
         // be stuck in a long call), up to the pool's size.
         if (m_drainers < m_maxDrainers && m_tasksQueued > m_drainers - m_busyDrainers) {
             ++m_drainers;
-            startDrainer = true;
+            needDrainer = true;
         }
     }
-    if (startDrainer)
-        m_pool->start(new Drainer(shared_from_this()));
+    if (!needDrainer)
+        return;
+    try {
+        startDrainer();
+    } catch (...) {
+        // Out of memory: withdraw the task unless a drainer has taken it already (then it
+        // runs, and its submitter must wait for it rather than see an exception).
+        std::scoped_lock lock(m_tasksMutex);
+        PoolTask **link = &m_tasksHead;
+        PoolTask *previous = nullptr;
+        while (*link && *link != task) {
+            previous = *link;
+            link = &(*link)->m_nextTask;
+        }
+        if (!*link)
+            return;
+        *link = task->m_nextTask;
+        if (m_tasksTail == task)
+            m_tasksTail = previous;
+        --m_tasksQueued;
+        throw;
+    }
 }
 
 void ExecutorCore::drain()
@@ -267,8 +353,14 @@ void ExecutorCore::drain()
         if (m_tasksHead && turn.hasExpired(drainTurnMs)) {
             lock.unlock();
             // Behind whatever else waits for the pool; this drainer's count carries over.
-            m_pool->start(new Drainer(shared_from_this()));
-            return;
+            try {
+                m_pool->start(new Drainer(shared_from_this()));
+                return;
+            } catch (...) {
+                // Out of memory: this drainer goes on instead.
+            }
+            turn.restart();
+            lock.lock();
         }
     }
     --m_drainers;

@@ -64,12 +64,29 @@ public:
 
     //! The wait of a put(): constructed in place in the awaiting coroutine's frame by
     //! PutOperation's operator co_await.
+    //! A put(const T&) awaiter owns its copy of the item, so that it stands on its own (as in
+    //! withTimeout(), which keeps the awaiter, not the request).
     class PutAwaiter : public Putter {
     public:
-        PutAwaiter(BasicQueue *queue, value_type *source, Key itemKey, WaitOptions options)
-            : Putter(source, std::move(itemKey), std::move(options)), m_queue(queue)
+        PutAwaiter(BasicQueue *queue, value_type *source, std::optional<value_type> owned,
+                   Key itemKey, WaitOptions options)
+            : Putter(source, std::move(itemKey), std::move(options)), m_queue(queue),
+              m_owned(std::move(owned))
         {
+            if (m_owned)
+                this->item = &*m_owned;
         }
+        //! Copies an awaiter that has not started; an owned item is copied and re-pointed.
+        PutAwaiter(const PutAwaiter &other) : Putter(other), m_queue(other.m_queue)
+        {
+            if constexpr (std::is_copy_constructible_v<value_type>) {
+                if (other.m_owned) {
+                    m_owned.emplace(*other.m_owned);
+                    this->item = &*m_owned;
+                }
+            }
+        }
+        PutAwaiter &operator=(const PutAwaiter &) = delete;
 
         bool await_ready() { return m_queue->tryPutNow(*this); }
         bool await_suspend(std::coroutine_handle<> handle)
@@ -85,6 +102,7 @@ public:
 
     private:
         BasicQueue *m_queue;
+        std::optional<value_type> m_owned;
     };
 
     //! Awaitable returned by put(): completes when the item entered the queue.
@@ -108,8 +126,7 @@ public:
 
         PutAwaiter operator co_await()
         {
-            return {m_queue, m_owned ? &*m_owned : m_source, std::move(m_key),
-                    std::move(m_options)};
+            return {m_queue, m_source, std::move(m_owned), std::move(m_key), std::move(m_options)};
         }
 
     private:

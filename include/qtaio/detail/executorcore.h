@@ -149,6 +149,12 @@ private:
     static constexpr qint64 drainTurnMs = 10;
     //! Runs queued tasks on a pool thread until none is left or its turn is over.
     void drain();
+    //! Queues a new drainer (counted by the caller) on the pool; uncounts it if that throws.
+    void startDrainer();
+    //! A drainer was deleted by the pool without having run (QThreadPool::clear()).
+    void drainerDropped() noexcept;
+    void startDrainerIfNeeded();
+    void unlinkLocked(TrackedTask &task) noexcept;
 
     TaskId m_nextId = 1;
     TrackedTask *m_tracked = nullptr; // head of the list of tracked tasks

@@ -64,21 +64,20 @@ using FifoStorage = SequenceStorage<T, false>;
 template<typename T>
 using LifoStorage = SequenceStorage<T, true>;
 
-//! Integral and enumeration priorities sort by radix: their order maps onto an unsigned key.
+//! Integral priorities (but bool) sort by radix: their order maps onto an unsigned key.
+//! Enumerations do not: their operator< may be the user's own.
 template<typename P>
-concept RadixSortable = (std::is_integral_v<P> || std::is_enum_v<P>)&&sizeof(P) <=
-                        sizeof(std::uint64_t);
+concept RadixSortable = std::is_integral_v<P> && !std::is_same_v<std::remove_cv_t<P>, bool> &&
+                        sizeof(P) <= sizeof(std::uint64_t);
 
 //! The unsigned key of a RadixSortable priority: same order as P's own.
 template<RadixSortable P>
 auto radixKey(P priority)
 {
-    using Underlying = typename std::conditional_t<std::is_enum_v<P>, std::underlying_type<P>,
-                                                   std::type_identity<P>>::type;
     using Key = std::conditional_t<(sizeof(P) <= 4), std::uint32_t, std::uint64_t>;
-    auto key = Key(std::make_unsigned_t<Underlying>(Underlying(priority)));
-    if constexpr (std::is_signed_v<Underlying>)
-        key ^= Key(1) << (sizeof(Underlying) * 8 - 1); // negative values first
+    auto key = Key(std::make_unsigned_t<P>(priority));
+    if constexpr (std::is_signed_v<P>)
+        key ^= Key(1) << (sizeof(P) * 8 - 1); // negative values first
     return key;
 }
 
@@ -126,11 +125,11 @@ void radixSortStable(std::vector<Entry> &entries, KeyOf keyOf)
  * pending buffer in O(1). A get takes the earlier of two heads: a sorted run, consumed from
  * its front, and the pending buffer, kept as a binary heap. Once the pending buffer outgrows
  * what is left of the run (and a small threshold), a get sorts it and merges it into the run
- * instead: a stable radix sort for integral and enumeration priorities, std::stable_sort for
- * the others. So a burst of puts followed by gets costs one sort and then O(1) per get, which
- * touches memory in order (a binary heap of the same size pays a cache miss per level of
- * every pop); interleaved puts and gets on a short queue work on the small heap alone. Every
- * entry is sorted O(log n) times at most: a merge at least doubles the run it lands in.
+ * instead: a stable radix sort for integral priorities, std::stable_sort for the others. So a burst
+ * of puts followed by gets costs one sort and then O(1) per get, which touches memory in order (a
+ * binary heap of the same size pays a cache miss per level of every pop); interleaved puts and gets
+ * on a short queue work on the small heap alone. Every entry is sorted O(log n) times at most: a
+ * merge at least doubles the run it lands in.
  */
 template<typename T, typename P>
 class PriorityStorage {

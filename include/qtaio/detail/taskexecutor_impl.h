@@ -756,7 +756,6 @@ auto TaskExecutor::runInThread(Func func, Args... args)
     // slot, hands the call to the pool and resumes here when the pool job is done.
     const auto core = d;
     detail::TrackedTask task{std::stop_source()};
-    core->registerTask(task, "TaskExecutor::runInThread");
     auto call = [stop = task.stop.get_token(), f = std::move(func),
                  tuple = std::make_tuple(std::move(args)...)]() mutable -> R {
         return std::apply(
@@ -769,6 +768,8 @@ auto TaskExecutor::runInThread(Func func, Args... args)
             },
             tuple);
     };
+    // Registered last: from here until taskFinished() nothing throws past the try below.
+    core->registerTask(task, "TaskExecutor::runInThread");
     std::conditional_t<std::is_void_v<R>, std::monostate, std::optional<R>> value;
     std::exception_ptr error;
     bool started = false;
