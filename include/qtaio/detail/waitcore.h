@@ -208,7 +208,7 @@ public:
     //! co_await). A started operation is never copied: it is pinned in the coroutine frame.
     WaitOperation(const WaitOperation &other) noexcept : Waiter(), m_options(other.m_options) {}
     WaitOperation &operator=(const WaitOperation &) = delete;
-    ~WaitOperation()
+    [[gnu::always_inline]] ~WaitOperation()
     {
         // Only a wait that suspended holds the core; the fast path has nothing to undo.
         if (m_core)
