@@ -23,6 +23,10 @@ namespace QtAio {
  * tryGet() work as for AsyncQueue<T> (see SimpleQueue) and take the item with the lowest
  * priority value.
  *
+ * A put costs O(1), a get O(log n) amortized. Items put in a burst are sorted once, at the
+ * first get after it (a stable radix sort for integral priorities), and then taken in order,
+ * so a queue of many items is drained far faster than a binary heap of them would be.
+ *
  * \code
  * QtAio::PriorityQueue<Job> jobs;
  * co_await jobs.put(std::move(urgent), 0);

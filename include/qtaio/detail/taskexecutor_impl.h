@@ -251,6 +251,7 @@ public:
     template<typename... V>
     void succeed(std::size_t index, V &&...value)
     {
+        bool allDone = false;
         {
             std::scoped_lock lock(m_mutex);
             if constexpr (Settled) {
@@ -263,8 +264,10 @@ public:
             } else {
                 m_slots[index].emplace(std::forward<V>(value)...);
             }
+            allDone = endItemLocked();
         }
-        itemEnded();
+        if (allDone)
+            done.set();
     }
 
     bool fail(std::size_t index, std::exception_ptr error) noexcept override
@@ -339,12 +342,15 @@ public:
     AsyncEvent done;
 
 private:
+    //! Counts an item out; whether it was the last one. With m_mutex held.
+    bool endItemLocked() noexcept { return --m_inFlight == 0 && !m_launching; }
+
     void itemEnded()
     {
         bool allDone = false;
         {
             std::scoped_lock lock(m_mutex);
-            allDone = --m_inFlight == 0 && !m_launching;
+            allDone = endItemLocked();
         }
         if (allDone)
             done.set();
