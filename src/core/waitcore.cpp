@@ -239,17 +239,25 @@ bool Resumer::event(QEvent *event)
     elapsed.start();
     while (true) {
         resumeChain(ready);
-        std::scoped_lock lock(m_mutex);
-        if (!m_readyHead)
-            return true;
-        if (!m_eventPosted) { // a nested loop ran the backstop
-            m_eventPosted = true;
+        bool post = false;
+        bool turnOver = false;
+        {
+            std::scoped_lock lock(m_mutex);
+            if (!m_readyHead)
+                return true;
+            if (!m_eventPosted) // a nested loop ran the backstop: queue another
+                post = m_eventPosted = true;
+            // Past the budget, the posted event resumes the rest after other events had a turn.
+            turnOver = elapsed.nsecsElapsed() >= drainBudgetNs;
+            if (!turnOver)
+                ready = takeReadyLocked();
+        }
+        if (post) {
             QTAIO_TSAN_RELEASE(this);
             QCoreApplication::postEvent(this, new QEvent(resumeEventType), Qt::HighEventPriority);
         }
-        if (elapsed.nsecsElapsed() >= drainBudgetNs)
-            return true; // the posted event resumes the rest after other events had a turn
-        ready = takeReadyLocked();
+        if (turnOver)
+            return true;
     }
 }
 
