@@ -10,6 +10,7 @@
 #include <qcoro/qcorotask.h>
 
 #include <atomic>
+#include <memory>
 #include <stop_token>
 #include <thread>
 #include <vector>
@@ -41,6 +42,8 @@ private Q_SLOTS:
     void awaitingWithoutEventLoopThrows();
     void worksWithQCoroWaitFor();
     void stressManyThreads();
+    void destroyedRightAfterReleaseWhileOthersCountDown_data();
+    void destroyedRightAfterReleaseWhileOthersCountDown();
 };
 
 void tst_Latch::negativeCountIsRejected()
@@ -368,4 +371,42 @@ void tst_Latch::stressManyThreads()
 }
 
 QTEST_GUILESS_MAIN(tst_Latch)
+void tst_Latch::destroyedRightAfterReleaseWhileOthersCountDown_data()
+{
+    QTest::addColumn<bool>("observed");
+    QTest::newRow("nothing connected") << false;
+    QTest::newRow("countChanged connected") << true;
+}
+
+void tst_Latch::destroyedRightAfterReleaseWhileOthersCountDown()
+{
+    // The waiter destroys the latch as soon as it resumes, while the thread whose countDown()
+    // did not release it may still be returning from that call: no countDown() touches the
+    // latch after its decrement unless it holds the lock the releasing one must take first
+    // (ASan and TSan check the rounds).
+    QFETCH(bool, observed);
+    for (int round = 0; round < 1000; ++round) {
+        auto latch = std::make_unique<Latch>(2);
+        if (observed)
+            connect(latch.get(), &Latch::countChanged, this, [](int) {});
+        Latch *shared = latch.get();
+        std::atomic<bool> go = false;
+        auto countDown = [&go, shared] {
+            while (!go.load())
+                std::this_thread::yield();
+            shared->countDown();
+        };
+        std::thread first(countDown);
+        std::thread second(countDown);
+        QVERIFY(QtAioTest::runAsync([&]() -> QCoro::Task<> {
+            auto waiting = latch->wait();
+            go = true;
+            QTAIO_VERIFY(co_await waiting);
+            latch.reset();
+        }));
+        first.join();
+        second.join();
+    }
+}
+
 #include "tst_latch.moc"

@@ -120,26 +120,42 @@ void Latch::countDown(int n)
     }
     if (n == 0)
         return;
-    int current = d->count.load(std::memory_order_acquire);
-    int next = 0;
-    do {
-        if (current == 0)
-            return;
-        next = std::max(0, current - n);
-    } while (!d->count.compare_exchange_weak(current, next, std::memory_order_acq_rel));
-    if (next != 0 && !d->hasReceiversLocked())
-        return; // nobody to wake and nobody listening: no lock needed
-
+    // Whoever brings the count to zero may see the latch destroyed as soon as its waiters
+    // resume. So a countDown that does not is done with the latch once its decrement is
+    // visible: the lock-free form returns right after it, and the form that reports the
+    // change decrements under the lock, which the final countDown takes before it wakes
+    // anybody.
+    const auto decrement = [this, n] {
+        int current = d->count.load(std::memory_order_acquire);
+        int next = 0;
+        do {
+            if (current == 0)
+                return -1; // already released: nothing changes
+            next = std::max(0, current - n);
+        } while (!d->count.compare_exchange_weak(current, next, std::memory_order_acq_rel));
+        return next;
+    };
     detail::Waiter *released = nullptr;
     bool flushNow = false;
-    {
+    if (!d->hasReceiversLocked()) { // a hint without the lock, as everywhere
+        const int next = decrement();
+        if (next != 0)
+            return; // nobody to wake and nobody listening: no lock needed
         std::scoped_lock lock(d->mutex);
+        released = d->waiters.finishAll(detail::WaitStatus::Completed);
+        flushNow = d->markChangedLocked();
+    } else {
+        std::scoped_lock lock(d->mutex);
+        const int next = decrement();
+        if (next < 0)
+            return;
         if (next == 0)
             released = d->waiters.finishAll(detail::WaitStatus::Completed);
         flushNow = d->markChangedLocked();
     }
     // Signals first, then wake-ups: both happen after the state is final, and the waiters
-    // only resume from their event loops, never inside this call.
+    // only resume from their event loops, never inside this call. (flushNow is true only on
+    // the latch's home thread, where nobody can destroy it meanwhile.)
     if (flushNow)
         emitChanges();
     detail::wakeChain(released);
