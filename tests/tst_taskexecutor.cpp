@@ -76,6 +76,7 @@ private Q_SLOTS:
     void aBlockedPoolCallDoesNotHoldBackTheNext();
     void aLongBurstLetsOtherPoolWorkRun();
     void clearingThePoolDoesNotStrandCalls();
+    void waitingTasksStartInOrderAndCanBeCancelled();
     void spawnReportsFailures();
     void cancelAllAndShutdown();
     void cancelAllStopsACallFromStartingMore();
@@ -652,6 +653,55 @@ void tst_TaskExecutor::clearingThePoolDoesNotStrandCalls()
         QTAIO_COMPARE(co_await call, 5);
     }));
     QVERIFY(pool.waitForDone(60000));
+}
+
+void tst_TaskExecutor::waitingTasksStartInOrderAndCanBeCancelled()
+{
+    // Tasks over the limit wait for a slot in FIFO order; a higher limit starts them at once;
+    // cancelAll() ends the waiting ones without running them.
+    TaskExecutor executor;
+    executor.setLimit(1);
+    QtAio::Latch gateA(1);
+    QtAio::Latch gateB(1);
+    std::vector<char> ran;
+    auto blockedOn = [&ran](char name, QtAio::Latch &gate) {
+        return [&ran, &gate, name](std::stop_token stop) -> QCoro::Task<> {
+            ran.push_back(name);
+            co_await gate.wait(std::move(stop));
+        };
+    };
+    executor.spawn(blockedOn('A', gateA));
+    executor.spawn(blockedOn('B', gateB));
+    executor.spawn([&ran]() -> QCoro::Task<> {
+        ran.push_back('C');
+        co_return;
+    });
+    QCOMPARE(executor.running(), 1);
+    QCOMPARE(executor.pending(), 2);
+    QCOMPARE(ran, std::vector<char>{'A'});
+
+    executor.setLimit(2); // B, first in line, starts; C still waits
+    QCOMPARE(executor.running(), 2);
+    QCOMPARE(executor.pending(), 1);
+    QTRY_COMPARE(ran, (std::vector<char>{'A', 'B'}));
+
+    gateA.countDown(); // A ends: its slot goes to C
+    QTRY_COMPARE(ran, (std::vector<char>{'A', 'B', 'C'}));
+    QTRY_COMPARE(executor.running(), 1); // B
+    QCOMPARE(executor.pending(), 0);
+
+    executor.setLimit(1);
+    executor.spawn([&ran]() -> QCoro::Task<> {
+        ran.push_back('D');
+        co_return;
+    });
+    QCOMPARE(executor.pending(), 1); // waits for B's slot
+    const int cancelledBefore = executor.cancelled();
+    QVERIFY(QtAioTest::runAsync([&]() -> QCoro::Task<> { co_await executor.cancelAll(); }));
+    QCOMPARE(executor.running(), 0);
+    QCOMPARE(executor.pending(), 0);
+    QCOMPARE(executor.cancelled(), cancelledBefore + 2); // B stopped, D never started
+    QCOMPARE(ran, (std::vector<char>{'A', 'B', 'C'}));
 }
 
 void tst_TaskExecutor::spawnReportsFailures()

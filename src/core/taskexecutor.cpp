@@ -22,10 +22,6 @@ namespace QtAio {
 namespace detail {
 
 namespace {
-int capacityFor(int limit)
-{
-    return limit == 0 ? INT_MAX : limit;
-}
 
 QString describe(const std::exception_ptr &error)
 {
@@ -52,17 +48,16 @@ bool isCancellation(const std::exception_ptr &error)
 
 TaskSink::~TaskSink() = default;
 
-ExecutorCore::ExecutorCore(QThreadPool *pool)
-    : m_pool(pool ? pool : QThreadPool::globalInstance()),
-      m_limiter(std::make_unique<Semaphore>(capacityFor(0)))
+ExecutorCore::ExecutorCore(QThreadPool *pool) : m_pool(pool ? pool : QThreadPool::globalInstance())
 {
 }
 
 ExecutorCore::~ExecutorCore() = default;
 
-void ExecutorCore::registerTask(TrackedTask &task, const char *operation)
+bool ExecutorCore::registerTask(TrackedTask &task, const char *operation)
 {
     bool flushNow = false;
+    bool started = false;
     {
         std::scoped_lock lock(mutex);
         if (isShutDown) {
@@ -76,21 +71,50 @@ void ExecutorCore::registerTask(TrackedTask &task, const char *operation)
             m_tracked->prev = &task;
         m_tracked = &task;
         ++pending;
+        // Straight to running when the limit has room and nobody waits ahead (FIFO).
+        started = m_slotWaiters.isEmpty() && hasRoomLocked();
+        if (started)
+            startLocked(task);
         flushNow = markChangedLocked();
     }
     if (!flushNow)
-        return;
+        return started;
     try {
         flush();
     } catch (...) {
         // A slot threw: the task is not registered after all, so nothing refers to it when
         // its frame goes.
+        WakeList wake;
         {
             std::scoped_lock lock(mutex);
             unlinkLocked(task);
-            --pending;
+            if (started) {
+                --running;
+                admitWaitersLocked(wake);
+            } else {
+                --pending;
+            }
         }
         throw;
+    }
+    return started;
+}
+
+void ExecutorCore::startLocked(const TrackedTask &task)
+{
+    --pending;
+    ++running;
+    if (hasReceiversLocked())
+        events.push_back({Event::Started, task.id, {}});
+}
+
+void ExecutorCore::admitWaitersLocked(WakeList &wake)
+{
+    while (!m_slotWaiters.isEmpty() && hasRoomLocked()) {
+        auto *waiter = static_cast<SlotWait *>(m_slotWaiters.popFront());
+        startLocked(*waiter->m_task);
+        waiter->status = WaitStatus::Completed;
+        wake.add(waiter);
     }
 }
 
@@ -103,21 +127,6 @@ void ExecutorCore::unlinkLocked(TrackedTask &task) noexcept
     if (task.next)
         task.next->prev = task.prev;
     task.prev = task.next = nullptr;
-}
-
-void ExecutorCore::taskStarted(TaskId id)
-{
-    bool flushNow = false;
-    {
-        std::scoped_lock lock(mutex);
-        --pending;
-        ++running;
-        if (hasReceiversLocked())
-            events.push_back({Event::Started, id, {}});
-        flushNow = markChangedLocked();
-    }
-    if (flushNow)
-        flush();
 }
 
 void ExecutorCore::taskFinished(TrackedTask &task, bool started, std::exception_ptr error,
@@ -154,6 +163,7 @@ void ExecutorCore::taskFinished(TrackedTask &task, bool started, std::exception_
         if (hasReceiversLocked())
             events.push_back({kind, id, message});
         unlinkLocked(task);
+        admitWaitersLocked(wake); // its slot goes to the next waiting task
         if (!m_tracked) {
             if (hasReceiversLocked())
                 events.push_back({Event::Idle, 0, {}});
@@ -216,15 +226,16 @@ void ExecutorCore::setLimit(int limit)
         throw std::invalid_argument("TaskExecutor::setLimit: limit must not be negative, got " +
                                     std::to_string(limit));
     }
+    WakeList wake; // wakes after the flush (declared first, destroyed last)
     bool flushNow = false;
     {
         std::scoped_lock lock(mutex);
         if (m_limit == limit)
             return;
         m_limit = limit;
+        admitWaitersLocked(wake); // a higher limit (or none) starts waiting tasks at once
         flushNow = markChangedLocked();
     }
-    m_limiter->setCapacity(capacityFor(limit));
     if (flushNow)
         flush();
 }
@@ -369,6 +380,51 @@ void ExecutorCore::drain()
 void ExecutorCore::flush()
 {
     static_cast<TaskExecutor *>(owner)->emitChanges();
+}
+
+bool ExecutorCore::SlotWait::await_ready()
+{
+    bool flushNow = false;
+    {
+        std::scoped_lock lock(m_core->mutex);
+        if (!m_core->m_slotWaiters.isEmpty() || !m_core->hasRoomLocked())
+            return false;
+        m_core->startLocked(*m_task);
+        status = WaitStatus::Completed;
+        flushNow = m_core->markChangedLocked();
+    }
+    if (flushNow)
+        m_core->flush();
+    return true;
+}
+
+bool ExecutorCore::SlotWait::await_suspend(std::coroutine_handle<> handle)
+{
+    bool suspended = false;
+    bool flushNow = false;
+    {
+        std::scoped_lock lock(m_core->mutex);
+        if (m_core->m_slotWaiters.isEmpty() && m_core->hasRoomLocked()) {
+            m_core->startLocked(*m_task); // a slot came free since await_ready()
+            status = WaitStatus::Completed;
+            flushNow = m_core->markChangedLocked();
+        } else {
+            // false: its stop was requested already, and it ends as Cancelled
+            suspended = enqueueLocked(m_core->shared_from_this(), m_core->m_slotWaiters, handle);
+        }
+    }
+    if (flushNow)
+        m_core->flush();
+    if (suspended)
+        arm();
+    return suspended;
+}
+
+void ExecutorCore::SlotWait::await_resume()
+{
+    disarm();
+    if (status != WaitStatus::Completed)
+        throwFor(status, "TaskExecutor: waiting for a slot under the limit");
 }
 
 bool ExecutorCore::IdleWait::await_ready()

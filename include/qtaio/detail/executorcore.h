@@ -7,7 +7,6 @@
 
 #include <qtaio/detail/waitcore.h>
 #include <qtaio/qtaiocore_export.h>
-#include <qtaio/semaphore.h>
 
 #include <QtCore/QString>
 
@@ -71,11 +70,11 @@ public:
     explicit ExecutorCore(QThreadPool *pool);
     ~ExecutorCore() override;
 
-    //! Registers \a task (pending) and gives it its id. Throws ExecutionError naming
-    //! \a operation when the executor is shut down.
-    void registerTask(TrackedTask &task, const char *operation);
-    //! The task got its slot and runs now.
-    void taskStarted(TaskId id);
+    //! Registers \a task and gives it its id. Returns true when the task started at once (the
+    //! executor's limit has room and nobody waits for a slot); otherwise it is pending, and
+    //! awaits SlotWait before it runs. Throws ExecutionError naming \a operation when the
+    //! executor is shut down.
+    bool registerTask(TrackedTask &task, const char *operation);
     //! The task ended (\a error null: success). Reports the failure to \a sink, or as
     //! unhandled (taskFailed + a qtaio.executor warning) when no sink takes it.
     void taskFinished(TrackedTask &task, bool started, std::exception_ptr error, TaskSink *sink,
@@ -104,8 +103,31 @@ public:
     [[nodiscard]] int limit() const;
     [[nodiscard]] int limitLocked() const noexcept { return m_limit; }
     void setLimit(int limit);
-    [[nodiscard]] Semaphore &limiter() noexcept { return *m_limiter; }
     [[nodiscard]] QThreadPool *pool() const noexcept { return m_pool; }
+
+    //! Awaitable of a pending task: completes when the task got a slot under the executor's
+    //! limit (waiting tasks start in FIFO order); throws CancelledError when \a stop is
+    //! requested first (the task then ends without having run).
+    class QTAIO_CORE_EXPORT SlotWait : public WaitOperation {
+    public:
+        SlotWait(ExecutorCore *core, TrackedTask *task, std::stop_token stop) noexcept
+            : WaitOperation({std::move(stop), QDeadlineTimer(QDeadlineTimer::Forever)}),
+              m_core(core), m_task(task)
+        {
+        }
+        SlotWait(const SlotWait &other) noexcept
+            : WaitOperation(other), m_core(other.m_core), m_task(other.m_task)
+        {
+        }
+        bool await_ready();
+        bool await_suspend(std::coroutine_handle<> handle);
+        void await_resume();
+
+    private:
+        friend class ExecutorCore;
+        ExecutorCore *m_core;
+        TrackedTask *m_task;
+    };
 
     //! Awaitable: completes when no tracked task is left.
     class QTAIO_CORE_EXPORT IdleWait : public WaitOperation {
@@ -157,13 +179,20 @@ private:
     void unlinkLocked(TrackedTask &task) noexcept;
 
     TaskId m_nextId = 1;
+    //! Whether the limit lets one more task run. With the mutex held.
+    [[nodiscard]] bool hasRoomLocked() const noexcept { return m_limit == 0 || running < m_limit; }
+    //! Starts \a task (pending until now). With the mutex held.
+    void startLocked(const TrackedTask &task);
+    //! Starts waiting tasks while the limit has room. With the mutex held.
+    void admitWaitersLocked(WakeList &wake);
+
     TrackedTask *m_tracked = nullptr; // head of the list of tracked tasks
+    WaitList m_slotWaiters;           // pending tasks waiting for a slot (SlotWait)
     std::unordered_map<quint64, std::stop_source> m_calls;
     quint64 m_nextCall = 1;
     WaitList m_idleWaiters;
     int m_limit = 0;
     QThreadPool *m_pool;
-    std::unique_ptr<Semaphore> m_limiter;
 
     std::mutex m_tasksMutex; // guards the pool FIFO and the drainer counts
     PoolTask *m_tasksHead = nullptr;

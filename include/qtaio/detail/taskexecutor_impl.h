@@ -62,19 +62,20 @@ QCoro::Task<> runTracked(std::shared_ptr<ExecutorCore> core, const char *operati
                          std::size_t index, Body body)
 {
     TrackedTask task{std::move(stop)};
+    bool started = false;
     try {
-        core->registerTask(task, operation);
+        started = core->registerTask(task, operation);
     } catch (...) {
         launched->refused = std::current_exception();
         co_return;
     }
     launched->id = task.id;
     std::exception_ptr error;
-    bool started = false;
     try {
-        auto slot = co_await core->limiter().permit(task.stop.get_token());
-        core->taskStarted(task.id);
-        started = true;
+        if (!started) {
+            co_await ExecutorCore::SlotWait(core.get(), &task, task.stop.get_token());
+            started = true;
+        }
         // The factory's awaitable is awaited right here, not through a wrapping coroutine.
         if constexpr (std::is_void_v<FactoryResult<decltype(body.factory)>>) {
             co_await invokeFactory(body.factory, task.stop.get_token());
@@ -775,14 +776,14 @@ auto TaskExecutor::runInThread(Func func, Args... args)
             tuple);
     };
     // Registered last: from here until taskFinished() nothing throws past the try below.
-    core->registerTask(task, "TaskExecutor::runInThread");
+    bool started = core->registerTask(task, "TaskExecutor::runInThread");
     std::conditional_t<std::is_void_v<R>, std::monostate, std::optional<R>> value;
     std::exception_ptr error;
-    bool started = false;
     try {
-        auto slot = co_await core->limiter().permit(task.stop.get_token());
-        core->taskStarted(task.id);
-        started = true;
+        if (!started) {
+            co_await detail::ExecutorCore::SlotWait(core.get(), &task, task.stop.get_token());
+            started = true;
+        }
         detail::PoolJob<R, decltype(call)> job(std::move(call));
         core->submit(&job);
         co_await job.done();
