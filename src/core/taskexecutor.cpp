@@ -11,7 +11,6 @@
 #include <QtCore/QThreadPool>
 
 #include <algorithm>
-#include <climits>
 #include <stdexcept>
 #include <string>
 

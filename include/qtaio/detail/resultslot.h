@@ -1,9 +1,8 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
-// Where a piece of work started elsewhere (a pool job, a tracked task, a raced task) delivers
-// its value or its exception to the coroutine that awaits it. Shared by the executor and
-// withTimeout().
+// Where a piece of work started elsewhere (a tracked task of run(), a task raced by
+// withTimeout()) delivers its value or its exception to the coroutine that awaits it.
 
 #include <qtaio/detail/waitcore.h>
 
@@ -85,21 +84,5 @@ private:
     bool m_finished = false;
     bool m_abandoned = false;
 };
-
-//! Runs \a fn (returning T) and delivers its outcome to \a slot.
-template<typename T, typename Fn>
-void deliver(ResultSlot<T> &slot, Fn &&fn) noexcept
-{
-    try {
-        if constexpr (std::is_void_v<T>) {
-            std::forward<Fn>(fn)();
-            slot.succeed();
-        } else {
-            slot.succeed(std::forward<Fn>(fn)());
-        }
-    } catch (...) {
-        slot.offerError(std::current_exception());
-    }
-}
 
 } // namespace QtAio::detail

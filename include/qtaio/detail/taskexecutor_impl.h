@@ -784,13 +784,11 @@ auto TaskExecutor::runInThread(Func func, Args... args)
             co_await detail::ExecutorCore::SlotWait(core.get(), &task, task.stop.get_token());
             started = true;
         }
-        detail::PoolJob<R, decltype(call)> job(std::move(call));
-        core->submit(&job);
-        co_await job.done();
-        if (auto jobError = job.error())
-            std::rethrow_exception(jobError);
-        if constexpr (!std::is_void_v<R>)
-            value.emplace(job.take());
+        auto onPool = detail::PoolCall<R, decltype(call)>(core.get(), std::move(call));
+        if constexpr (std::is_void_v<R>)
+            co_await std::move(onPool);
+        else
+            value.emplace(co_await std::move(onPool));
     } catch (...) {
         error = std::current_exception();
     }
