@@ -7,7 +7,7 @@ set(QTAIO_WARNING_FLAGS
 if(QTAIO_WERROR)
     list(APPEND QTAIO_WARNING_FLAGS -Werror)
 endif()
-if(QTAIO_SANITIZE AND CMAKE_CXX_COMPILER_ID STREQUAL "GNU")
+if((QTAIO_SANITIZE OR CMAKE_CXX_FLAGS MATCHES "-fsanitize") AND CMAKE_CXX_COMPILER_ID STREQUAL "GNU")
     # g++ 12's -Wmaybe-uninitialized reports false positives on std::optional members once the
     # sanitizers' instrumentation changes inlining; the dev preset keeps the warning.
     list(APPEND QTAIO_WARNING_FLAGS -Wno-maybe-uninitialized)

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
+#include <qtaio/detail/concepts.h>
 #include <qtaio/detail/executorcore.h>
 #include <qtaio/detail/waitcore.h>
 #include <qtaio/errors.h>
@@ -35,36 +36,34 @@ struct GatherOptions {
 };
 
 namespace detail {
-template<typename F>
-concept TakesStopToken = std::invocable<F &, std::stop_token>;
-
-template<typename F, bool = TakesStopToken<F>>
-struct FactoryAwaitableOf {
-    using type = std::invoke_result_t<F &>;
-};
-template<typename F>
-struct FactoryAwaitableOf<F, true> {
-    using type = std::invoke_result_t<F &, std::stop_token>;
-};
-//! What a factory returns: an awaitable (usually a QCoro::Task<T>).
-template<typename F>
-using FactoryAwaitable = typename FactoryAwaitableOf<F>::type;
+template<typename T>
+inline constexpr bool isQCoroTask = false;
+template<typename T>
+inline constexpr bool isQCoroTask<QCoro::Task<T>> = true;
+//! A QCoro::Task (run() awaits a started one).
+template<typename T>
+concept IsQCoroTask = isQCoroTask<std::remove_cvref_t<T>>;
 
 template<typename Func, bool TakesStop, typename... Args>
-struct ThreadResultOf {
+struct ThreadCallOf {
+};
+template<typename Func, typename... Args>
+requires std::invocable<Func &, Args...>
+struct ThreadCallOf<Func, false, Args...> {
     using type = std::invoke_result_t<Func &, Args...>;
 };
 template<typename Func, typename... Args>
-struct ThreadResultOf<Func, true, Args...> {
+struct ThreadCallOf<Func, true, Args...> {
     using type = std::invoke_result_t<Func &, std::stop_token, Args...>;
 };
 //! What runInThread(func, args...) yields; func may take a std::stop_token first.
 template<typename Func, typename... Args>
 using ThreadResult =
-    typename ThreadResultOf<Func, std::invocable<Func &, std::stop_token, Args...>, Args...>::type;
-//! What awaiting a factory's awaitable yields.
-template<typename F>
-using FactoryResult = QCoro::detail::awaitable_return_type_t<FactoryAwaitable<F>>;
+    typename ThreadCallOf<Func, std::invocable<Func &, std::stop_token, Args...>, Args...>::type;
+//! A function runInThread() can call with \a Args (moved), after a std::stop_token or not.
+template<typename Func, typename... Args>
+concept ThreadCallable =
+    std::invocable<Func &, std::stop_token, Args...> || std::invocable<Func &, Args...>;
 
 template<typename R>
 struct CollectResult {
@@ -77,8 +76,24 @@ struct CollectResult<void> {
 template<typename R>
 using CollectResultT = typename CollectResult<R>::type;
 
+//! A map() call's result: what awaiting it yields if \a T is awaitable, else \a T itself.
+template<typename T>
+struct AwaitOrValue {
+    using type = T;
+};
+template<Awaitable T>
+struct AwaitOrValue<T> {
+    using type = AwaitResult<T>;
+};
+//! The result of a map() call of Func over Args (no `type` when Func does not take Args).
 template<typename Func, typename... Args>
-struct MapResult;
+struct MapResult {
+};
+template<typename Func, typename... Args>
+requires std::invocable<Func &, Args...>
+struct MapResult<Func, Args...> {
+    using type = typename AwaitOrValue<std::invoke_result_t<Func &, Args...>>::type;
+};
 } // namespace detail
 
 //! Runs coroutines on the Qt event loop and blocking work on a QThreadPool, with timeouts,
@@ -168,22 +183,21 @@ public:
      * ends, its later failure reported like spawn()'s. A failure of the work is thrown as
      * ExecutionError with the cause nested.
      */
-    template<typename Factory>
-    requires std::invocable<Factory &> || detail::TakesStopToken<Factory>
+    template<detail::TaskFactory Factory>
     auto run(Factory factory, QDeadlineTimer deadline = QDeadlineTimer(QDeadlineTimer::Forever))
         -> QCoro::Task<detail::FactoryResult<Factory>>;
     //! As run(Factory, QDeadlineTimer), with a timeout counted from now.
-    template<typename Factory, typename Rep, typename Period>
-    requires std::invocable<Factory &> || detail::TakesStopToken<Factory>
+    template<detail::TaskFactory Factory, typename Rep, typename Period>
     auto run(Factory factory, std::chrono::duration<Rep, Period> timeout)
         -> QCoro::Task<detail::FactoryResult<Factory>>
     {
         return run(std::move(factory), detail::deadlineAfter(timeout));
     }
-    //! Awaits an already started \a task with a deadline. QCoro tasks cannot be stopped: after
-    //! TimeoutError the task stays tracked, and its later failure is still reported.
+    //! Awaits an already started \a task, with a deadline if one is given. QCoro tasks cannot be
+    //! stopped: after TimeoutError the task stays tracked, and its later failure is still reported.
     template<typename T>
-    QCoro::Task<T> run(QCoro::Task<T> task, QDeadlineTimer deadline);
+    QCoro::Task<T> run(QCoro::Task<T> task,
+                       QDeadlineTimer deadline = QDeadlineTimer(QDeadlineTimer::Forever));
     //! As run(QCoro::Task<T>, QDeadlineTimer), with a timeout counted from now.
     template<typename T, typename Rep, typename Period>
     QCoro::Task<T> run(QCoro::Task<T> task, std::chrono::duration<Rep, Period> timeout)
@@ -198,13 +212,13 @@ public:
      * and awaited, then ExecutionError is thrown with the cause nested and the failing
      * index. No task outlives the call.
      */
-    template<std::ranges::input_range Range>
+    template<detail::FactoryRange Range>
     auto gather(Range factories, GatherOptions options = {}) -> QCoro::Task<
         detail::CollectResultT<detail::FactoryResult<std::ranges::range_value_t<Range>>>>;
 
     //! As gather(), but runs every task to its end and yields each one's Outcome (value or
     //! exception) in input order: asyncio's return_exceptions=True, typed.
-    template<std::ranges::input_range Range>
+    template<detail::FactoryRange Range>
     auto gatherSettled(Range factories, GatherOptions options = {})
         -> QCoro::Task<QList<Outcome<detail::FactoryResult<std::ranges::range_value_t<Range>>>>>;
 
@@ -235,12 +249,12 @@ public:
     //! Streams the results of \a factories as they complete (at most \a options.limit
     //! running). Fail-fast as gather(): the failure is thrown from the generator's increment.
     //! Destroying the generator early stops and releases the remaining work.
-    template<std::ranges::input_range Range>
+    template<detail::FactoryRange Range>
     QCoro::AsyncGenerator<detail::FactoryResult<std::ranges::range_value_t<Range>>>
     asCompleted(Range factories, GatherOptions options = {});
     //! Streams the results of \a factories in input order; at most \a options.limit results
     //! (default 16) are in flight or buffered ahead of the one the consumer waits for.
-    template<std::ranges::input_range Range>
+    template<detail::FactoryRange Range>
     QCoro::AsyncGenerator<detail::FactoryResult<std::ranges::range_value_t<Range>>>
     inOrder(Range factories, GatherOptions options = {});
 
@@ -250,11 +264,12 @@ public:
     //! by \a func is thrown as ExecutionError with the cause nested. Calls wait in one FIFO
     //! per executor, drained by at most as many pool runnables as the pool has threads.
     template<typename Func, typename... Args>
+    requires detail::ThreadCallable<Func, Args...>
     auto runInThread(Func func, Args... args) -> QCoro::Task<detail::ThreadResult<Func, Args...>>;
 
     //! Starts the work \a factory returns as a tracked fire-and-forget task (mtaio's
     //! create_task). Its failure is reported with taskFailed() and a qtaio.executor warning.
-    template<typename Factory>
+    template<detail::TaskFactory Factory>
     TaskId spawn(Factory factory);
 
     //! Requests stop on all tracked work and waits until none is left. Running gather(), map()
@@ -263,6 +278,69 @@ public:
     QCoro::Task<> cancelAll();
     //! Refuses new work from now on (ExecutionError), then as cancelAll().
     QCoro::Task<> shutdown();
+
+    //! \cond INTERNAL
+    // Misuse: one readable diagnostic instead of a list of candidates that do not fit.
+    template<typename NotAFactory, typename... Deadline>
+    requires(!detail::TaskFactory<std::decay_t<NotAFactory>> &&
+             !detail::IsQCoroTask<NotAFactory>) detail::Misused run(NotAFactory &&, Deadline &&...)
+    {
+        static_assert(detail::alwaysFalse<NotAFactory>,
+                      "TaskExecutor::run takes a factory (a callable returning an awaitable, "
+                      "optionally taking a std::stop_token) or a QCoro::Task");
+        return {};
+    }
+    template<detail::NotFactoryRange Range, typename... Options>
+    detail::Misused gather(Range &&, Options &&...)
+    {
+        static_assert(detail::alwaysFalse<Range>,
+                      "TaskExecutor::gather takes a range of factories, not started tasks: wrap "
+                      "each task in a lambda that starts it (a callable returning an awaitable, "
+                      "optionally taking a std::stop_token)");
+        return {};
+    }
+    template<detail::NotFactoryRange Range, typename... Options>
+    detail::Misused gatherSettled(Range &&, Options &&...)
+    {
+        static_assert(detail::alwaysFalse<Range>,
+                      "TaskExecutor::gatherSettled takes a range of factories, not started "
+                      "tasks: wrap each task in a lambda that starts it");
+        return {};
+    }
+    template<detail::NotFactoryRange Range, typename... Options>
+    detail::Misused asCompleted(Range &&, Options &&...)
+    {
+        static_assert(detail::alwaysFalse<Range>,
+                      "TaskExecutor::asCompleted takes a range of factories, not started tasks: "
+                      "wrap each task in a lambda that starts it");
+        return {};
+    }
+    template<detail::NotFactoryRange Range, typename... Options>
+    detail::Misused inOrder(Range &&, Options &&...)
+    {
+        static_assert(detail::alwaysFalse<Range>,
+                      "TaskExecutor::inOrder takes a range of factories, not started tasks: "
+                      "wrap each task in a lambda that starts it");
+        return {};
+    }
+    template<typename NotAFactory>
+    requires(!detail::TaskFactory<std::decay_t<NotAFactory>>) detail::Misused spawn(NotAFactory &&)
+    {
+        static_assert(detail::alwaysFalse<NotAFactory>,
+                      "TaskExecutor::spawn takes a factory (a callable returning an awaitable, "
+                      "optionally taking a std::stop_token), not a started task");
+        return {};
+    }
+    template<typename Func, typename... Args>
+    requires(!detail::ThreadCallable<std::decay_t<Func>, std::decay_t<Args>...>) detail::Misused
+        runInThread(Func &&, Args &&...)
+    {
+        static_assert(detail::alwaysFalse<Func>,
+                      "TaskExecutor::runInThread takes a function callable with the given "
+                      "arguments (moved), optionally after a std::stop_token");
+        return {};
+    }
+    //! \endcond
 
 Q_SIGNALS:
     //! \name Change signals

@@ -10,6 +10,7 @@
 #include <QtCore/QThread>
 #include <QtCore/QTimerEvent>
 
+#include <algorithm>
 #include <stdexcept>
 #include <string>
 
@@ -26,12 +27,26 @@ Resumer *mainThreadResumer = nullptr;
 void deleteMainThreadResumer()
 {
     // Runs in QCoreApplication's destructor, in the main thread.
-    delete mainThreadResumer;
+    Resumer::deleteForThread(mainThreadResumer);
     mainThreadResumer = nullptr;
     currentThreadResumer = nullptr;
 }
 
 } // namespace
+
+void throwNaNTimeout()
+{
+    throw std::invalid_argument("QtAio: a timeout must be a number of seconds, got NaN");
+}
+
+bool threadSanitizerAnnotations() noexcept
+{
+#if defined(QTAIO_TSAN_ANNOTATIONS)
+    return true;
+#else
+    return false;
+#endif
+}
 
 // ---------------------------------------------------------------------------------------------
 // Waiter, WaitList
@@ -165,8 +180,20 @@ void WaitCore::flushPosted()
 // ---------------------------------------------------------------------------------------------
 // Resumer
 
+namespace {
+std::atomic<qint64> maxTimerIntervalMs{0}; // 0: the default below; lowered by tests only
+// Qt 6.4's startTimer(std::chrono::milliseconds) stores the interval in an int: one day is far
+// below that, and a deadline further away is re-armed when this much has passed.
+constexpr qint64 defaultMaxTimerIntervalMs = 24 * 60 * 60 * 1000;
+} // namespace
+
 Resumer::Resumer() = default;
 Resumer::~Resumer() = default;
+
+void setMaxTimerIntervalForTesting(std::chrono::milliseconds interval) noexcept
+{
+    maxTimerIntervalMs.store(interval.count(), std::memory_order_relaxed);
+}
 
 Resumer *Resumer::forCurrentThread()
 {
@@ -185,16 +212,21 @@ Resumer *Resumer::forCurrentThread()
         mainThreadResumer = resumer;
         qAddPostRoutine(deleteMainThreadResumer);
     } else {
-        // finished() is emitted in the thread itself, before its data goes away.
+        // finished() is emitted in the thread itself, after its event loop has ended and
+        // before its data goes away.
         QObject::connect(
-            thread, &QThread::finished, resumer,
-            [resumer] {
-                currentThreadResumer = nullptr;
-                delete resumer;
-            },
+            thread, &QThread::finished, resumer, [resumer] { deleteForThread(resumer); },
             Qt::DirectConnection);
     }
     return resumer;
+}
+
+void Resumer::deleteForThread(Resumer *resumer) noexcept
+{
+    resumer->shutDown();
+    if (currentThreadResumer == resumer)
+        currentThreadResumer = nullptr;
+    delete resumer;
 }
 
 void Resumer::schedule(Waiter *waiter) noexcept
@@ -208,15 +240,53 @@ void Resumer::schedule(Waiter *waiter) noexcept
         else
             m_readyHead = waiter;
         m_readyTail = waiter;
-        if (!m_eventPosted)
-            post = m_eventPosted = true;
+        if (m_endedLocked)
+            m_readyChanged.notify_one(); // shutDown() resumes it, in the ending thread
+        else
+            post = needsEventLocked();
     }
-    if (post) {
-        // Qt's event queue is the hand-off between threads; Debian's Qt is not instrumented,
-        // so tell ThreadSanitizer about the happens-before edge it creates.
-        QTAIO_TSAN_RELEASE(this);
-        QCoreApplication::postEvent(this, new QEvent(resumeEventType), Qt::HighEventPriority);
-    }
+    if (post)
+        postEvent();
+}
+
+bool Resumer::needsEventLocked() noexcept
+{
+    if (m_eventPosted || m_endedLocked)
+        return false;
+    m_eventPosted = true;
+    return true;
+}
+
+void Resumer::postEvent() noexcept
+{
+    // Qt's event queue is the hand-off between threads; Debian's Qt is not instrumented, so
+    // tell ThreadSanitizer about the happens-before edge it creates.
+    QTAIO_TSAN_RELEASE(this);
+    QCoreApplication::postEvent(this, new QEvent(resumeEventType), Qt::HighEventPriority);
+}
+
+void Resumer::track(Waiter *waiter) noexcept
+{
+    waiter->m_prevSuspended = nullptr;
+    waiter->m_nextSuspended = m_suspendedHead;
+    if (m_suspendedHead)
+        m_suspendedHead->m_prevSuspended = waiter;
+    m_suspendedHead = waiter;
+    waiter->m_suspended = true;
+}
+
+void Resumer::untrack(Waiter *waiter) noexcept
+{
+    if (!waiter->m_suspended)
+        return;
+    if (waiter->m_prevSuspended)
+        waiter->m_prevSuspended->m_nextSuspended = waiter->m_nextSuspended;
+    else
+        m_suspendedHead = waiter->m_nextSuspended;
+    if (waiter->m_nextSuspended)
+        waiter->m_nextSuspended->m_prevSuspended = waiter->m_prevSuspended;
+    waiter->m_prevSuspended = waiter->m_nextSuspended = nullptr;
+    waiter->m_suspended = false;
 }
 
 bool Resumer::event(QEvent *event)
@@ -224,40 +294,34 @@ bool Resumer::event(QEvent *event)
     if (event->type() != resumeEventType)
         return QObject::event(event);
     QTAIO_TSAN_ACQUIRE(this);
-    Waiter *ready = nullptr;
     {
         std::scoped_lock lock(m_mutex);
-        ready = takeReadyLocked();
         m_eventPosted = false; // this event is consumed: the next wake-up posts one again
+        appendToRun(takeReadyLocked());
     }
     // Waiters that become ready while their batch runs (a same-thread hand-off: a get that
     // admits a waiting putter) are resumed in further rounds of this event, up to a time
-    // budget, instead of one event-loop pass each. From the second round on, the event that
-    // the first of them posted stays queued as a backstop: it runs them should a resumed
-    // coroutine spin a nested event loop, and is an empty pass otherwise.
+    // budget, instead of one event-loop pass each.
     QElapsedTimer elapsed;
     elapsed.start();
     while (true) {
-        resumeChain(ready);
+        runLocal();
         bool post = false;
-        bool turnOver = false;
         {
             std::scoped_lock lock(m_mutex);
             if (!m_readyHead)
                 return true;
-            if (!m_eventPosted) // a nested loop ran the backstop: queue another
-                post = m_eventPosted = true;
-            // Past the budget, the posted event resumes the rest after other events had a turn.
-            turnOver = elapsed.nsecsElapsed() >= drainBudgetNs;
-            if (!turnOver)
-                ready = takeReadyLocked();
+            if (elapsed.nsecsElapsed() >= drainBudgetNs) {
+                // Past the budget, a posted event resumes the rest after other events had a turn.
+                post = needsEventLocked();
+            } else {
+                appendToRun(takeReadyLocked());
+                continue;
+            }
         }
-        if (post) {
-            QTAIO_TSAN_RELEASE(this);
-            QCoreApplication::postEvent(this, new QEvent(resumeEventType), Qt::HighEventPriority);
-        }
-        if (turnOver)
-            return true;
+        if (post)
+            postEvent();
+        return true;
     }
 }
 
@@ -268,12 +332,71 @@ Waiter *Resumer::takeReadyLocked() noexcept
     return ready;
 }
 
-void Resumer::resumeChain(Waiter *ready) noexcept
+void Resumer::appendToRun(Waiter *chain) noexcept
 {
-    while (ready) {
-        Waiter *next = ready->m_nextReady; // the resumed coroutine may destroy `ready`
-        ready->m_handle.resume();
-        ready = next;
+    if (!chain)
+        return;
+    if (m_runTail)
+        m_runTail->m_nextReady = chain;
+    else
+        m_runHead = chain;
+    Waiter *tail = chain;
+    while (tail->m_nextReady)
+        tail = tail->m_nextReady;
+    m_runTail = tail;
+}
+
+void Resumer::runLocal() noexcept
+{
+    while (Waiter *waiter = m_runHead) {
+        m_runHead = waiter->m_nextReady;
+        if (!m_runHead)
+            m_runTail = nullptr;
+        if (m_runHead && !m_ended) {
+            // More are waiting their turn: should this coroutine spin a nested event loop, the
+            // backstop event resumes them there (this same function, in order).
+            bool post = false;
+            {
+                std::scoped_lock lock(m_mutex);
+                post = needsEventLocked();
+            }
+            if (post)
+                postEvent();
+        }
+        resumeOne(waiter);
+    }
+}
+
+void Resumer::resumeOne(Waiter *waiter) noexcept
+{
+    untrack(waiter);
+    waiter->m_handle.resume(); // may destroy `waiter`
+}
+
+void Resumer::shutDown() noexcept
+{
+    {
+        std::scoped_lock lock(m_mutex);
+        m_endedLocked = true;
+    }
+    m_ended = true;
+    while (true) {
+        // Waits still linked in a primitive end now, so nothing is handed to a coroutine that
+        // could never take it; the ones that already completed are on their way to the ready
+        // list (from another thread, or from a pool job that is still running).
+        for (Waiter *w = m_suspendedHead; w; w = w->m_nextSuspended) {
+            if (w->m_isOperation)
+                static_cast<WaitOperation *>(w)->expire(WaitStatus::ThreadEnded);
+        }
+        runLocal();
+        {
+            std::unique_lock lock(m_mutex);
+            if (!m_readyHead && !m_suspendedHead)
+                return;
+            m_readyChanged.wait(lock, [this] { return m_readyHead || !m_suspendedHead; });
+            appendToRun(takeReadyLocked());
+        }
+        runLocal(); // in this thread, the one they suspended on; their next await ends at once
     }
 }
 
@@ -281,7 +404,12 @@ int Resumer::startDeadline(WaitOperation *operation, const QDeadlineTimer &deadl
 {
     const auto remaining =
         std::chrono::ceil<std::chrono::milliseconds>(deadline.remainingTimeAsDuration());
-    const int id = startTimer(std::max(remaining, std::chrono::milliseconds(0)), Qt::PreciseTimer);
+    qint64 maxMs = maxTimerIntervalMs.load(std::memory_order_relaxed);
+    if (maxMs <= 0)
+        maxMs = defaultMaxTimerIntervalMs;
+    const auto interval =
+        std::clamp(remaining, std::chrono::milliseconds(0), std::chrono::milliseconds(maxMs));
+    const int id = startTimer(interval, Qt::PreciseTimer);
     m_deadlines.insert(id, operation);
     return id;
 }
@@ -299,6 +427,11 @@ void Resumer::timerEvent(QTimerEvent *event)
     WaitOperation *operation = m_deadlines.take(id);
     if (!operation)
         return;
+    if (!operation->m_options.deadline.hasExpired()) {
+        // A deadline further away than one timer interval: wait for the rest.
+        operation->m_timerId = startDeadline(operation, operation->m_options.deadline);
+        return;
+    }
     operation->m_timerId = 0;
     operation->expire(WaitStatus::TimedOut);
 }
@@ -320,6 +453,8 @@ void WaitOperation::abandon() noexcept
     }
     if (m_timerId && m_resumer)
         m_resumer->stopDeadline(m_timerId);
+    if (m_resumer)
+        m_resumer->untrack(this);
 }
 
 bool WaitOperation::enqueueLocked(std::shared_ptr<WaitCore> core, WaitList &list,
@@ -334,11 +469,16 @@ bool WaitOperation::enqueueLocked(std::shared_ptr<WaitCore> core, WaitList &list
         return false;
     }
     m_resumer = Resumer::forCurrentThread();
+    if (m_resumer->hasEnded()) {
+        status = WaitStatus::ThreadEnded;
+        return false;
+    }
     m_handle = handle;
     m_core = std::move(core);
     m_list = &list;
     status = WaitStatus::Waiting;
     list.pushBack(this);
+    m_resumer->track(this);
     return true;
 }
 
@@ -432,6 +572,10 @@ void WaitOperation::throwFor(WaitStatus status, const char *what)
         throw QueueClosedError(std::string(what) + ": the queue is closed");
     case WaitStatus::Destroyed:
         throw CancelledError(std::string(what) + ": the object was destroyed while waiting");
+    case WaitStatus::ThreadEnded:
+        throw CancelledError(std::string(what) +
+                             ": the waiting thread's event loop has ended (its QThread "
+                             "finished, or QCoreApplication is being destroyed)");
     case WaitStatus::Waiting:
     case WaitStatus::Completed:
         break;
@@ -450,11 +594,16 @@ OneShot::OneShot()
 bool OneShot::suspend(std::coroutine_handle<> handle)
 {
     m_handle = handle;
+    // Tracked first: once the state says Waiting, complete() may schedule it at once.
+    m_resumer->track(this);
     int expected = Pending;
     // Release: complete() on another thread sees the handle and the resumer. Failure means
     // complete() came first; acquire makes its results visible, and the coroutine goes on.
-    return m_state.compare_exchange_strong(expected, Waiting, std::memory_order_acq_rel,
-                                           std::memory_order_acquire);
+    if (m_state.compare_exchange_strong(expected, Waiting, std::memory_order_acq_rel,
+                                        std::memory_order_acquire))
+        return true;
+    m_resumer->untrack(this);
+    return false;
 }
 
 void OneShot::complete() noexcept

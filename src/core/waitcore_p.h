@@ -6,8 +6,20 @@
 #include <QtCore/QHash>
 #include <QtCore/QObject>
 
+#include <chrono>
+#include <condition_variable>
 #include <mutex>
 #include <optional>
+
+// ThreadSanitizer annotations of the hand-off through Qt's event queue (see Resumer), keyed on
+// the compiler's own signal, so that every TSan build of QtAio has them, whoever configures it.
+#if defined(__SANITIZE_THREAD__)
+#define QTAIO_TSAN_ANNOTATIONS 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define QTAIO_TSAN_ANNOTATIONS 1
+#endif
+#endif
 
 #if defined(QTAIO_TSAN_ANNOTATIONS)
 #include <sanitizer/tsan_interface.h>
@@ -22,13 +34,23 @@ namespace QtAio::detail {
 
 //! Resumes the coroutine waiters of one thread through that thread's event loop.
 /*!
- * One Resumer exists per thread that has suspended a QtAio awaitable; it lives in that thread
- * and is deleted when the thread finishes (the main thread's when QCoreApplication goes).
+ * One Resumer exists per thread that has suspended a QtAio awaitable; it lives in that thread.
  * schedule() is thread-safe and batches: the first waiter that becomes ready posts one event,
  * and that event resumes every waiter queued until it runs, and then, for up to a millisecond,
  * those that became ready while it ran (so a same-thread hand-off costs no event-loop pass).
+ * Waiters are resumed one at a time, in FIFO order; while more than one is ready a backstop
+ * event stays queued, so that a resumed coroutine that spins a nested event loop (a modal
+ * dialog's exec()) lets the others run inside it, still in order.
+ *
  * Deadlines of the thread's waiters are Qt timers of the Resumer, so they fire in the waiting
- * thread too.
+ * thread too; a deadline further away than a Qt timer can count is re-armed until it is due.
+ *
+ * When the thread's event loop ends for good (its QThread finishes, or QCoreApplication is
+ * destroyed, for the main thread), shutDown() finishes every wait still pending there with
+ * ThreadEnded and resumes the coroutines right there, in that thread, so they unwind (their
+ * awaits throw CancelledError) instead of staying linked in a primitive that would hand them
+ * an item they could never take; awaits made after that end at once the same way. Then the
+ * Resumer is deleted: nothing refers to it any more.
  */
 class Resumer final : public QObject {
 public:
@@ -39,10 +61,22 @@ public:
     //! Queues \a waiter for resumption in this Resumer's thread. Thread-safe.
     void schedule(Waiter *waiter) noexcept;
 
+    //! Records a coroutine of this thread that suspended on \a waiter, until it is resumed
+    //! (or untrack()ed). Resumer's thread only.
+    void track(Waiter *waiter) noexcept;
+    //! Forgets a tracked waiter whose coroutine will not be resumed through this Resumer.
+    void untrack(Waiter *waiter) noexcept;
+    //! Whether the thread's event loop has ended (see shutDown()). Resumer's thread only.
+    [[nodiscard]] bool hasEnded() const noexcept { return m_ended; }
+
     //! Starts a timer that expires \a operation at \a deadline. Resumer's thread only.
     int startDeadline(WaitOperation *operation, const QDeadlineTimer &deadline);
     //! Stops a timer started by startDeadline(). Resumer's thread only.
     void stopDeadline(int timerId) noexcept;
+
+    //! Shuts \a resumer down (see the class description) and deletes it. In its thread, once
+    //! the thread's event loop has ended for good.
+    static void deleteForThread(Resumer *resumer) noexcept;
 
 protected:
     bool event(QEvent *event) override;
@@ -54,15 +88,32 @@ public:
 private:
     Resumer();
     Waiter *takeReadyLocked() noexcept;
-    static void resumeChain(Waiter *ready) noexcept;
+    //! Appends a ready chain to the thread's local run list.
+    void appendToRun(Waiter *chain) noexcept;
+    //! Resumes the local run list in order, with a backstop event queued while more than one
+    //! waiter is left.
+    void runLocal() noexcept;
+    void resumeOne(Waiter *waiter) noexcept;
+    //! Posts a resume event unless one is queued. With m_mutex held; returns whether to post.
+    bool needsEventLocked() noexcept;
+    void postEvent() noexcept;
+    //! The thread's event loop has ended: finish and resume every tracked wait (see above).
+    void shutDown() noexcept;
 
     //! How long one resume event keeps resuming waiters that became ready meanwhile.
     static constexpr qint64 drainBudgetNs = 1'000'000;
 
     std::mutex m_mutex;
-    Waiter *m_readyHead = nullptr; // guarded by m_mutex
-    Waiter *m_readyTail = nullptr; // guarded by m_mutex
-    bool m_eventPosted = false;    // guarded by m_mutex
+    std::condition_variable m_readyChanged; // signalled by schedule() once the thread ended
+    Waiter *m_readyHead = nullptr;          // guarded by m_mutex
+    Waiter *m_readyTail = nullptr;          // guarded by m_mutex
+    bool m_eventPosted = false;             // guarded by m_mutex
+    bool m_endedLocked = false;             // guarded by m_mutex: no more events are posted
+    // The rest belongs to the Resumer's thread.
+    bool m_ended = false;
+    Waiter *m_runHead = nullptr; // ready waiters taken by a resume event, not yet resumed
+    Waiter *m_runTail = nullptr;
+    Waiter *m_suspendedHead = nullptr; // tracked waiters
     QHash<int, WaitOperation *> m_deadlines;
 };
 

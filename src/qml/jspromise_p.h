@@ -5,6 +5,7 @@
 // is resolved with the result or rejected with an Error whose message names the failure, so a
 // failure always reaches JavaScript (QCoro 0.8's QmlTask drops failures).
 
+#include <qtaio/detail/concepts.h>
 #include <qtaio/detail/waitcore.h>
 
 #include <QtCore/QObject>
@@ -75,7 +76,7 @@ template<typename Awaitable, typename ToJs>
 QCoro::Task<> settle(JsDeferred deferred, Awaitable awaitable, ToJs toJs)
 {
     try {
-        if constexpr (std::is_void_v<QCoro::detail::awaitable_return_type_t<Awaitable>>) {
+        if constexpr (std::is_void_v<QtAio::detail::AwaitResult<Awaitable>>) {
             co_await awaitable;
             deferred.resolve(QJSValue());
         } else {

@@ -89,10 +89,15 @@ TestCase {
         tryVerify(() => pending.length === 2)
         compare(ex.running, 2)
         compare(ex.pending, 4)
+        // Settling one promise frees a slot a few event-loop passes later (the JS reaction job,
+        // then the executor's resumption), and how many passes that takes differs between Qt
+        // versions: wait for what should happen, not for a number of passes.
         while (results.length < 6) {
-            tryVerify(() => pending.length > 0)
-            pending.shift()()
-            wait(0)
+            tryVerify(() => pending.length > 0 || results.length === 6)
+            if (pending.length > 0)
+                pending.shift()()
+            compare(ex.running + ex.pending + ex.completed, 6)
+            verify(ex.running <= 2, "running " + ex.running)
         }
         compare(peak, 2)
         compare(results.sort((a, b) => a - b), [0, 2, 4, 6, 8, 10])

@@ -51,7 +51,7 @@ TestCase {
     function test_bindingsUpdate() {
         const q = createTemporaryObject(fifoComponent, testCase, { maxSize: 2 })
         const label = createTemporaryQmlObject(
-            "import QtQuick; Text { property var queue; text: queue.size + '/' + queue.maxSize + (queue.full ? ' full' : '') }",
+            "import QtQuick; Text { property var queue: null; text: queue ? queue.size + '/' + queue.maxSize + (queue.full ? ' full' : '') : '' }",
             testCase)
         label.queue = q
         compare(label.text, "0/2")

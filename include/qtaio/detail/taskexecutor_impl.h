@@ -473,15 +473,6 @@ private:
     std::ranges::sentinel_t<Range> m_end;
 };
 
-//! The result of a map() call of Func over Args.
-template<typename Func, typename... Args>
-struct MapResult {
-    using Direct = std::invoke_result_t<Func &, Args...>;
-    using type = typename std::conditional_t<QCoro::Awaitable<Direct>,
-                                             QCoro::detail::awaitable_return_type<Direct>,
-                                             std::type_identity<Direct>>::type;
-};
-
 //! One map() call as a factory: awaits an awaitable result on the event loop, or runs a plain
 //! call on the thread pool.
 template<typename Func, typename Tuple>
@@ -493,7 +484,7 @@ struct MapCall {
     auto operator()()
     {
         using Direct = decltype(std::apply(*func, args));
-        if constexpr (QCoro::Awaitable<Direct>) {
+        if constexpr (Awaitable<Direct>) {
             return std::apply(*func, std::move(args));
         } else {
             auto call = [f = func, a = std::move(args)]() mutable {
@@ -625,8 +616,7 @@ struct StreamGuard {
 
 namespace QtAio {
 
-template<typename Factory>
-requires std::invocable<Factory &> || detail::TakesStopToken<Factory>
+template<detail::TaskFactory Factory>
 auto TaskExecutor::run(Factory factory, QDeadlineTimer deadline)
     -> QCoro::Task<detail::FactoryResult<Factory>>
 {
@@ -654,7 +644,7 @@ QCoro::Task<T> TaskExecutor::run(QCoro::Task<T> task, QDeadlineTimer deadline)
     co_return co_await std::move(work);
 }
 
-template<std::ranges::input_range Range>
+template<detail::FactoryRange Range>
 auto TaskExecutor::gather(Range factories, GatherOptions options)
     -> QCoro::Task<detail::CollectResultT<detail::FactoryResult<std::ranges::range_value_t<Range>>>>
 {
@@ -664,7 +654,7 @@ auto TaskExecutor::gather(Range factories, GatherOptions options)
     co_return co_await std::move(work);
 }
 
-template<std::ranges::input_range Range>
+template<detail::FactoryRange Range>
 auto TaskExecutor::gatherSettled(Range factories, GatherOptions options)
     -> QCoro::Task<QList<Outcome<detail::FactoryResult<std::ranges::range_value_t<Range>>>>>
 {
@@ -700,7 +690,7 @@ requires(sizeof...(Ranges) > 0) auto TaskExecutor::mapSettled(Func func, GatherO
     co_return co_await std::move(work);
 }
 
-template<std::ranges::input_range Range>
+template<detail::FactoryRange Range>
 QCoro::AsyncGenerator<detail::FactoryResult<std::ranges::range_value_t<Range>>>
 TaskExecutor::asCompleted(Range factories, GatherOptions options)
 {
@@ -719,7 +709,7 @@ TaskExecutor::asCompleted(Range factories, GatherOptions options)
         throw CancelledError("TaskExecutor::asCompleted: cancelled before every task ran");
 }
 
-template<std::ranges::input_range Range>
+template<detail::FactoryRange Range>
 QCoro::AsyncGenerator<detail::FactoryResult<std::ranges::range_value_t<Range>>>
 TaskExecutor::inOrder(Range factories, GatherOptions options)
 {
@@ -754,6 +744,7 @@ TaskExecutor::inOrder(Range factories, GatherOptions options)
 }
 
 template<typename Func, typename... Args>
+requires detail::ThreadCallable<Func, Args...>
 auto TaskExecutor::runInThread(Func func, Args... args)
     -> QCoro::Task<detail::ThreadResult<Func, Args...>>
 {
@@ -800,7 +791,7 @@ auto TaskExecutor::runInThread(Func func, Args... args)
         co_return std::move(*value);
 }
 
-template<typename Factory>
+template<detail::TaskFactory Factory>
 TaskExecutor::TaskId TaskExecutor::spawn(Factory factory)
 {
     return detail::launch(d, "TaskExecutor::spawn", std::stop_source(), {}, nullptr, 0,

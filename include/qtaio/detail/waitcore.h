@@ -19,6 +19,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cmath>
 #include <coroutine>
 #include <cstddef>
 #include <cstdint>
@@ -38,17 +39,27 @@ class Resumer;
 class WaitList;
 class Waiter;
 
+//! Whether this build of the library annotates its cross-thread hand-offs for ThreadSanitizer
+//! (true in every build compiled with -fsanitize=thread, however it was configured).
+QTAIO_CORE_EXPORT bool threadSanitizerAnnotations() noexcept;
+
+//! The longest interval one deadline timer is started for (longer deadlines are re-armed until
+//! they are due); for tests of the re-arming. 0 restores the default (one day).
+QTAIO_CORE_EXPORT void setMaxTimerIntervalForTesting(std::chrono::milliseconds interval) noexcept;
+
 //! Wakes every waiter of a chain returned by WaitList::finishAll(). Call without the lock.
 QTAIO_CORE_EXPORT void wakeChain(Waiter *chain) noexcept;
 
 //! How a wait ended. Set once, under the core's mutex, by whoever finishes the wait.
 enum class WaitStatus : std::uint8_t {
-    Waiting,   //!< still linked in a WaitList
-    Completed, //!< the operation completed; its result is in the waiter
-    Cancelled, //!< the waiter's std::stop_token was requested
-    TimedOut,  //!< the waiter's deadline passed
-    Closed,    //!< the primitive was closed (queues)
-    Destroyed, //!< the primitive was destroyed while the waiter waited
+    Waiting,     //!< still linked in a WaitList
+    Completed,   //!< the operation completed; its result is in the waiter
+    Cancelled,   //!< the waiter's std::stop_token was requested
+    TimedOut,    //!< the waiter's deadline passed
+    Closed,      //!< the primitive was closed (queues)
+    Destroyed,   //!< the primitive was destroyed while the waiter waited
+    ThreadEnded, //!< the waiting thread's event loop ended (its QThread finished, or
+                 //!< QCoreApplication is being destroyed), so nothing could resume it later
 };
 
 //! One pending operation: an intrusive list node plus the means to wake whoever waits.
@@ -74,9 +85,14 @@ private:
     Waiter *m_prev = nullptr;
     Waiter *m_next = nullptr;
     Waiter *m_nextReady = nullptr; // in the Resumer's ready list
+    // In the Resumer's list of its thread's suspended coroutines (touched in that thread only).
+    Waiter *m_prevSuspended = nullptr;
+    Waiter *m_nextSuspended = nullptr;
     std::coroutine_handle<> m_handle;
     Resumer *m_resumer = nullptr;
     std::binary_semaphore *m_blocker = nullptr;
+    bool m_suspended = false;   // linked in the Resumer's list of suspended coroutines
+    bool m_isOperation = false; // a WaitOperation, which its thread's end can finish
 };
 
 //! An intrusive FIFO of waiters. Guarded by the owning WaitCore's mutex.
@@ -192,21 +208,46 @@ struct WaitOptions {
     QDeadlineTimer deadline{QDeadlineTimer::Forever};
 };
 
+//! Throws std::invalid_argument for a NaN timeout.
+[[noreturn]] QTAIO_CORE_EXPORT void throwNaNTimeout();
+
 //! Converts a std::chrono duration to a deadline counted from now (precise timer).
+/*!
+ * A duration too large to be counted from now in nanoseconds (`hours::max()`, 1000 years)
+ * means no deadline; zero or negative means a deadline that has passed. Nothing overflows:
+ * the comparison is made in floating point before any integer conversion. A NaN duration
+ * throws std::invalid_argument.
+ */
 template<typename Rep, typename Period>
-QDeadlineTimer deadlineAfter(std::chrono::duration<Rep, Period> timeout) noexcept
+QDeadlineTimer deadlineAfter(std::chrono::duration<Rep, Period> timeout)
 {
-    return QDeadlineTimer(std::chrono::ceil<std::chrono::nanoseconds>(timeout), Qt::PreciseTimer);
+    using namespace std::chrono;
+    const long double ns = duration<long double, std::nano>(timeout).count();
+    if (ns != ns)
+        throwNaNTimeout();
+    if (ns <= 0)
+        return QDeadlineTimer(0);
+    // Leaves room for "now" (the steady clock's time since boot) in QDeadlineTimer's qint64.
+    constexpr long double limit = static_cast<long double>(nanoseconds::max().count()) / 2;
+    if (ns >= limit)
+        return QDeadlineTimer(QDeadlineTimer::Forever);
+    return QDeadlineTimer(nanoseconds(static_cast<nanoseconds::rep>(ceill(ns))), Qt::PreciseTimer);
 }
 
 //! The common part of every QtAio awaitable and blocking wait: registration, cancellation by
 //! stop token and deadline, and resumption on the waiting thread.
 class QTAIO_CORE_EXPORT WaitOperation : public Waiter {
 public:
-    explicit WaitOperation(WaitOptions options) noexcept : m_options(std::move(options)) {}
+    explicit WaitOperation(WaitOptions options) noexcept : m_options(std::move(options))
+    {
+        m_isOperation = true;
+    }
     //! Copies an operation that has not started yet (g++ 12 copies lvalue awaitables in
     //! co_await). A started operation is never copied: it is pinned in the coroutine frame.
-    WaitOperation(const WaitOperation &other) noexcept : Waiter(), m_options(other.m_options) {}
+    WaitOperation(const WaitOperation &other) noexcept : Waiter(), m_options(other.m_options)
+    {
+        m_isOperation = true;
+    }
     WaitOperation &operator=(const WaitOperation &) = delete;
     [[gnu::always_inline]] ~WaitOperation()
     {
@@ -220,8 +261,9 @@ public:
     //! Links this waiter into \a list for the coroutine \a handle. Call with core->mutex held.
     /*!
      * Returns false, without linking, when the wait ends at once: its stop was already requested
-     * (status Cancelled) or its deadline has passed (TimedOut). Throws std::logic_error when the
-     * calling thread has no Qt event dispatcher, since nothing could ever resume the coroutine.
+     * (status Cancelled), its deadline has passed (TimedOut) or the thread's event loop has
+     * ended (ThreadEnded). Throws std::logic_error when the calling thread has no Qt event
+     * dispatcher, since nothing could ever resume the coroutine.
      */
     bool enqueueLocked(std::shared_ptr<WaitCore> core, WaitList &list,
                        std::coroutine_handle<> handle);
