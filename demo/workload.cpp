@@ -9,6 +9,7 @@
 #include <chrono>
 #include <numeric>
 #include <random>
+#include <thread>
 
 using namespace std::chrono_literals;
 
@@ -66,12 +67,17 @@ QCoro::Task<> Workload::stop()
     if (m_producer.joinable())
         m_producer.join();
     m_queue.close(QtAio::CloseMode::Immediate);
-    co_await m_executor.shutdown();
-    co_await m_threadWork.shutdown();
-    if (m_batch)
-        m_batch->countDown(m_batchSize); // releases the phase loop
+    // The dispatcher ends first, so that nothing is spawned once the executors shut down.
     if (m_dispatcher)
         co_await *m_dispatcher;
+    // Both executors stop their work at once (the thread work too: it polls its stop token),
+    // then both are awaited.
+    auto jobsDone = m_executor.shutdown();
+    auto threadWorkDone = m_threadWork.shutdown();
+    co_await jobsDone;
+    co_await threadWorkDone;
+    if (m_batch)
+        m_batch->countDown(m_batchSize); // releases the phase loop
     if (m_phases)
         co_await *m_phases;
     takeSample();
@@ -214,7 +220,9 @@ QCoro::Task<> Workload::dispatch()
         auto work = [this, job, slot = std::move(slot)](std::stop_token jobStop) mutable {
             return process(job, std::move(slot), std::move(jobStop));
         };
-        m_executor.spawn(std::move(work));
+        if (stop.stop_requested())
+            co_return;                     // stopping: the job is dropped with the queue
+        m_executor.spawn(std::move(work)); // not shut down yet: stop() awaits this loop first
     }
 }
 
@@ -244,8 +252,20 @@ QCoro::Task<> Workload::process(Job job, QtAio::SemaphorePermit slot, std::stop_
     if (co_await never.wait(asyncHalf, stop))
         co_return;
     // The blocking half runs on the thread pool and resumes here, on the GUI thread.
-    const auto blockingHalf = static_cast<unsigned long>(workMs - workMs / 2);
-    auto blocking = [blockingHalf] { QThread::msleep(blockingHalf); };
+    const auto blockingHalf = std::chrono::milliseconds(workMs - workMs / 2);
+    auto blocking = [blockingHalf](std::stop_token threadStop) {
+        // Blocking work that checks its stop token now and then, as long work should.
+        const auto end = std::chrono::steady_clock::now() + blockingHalf;
+        while (!threadStop.stop_requested()) {
+            const auto left = end - std::chrono::steady_clock::now();
+            if (left <= std::chrono::steady_clock::duration::zero())
+                return;
+            std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(left, 5ms));
+        }
+        throw QtAio::CancelledError("job stopped");
+    };
+    if (stop.stop_requested()) // stopping: the thread work's executor refuses new work
+        throw QtAio::CancelledError("job stopped");
     co_await m_threadWork.runInThread(blocking);
 
     ++m_consumedTotal;

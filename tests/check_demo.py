@@ -3,6 +3,10 @@
 """Runs qtaio-demo headless for a few seconds and checks what it reports and shows.
 
 Usage: check_demo.py DEMO_BINARY [SECONDS]
+Then runs it at the extremes its controls offer (limit 64 with 2 ms jobs at 3000 jobs/s, 2 s jobs
+with a full queue of 1000), several times each, and fails when it does not exit by itself, exits
+with an error or reports a failed task while stopping.
+
 Fails when the demo exits with an error, prints QML warnings, when jobs did not flow at every
 priority, when higher priorities did not wait less than lower ones under load, when the number
 of running tasks exceeded the executor's limit or never reached it, or when the screenshot is
@@ -95,7 +99,34 @@ def main():
         fail("screenshot is %dx%d, not the window's 1280x800" % (width, height))
     if len(set(pixels[::97])) < 32:
         fail("the screenshot looks blank")
+    check_exits_at_the_extremes(demo, env, work)
     print("demo check passed")
+
+
+EXTREMES = (
+    ["--limit", "64", "--work-ms", "2", "--rate", "3000", "--mix", "5,5,5,1"],
+    ["--limit", "64", "--work-ms", "2000", "--rate", "5000", "--max-size", "1000"],
+    ["--limit", "1", "--work-ms", "2000", "--rate", "1"],
+)
+
+
+def check_exits_at_the_extremes(demo, env, work):
+    summary_path = os.path.join(work, "extreme.json")
+    for args in EXTREMES:
+        for attempt in range(3):
+            try:
+                run = subprocess.run([demo, "--duration", "1", "--summary-json", summary_path]
+                                     + args, env=env, capture_output=True, text=True,
+                                     timeout=60)
+            except subprocess.TimeoutExpired:
+                fail("the demo did not exit after its run with %s" % " ".join(args))
+            output = run.stdout + run.stderr
+            if run.returncode != 0:
+                fail("the demo exited with %d with %s:\n%s" % (run.returncode, " ".join(args),
+                                                               output))
+            if "failed" in output or "summary:" not in output:
+                fail("stopping with %s reported a failure:\n%s" % (" ".join(args), output))
+        print("exits cleanly with %s" % " ".join(args))
 
 
 if __name__ == "__main__":

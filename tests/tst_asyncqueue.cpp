@@ -547,7 +547,8 @@ void tst_AsyncQueue::signalsFromOtherThreadsAreCoalescedWithExactTotals()
 void tst_AsyncQueue::requestsAwaitedAsNamedObjects()
 {
     // put() and get() return requests; co_await builds the wait from them, also when they are
-    // named first. put(const T&) keeps its own copy of the item until it is admitted.
+    // named first (a put request then as an rvalue: the caller vouches that the item lives).
+    // put(const T&) keeps its own copy of the item until it is admitted.
     AsyncQueue<std::string> q(1);
     std::string first = "first";
     std::string second = "second";
@@ -555,8 +556,8 @@ void tst_AsyncQueue::requestsAwaitedAsNamedObjects()
         auto putFirst = q.put(std::move(first));
         auto putSecond = q.put(std::as_const(second));
         second = "changed after the request";
-        co_await putFirst;
-        auto putter = [&]() -> QCoro::Task<> { co_await putSecond; }; // waits for room
+        co_await std::move(putFirst);
+        auto putter = [&]() -> QCoro::Task<> { co_await std::move(putSecond); }; // waits for room
         auto putting = putter();
         auto getFirst = q.get();
         QTAIO_COMPARE(co_await getFirst, std::string("first"));

@@ -71,7 +71,155 @@ private Q_SLOTS:
     void closeAndErrors();
     void modelBasedRandomized();
     void largeBurstsKeepPriorityAndArrivalOrder();
+    void throwingComparisonLeavesTheQueueAsItWas();
+    void throwingPriorityCopyReachesNoGetter();
+    void throwingPriorityCopyExpiresCleanly();
+    void throwingAdmissionKeepsThePutterWaiting();
 };
+
+namespace {
+//! A priority whose copy (bad_alloc, as under memory pressure) and comparison throw on demand.
+struct FlakyKey {
+    int value = 0;
+    static inline bool failCopy = false;
+    static inline bool failLess = false;
+
+    FlakyKey(int v) : value(v) {} // NOLINT: implicit, like an int priority
+    FlakyKey(const FlakyKey &other) : value(other.value)
+    {
+        if (failCopy)
+            throw std::bad_alloc();
+    }
+    FlakyKey(FlakyKey &&other) noexcept : value(other.value) {}
+    FlakyKey &operator=(const FlakyKey &other)
+    {
+        if (failCopy)
+            throw std::bad_alloc();
+        value = other.value;
+        return *this;
+    }
+    FlakyKey &operator=(FlakyKey &&other) noexcept
+    {
+        value = other.value;
+        return *this;
+    }
+    friend bool operator<(const FlakyKey &a, const FlakyKey &b)
+    {
+        if (failLess)
+            throw std::runtime_error("FlakyKey: comparison failed");
+        return a.value < b.value;
+    }
+};
+
+//! Resets FlakyKey's switches at the end of a test, whatever happens.
+struct FlakyReset {
+    ~FlakyReset() { FlakyKey::failCopy = FlakyKey::failLess = false; }
+};
+} // namespace
+
+void tst_PriorityQueue::throwingComparisonLeavesTheQueueAsItWas()
+{
+    FlakyReset reset;
+    PriorityQueue<std::string, FlakyKey> q;
+    QVERIFY(q.tryPut("two", 2));
+    QVERIFY(q.tryPut("one", 1));
+    QVERIFY(q.tryPut("three", 3));
+    std::string item = "zero";
+    FlakyKey::failLess = true;
+    QTAIO_VERIFY_THROWS_SYNC(std::runtime_error, (void)q.tryPut(std::move(item), 0),
+                             "comparison failed");
+    QCOMPARE(item, std::string("zero")); // the caller keeps its item
+    FlakyKey::failLess = false;
+    FlakyKey::failCopy = true;
+    QTAIO_VERIFY_THROWS_SYNC(std::bad_alloc, (void)q.tryPut(std::move(item), 0), "");
+    QCOMPARE(item, std::string("zero"));
+    FlakyKey::failCopy = false;
+    QCOMPARE(q.size(), 3);
+    QCOMPARE(q.unfinishedTasks(), 3);
+    // Nothing lost, no phantom, the order intact.
+    for (const char *want : {"one", "two", "three"})
+        QCOMPARE(q.tryGet(), std::optional<std::string>(want));
+    QCOMPARE(q.tryGet(), std::optional<std::string>());
+    QVERIFY(q.tryPut(std::move(item), 0));
+    QCOMPARE(q.tryGet(), std::optional<std::string>("zero"));
+}
+
+void tst_PriorityQueue::throwingPriorityCopyReachesNoGetter()
+{
+    FlakyReset reset;
+    PriorityQueue<std::string, FlakyKey> q;
+    std::string got;
+    QVERIFY(QtAioTest::runAsync([&]() -> QCoro::Task<> {
+        auto getter = [&]() -> QCoro::Task<> { got = co_await q.get(); };
+        auto waiting = getter();
+        QTAIO_COMPARE(q.waitingGetters(), 1);
+        std::string item = "first";
+        FlakyKey::failCopy = true;
+        QTAIO_VERIFY_THROWS(std::bad_alloc, (void)q.tryPut(std::move(item), 1), "");
+        FlakyKey::failCopy = false;
+        QTAIO_COMPARE(item, std::string("first"));
+        QTAIO_COMPARE(q.waitingGetters(), 1); // still waiting, still listed
+        QTAIO_VERIFY(q.tryPut(std::move(item), 1));
+        co_await waiting;
+        QTAIO_COMPARE(got, std::string("first"));
+        QTAIO_COMPARE(q.waitingGetters(), 0);
+    }));
+}
+
+void tst_PriorityQueue::throwingPriorityCopyExpiresCleanly()
+{
+    // A getter whose hand-over failed must still be listed when its deadline fires: the
+    // counter stays exact and the next getter is served.
+    FlakyReset reset;
+    PriorityQueue<std::string, FlakyKey> q;
+    QVERIFY(QtAioTest::runAsync([&]() -> QCoro::Task<> {
+        auto timed = [&]() -> QCoro::Task<> {
+            try {
+                (void)co_await q.get(30ms);
+            } catch (const QtAio::TimeoutError &) {
+            }
+        };
+        auto waiting = timed();
+        FlakyKey::failCopy = true;
+        QTAIO_VERIFY_THROWS(std::bad_alloc, (void)q.tryPut(std::string("x"), 1), "");
+        FlakyKey::failCopy = false;
+        co_await waiting;
+        QTAIO_COMPARE(q.waitingGetters(), 0);
+        QTAIO_VERIFY(q.tryPut(std::string("y"), 1));
+        QTAIO_COMPARE(co_await q.get(), std::string("y"));
+    }));
+}
+
+void tst_PriorityQueue::throwingAdmissionKeepsThePutterWaiting()
+{
+    FlakyReset reset;
+    PriorityQueue<std::string, FlakyKey> q(1);
+    QVERIFY(q.tryPut("a", 1));
+    bool putDone = false;
+    QVERIFY(QtAioTest::runAsync([&]() -> QCoro::Task<> {
+        std::string second = "b";
+        auto putter = [&]() -> QCoro::Task<> {
+            co_await q.put(std::move(second), 2);
+            putDone = true;
+        };
+        auto waiting = putter();
+        QTAIO_COMPARE(q.waitingPutters(), 1);
+        // The get takes "a"; admitting the putter copies its priority, which throws: the get
+        // keeps its item, the putter its item and its place.
+        FlakyKey::failCopy = true;
+        QTAIO_COMPARE(q.tryGet(), std::optional<std::string>("a"));
+        FlakyKey::failCopy = false;
+        QTAIO_COMPARE(q.waitingPutters(), 1);
+        QTAIO_COMPARE(q.size(), 0);
+        QTAIO_COMPARE(second, std::string("b"));
+        // The next get admits it.
+        QTAIO_COMPARE(co_await q.get(), std::string("b"));
+        co_await waiting;
+        QTAIO_VERIFY(putDone);
+        QTAIO_COMPARE(q.waitingPutters(), 0);
+        QTAIO_COMPARE(q.unfinishedTasks(), 2);
+    }));
+}
 
 void tst_PriorityQueue::lowerValueFirstFifoAmongEquals()
 {

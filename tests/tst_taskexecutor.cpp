@@ -63,6 +63,10 @@ private Q_SLOTS:
     void gatherKeepsInputOrderUnderACallLimit();
     void executorLimitCapsEverything();
     void gatherFailsFastWithoutOrphans();
+    void gatherStartsNothingAfterAFailureAtTheLimit_data();
+    void gatherStartsNothingAfterAFailureAtTheLimit();
+    void nestedWorkOnOneExecutorRunsInTheTasksSlot();
+    void nestedGatherUnderALimitOfOne();
     void gatherSettledReportsEveryOutcome();
     void gatherOfVoidTasks();
     void mapZipsRangesAndRunsPlainFunctionsOnThePool();
@@ -274,6 +278,106 @@ void tst_TaskExecutor::gatherFailsFastWithoutOrphans()
     // stopped and awaited; nothing after item 2 is started.
     QCOMPARE(started, 3);
     QCOMPARE(stopped, 2);
+}
+
+void tst_TaskExecutor::gatherStartsNothingAfterAFailureAtTheLimit_data()
+{
+    QTest::addColumn<bool>("failOnPool");
+    QTest::newRow("fails on the event loop") << false;
+    QTest::newRow("fails in a pool thread") << true;
+}
+
+void tst_TaskExecutor::gatherStartsNothingAfterAFailureAtTheLimit()
+{
+    // The call's limit is full (items 0 and 1) when item 1 fails: the permit item 1 gives back
+    // must not start item 2, whichever thread the failure comes from.
+    QFETCH(bool, failOnPool);
+    TaskExecutor executor;
+    std::vector<int> started;
+    std::vector<std::function<QCoro::Task<int>(std::stop_token)>> factories;
+    for (int i = 0; i < 6; ++i) {
+        factories.push_back([&, i](std::stop_token stop) -> QCoro::Task<int> {
+            started.push_back(i);
+            if (i == 1) {
+                co_await QCoro::sleepFor(20ms); // fails once both slots are taken
+                if (failOnPool) {
+                    co_await executor.runInThread([] { throw std::runtime_error("item 1"); });
+                }
+                throw std::runtime_error("item 1");
+            }
+            QtAio::Latch never(1);
+            co_await never.wait(stop); // item 0 runs until stopped
+            co_return i;
+        });
+    }
+    QVERIFY(QtAioTest::runAsync([&]() -> QCoro::Task<> {
+        const GatherOptions options{2};
+        QTAIO_VERIFY_THROWS(QtAio::ExecutionError,
+                            (void)co_await executor.gather(std::move(factories), options),
+                            "item 1");
+    }));
+    QCOMPARE(started, (std::vector<int>{0, 1}));
+    QCOMPARE(executor.running(), 0);
+}
+
+void tst_TaskExecutor::nestedWorkOnOneExecutorRunsInTheTasksSlot()
+{
+    // The first program a new user writes: gathered items each run blocking work on the same
+    // executor under its limit. The nested runInThread runs in its item's slot: no deadlock,
+    // and never more than the limit running.
+    TaskExecutor executor;
+    executor.setLimit(3);
+    int peakRunning = 0;
+    connect(&executor, &TaskExecutor::runningChanged, this,
+            [&](int running) { peakRunning = std::max(peakRunning, running); });
+    std::atomic<int> inPool{0};
+    std::atomic<int> peakInPool{0};
+    std::vector<std::function<QCoro::Task<int>()>> factories;
+    for (int i = 0; i < 8; ++i) {
+        factories.push_back([&, i]() -> QCoro::Task<int> {
+            // After QtAio awaits as well as before: a QtAio await keeps the task's context.
+            QtAio::Latch later(1);
+            (void)co_await later.wait(1ms);
+            const int doubled = co_await executor.runInThread([&, i] {
+                const int now = ++inPool;
+                int peak = peakInPool.load();
+                while (now > peak && !peakInPool.compare_exchange_weak(peak, now)) {
+                }
+                --inPool;
+                return 2 * i;
+            });
+            const int plusOne = co_await executor.runInThread([](int v) { return v + 1; }, doubled);
+            co_return plusOne;
+        });
+    }
+    QVERIFY(QtAioTest::runAsync([&]() -> QCoro::Task<> {
+        const QList<int> results = co_await executor.gather(std::move(factories));
+        QTAIO_COMPARE(results, (QList<int>{1, 3, 5, 7, 9, 11, 13, 15}));
+        // From outside any task, runInThread takes a slot of its own as before.
+        QTAIO_COMPARE(co_await executor.runInThread([] { return 7; }), 7);
+    }));
+    QVERIFY(peakRunning <= 3);
+    QVERIFY(peakInPool.load() <= 3);
+    QCOMPARE(executor.running(), 0);
+    QCOMPARE(executor.failed(), 0);
+}
+
+void tst_TaskExecutor::nestedGatherUnderALimitOfOne()
+{
+    TaskExecutor executor;
+    executor.setLimit(1);
+    QVERIFY(QtAioTest::runAsync([&]() -> QCoro::Task<> {
+        auto outer = [&]() -> QCoro::Task<int> {
+            std::vector<std::function<QCoro::Task<int>()>> inner;
+            for (int i = 1; i <= 4; ++i)
+                inner.push_back([i]() -> QCoro::Task<int> { co_return i; });
+            const QList<int> values = co_await executor.gather(std::move(inner));
+            co_return std::accumulate(values.begin(), values.end(), 0);
+        };
+        QTAIO_COMPARE(co_await executor.run(outer, 60s), 10);
+        QTAIO_COMPARE(executor.running(), 0);
+        QTAIO_COMPARE(executor.pending(), 0);
+    }));
 }
 
 void tst_TaskExecutor::gatherSettledReportsEveryOutcome()

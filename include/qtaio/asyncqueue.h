@@ -40,7 +40,7 @@ public:
 
     //! Waits for room, then puts \a item (moved from only when admitted). Throws
     //! QueueClosedError on a closed queue and CancelledError when \a stop is requested first.
-    [[nodiscard]] PutOperation put(T &&item, std::stop_token stop = {})
+    [[nodiscard]] PutOperation put(T &&item QTAIO_LIFETIMEBOUND, std::stop_token stop = {})
     {
         return {this, &item, {}, {std::move(stop), QDeadlineTimer(QDeadlineTimer::Forever)}};
     }
@@ -50,7 +50,8 @@ public:
         return {this, item, {}, {std::move(stop), QDeadlineTimer(QDeadlineTimer::Forever)}};
     }
     //! As put(T&&, std::stop_token), throwing TimeoutError if \a deadline passes first.
-    [[nodiscard]] PutOperation put(T &&item, QDeadlineTimer deadline, std::stop_token stop = {})
+    [[nodiscard]] PutOperation put(T &&item QTAIO_LIFETIMEBOUND, QDeadlineTimer deadline,
+                                   std::stop_token stop = {})
     {
         return {this, &item, {}, {std::move(stop), deadline}};
     }
@@ -62,7 +63,8 @@ public:
     }
     //! As put(T&&, QDeadlineTimer, std::stop_token), with a timeout counted from now.
     template<typename Rep, typename Period>
-    [[nodiscard]] PutOperation put(T &&item, std::chrono::duration<Rep, Period> timeout,
+    [[nodiscard]] PutOperation put(T &&item QTAIO_LIFETIMEBOUND,
+                                   std::chrono::duration<Rep, Period> timeout,
                                    std::stop_token stop = {})
     {
         return put(std::move(item), detail::deadlineAfter(timeout), std::move(stop));

@@ -36,8 +36,11 @@ namespace QtAio {
  * \endcode
  */
 template<typename T, typename P = int>
-class PriorityQueue : public detail::BasicQueue<detail::PriorityStorage<T, P>> {
-    using Storage = detail::PriorityStorage<T, P>;
+class PriorityQueue : public detail::BasicQueue<detail::PriorityStorageFor<T, P>> {
+    using Storage = detail::PriorityStorageFor<T, P>;
+    static_assert(std::is_nothrow_move_constructible_v<P> && std::is_nothrow_destructible_v<P>,
+                  "QtAio::PriorityQueue needs a priority type whose move constructor and "
+                  "destructor do not throw (noexcept); its copy and its operator< may throw");
     using Base = detail::BasicQueue<Storage>;
 
 public:
@@ -55,7 +58,8 @@ public:
 
     //! Waits for room, then puts \a item with \a priority (moved from only when admitted).
     //! Throws QueueClosedError on a closed queue, CancelledError when \a stop is requested.
-    [[nodiscard]] PutOperation put(T &&item, P priority, std::stop_token stop = {})
+    [[nodiscard]] PutOperation put(T &&item QTAIO_LIFETIMEBOUND, P priority,
+                                   std::stop_token stop = {})
     {
         return {this, &item, std::move(priority), {std::move(stop), noDeadline()}};
     }
@@ -65,8 +69,8 @@ public:
         return {this, item, std::move(priority), {std::move(stop), noDeadline()}};
     }
     //! As put(T&&, P, std::stop_token), throwing TimeoutError if \a deadline passes first.
-    [[nodiscard]] PutOperation put(T &&item, P priority, QDeadlineTimer deadline,
-                                   std::stop_token stop = {})
+    [[nodiscard]] PutOperation put(T &&item QTAIO_LIFETIMEBOUND, P priority,
+                                   QDeadlineTimer deadline, std::stop_token stop = {})
     {
         return {this, &item, std::move(priority), {std::move(stop), deadline}};
     }
@@ -78,7 +82,8 @@ public:
     }
     //! As put(T&&, P, QDeadlineTimer, std::stop_token), with a timeout counted from now.
     template<typename Rep, typename Period>
-    [[nodiscard]] PutOperation put(T &&item, P priority, std::chrono::duration<Rep, Period> timeout,
+    [[nodiscard]] PutOperation put(T &&item QTAIO_LIFETIMEBOUND, P priority,
+                                   std::chrono::duration<Rep, Period> timeout,
                                    std::stop_token stop = {})
     {
         return put(std::move(item), std::move(priority), detail::deadlineAfter(timeout),

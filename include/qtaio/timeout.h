@@ -24,10 +24,10 @@ namespace detail {
 //! A QtAio awaitable: one of the objects returned by put(), get(), wait(), acquire(), join().
 //! A request whose operator co_await builds the wait (queue put and get).
 template<typename A>
-concept WaitRequest = requires(A &request)
+concept WaitRequest = requires(A &&request)
 {
     {
-        request.operator co_await()
+        static_cast<A &&>(request).operator co_await()
         } -> std::derived_from<WaitOperation>;
 };
 
@@ -39,7 +39,7 @@ template<typename A>
 auto waitOf(A &&awaitable)
 {
     if constexpr (WaitRequest<A>)
-        return awaitable.operator co_await();
+        return std::forward<A>(awaitable).operator co_await();
     else
         return std::forward<A>(awaitable);
 }

@@ -53,10 +53,11 @@ ExecutorCore::ExecutorCore(QThreadPool *pool) : m_pool(pool ? pool : QThreadPool
 
 ExecutorCore::~ExecutorCore() = default;
 
-bool ExecutorCore::registerTask(TrackedTask &task, const char *operation)
+bool ExecutorCore::registerTask(TrackedTask &task, const char *operation, bool mayNest)
 {
     bool flushNow = false;
     bool started = false;
+    task.nested = mayNest && currentTaskContext() == this;
     {
         std::scoped_lock lock(mutex);
         if (isShutDown) {
@@ -69,11 +70,17 @@ bool ExecutorCore::registerTask(TrackedTask &task, const char *operation)
         if (m_tracked)
             m_tracked->prev = &task;
         m_tracked = &task;
-        ++pending;
-        // Straight to running when the limit has room and nobody waits ahead (FIFO).
-        started = m_slotWaiters.isEmpty() && hasRoomLocked();
-        if (started)
-            startLocked(task);
+        if (task.nested) {
+            started = true; // in the slot of the task that started it
+            if (hasReceiversLocked())
+                events.push_back({Event::Started, task.id, {}});
+        } else {
+            ++pending;
+            // Straight to running when the limit has room and nobody waits ahead (FIFO).
+            started = m_slotWaiters.isEmpty() && hasRoomLocked();
+            if (started)
+                startLocked(task);
+        }
         flushNow = markChangedLocked();
     }
     if (!flushNow)
@@ -87,7 +94,8 @@ bool ExecutorCore::registerTask(TrackedTask &task, const char *operation)
         {
             std::scoped_lock lock(mutex);
             unlinkLocked(task);
-            if (started) {
+            if (task.nested) {
+            } else if (started) {
                 --running;
                 admitWaitersLocked(wake);
             } else {
@@ -145,10 +153,13 @@ void ExecutorCore::taskFinished(TrackedTask &task, bool started, std::exception_
     bool flushNow = false;
     {
         std::scoped_lock lock(mutex);
-        if (started)
+        if (task.nested) {
+            // it had no slot of its own
+        } else if (started) {
             --running;
-        else
+        } else {
             --pending;
+        }
         Event::Kind kind = Event::Finished;
         if (!error) {
             ++completed;

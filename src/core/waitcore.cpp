@@ -13,6 +13,7 @@
 #include <algorithm>
 #include <stdexcept>
 #include <string>
+#include <utility>
 
 namespace QtAio::detail {
 
@@ -22,6 +23,7 @@ const QEvent::Type resumeEventType = static_cast<QEvent::Type>(QEvent::registerE
 const QEvent::Type flushEventTypeValue = static_cast<QEvent::Type>(QEvent::registerEventType());
 
 thread_local Resumer *currentThreadResumer = nullptr;
+thread_local const void *currentContext = nullptr;
 Resumer *mainThreadResumer = nullptr;
 
 void deleteMainThreadResumer()
@@ -33,6 +35,16 @@ void deleteMainThreadResumer()
 }
 
 } // namespace
+
+const void *currentTaskContext() noexcept
+{
+    return currentContext;
+}
+
+const void *exchangeTaskContext(const void *context) noexcept
+{
+    return std::exchange(currentContext, context);
+}
 
 void throwNaNTimeout()
 {
@@ -370,7 +382,9 @@ void Resumer::runLocal() noexcept
 void Resumer::resumeOne(Waiter *waiter) noexcept
 {
     untrack(waiter);
+    const void *outer = std::exchange(currentContext, waiter->m_context);
     waiter->m_handle.resume(); // may destroy `waiter`
+    currentContext = outer;
 }
 
 void Resumer::shutDown() noexcept
@@ -474,6 +488,7 @@ bool WaitOperation::enqueueLocked(std::shared_ptr<WaitCore> core, WaitList &list
         return false;
     }
     m_handle = handle;
+    m_context = currentContext;
     m_core = std::move(core);
     m_list = &list;
     status = WaitStatus::Waiting;
@@ -594,6 +609,7 @@ OneShot::OneShot()
 bool OneShot::suspend(std::coroutine_handle<> handle)
 {
     m_handle = handle;
+    m_context = currentContext;
     // Tracked first: once the state says Waiting, complete() may schedule it at once.
     m_resumer->track(this);
     int expected = Pending;

@@ -6,6 +6,7 @@
 // lifoqueue.h and priorityqueue.h.
 
 #include <qtaio/asyncqueuebase.h>
+#include <qtaio/detail/concepts.h>
 #include <qtaio/detail/queuecore.h>
 #include <qtaio/errors.h>
 
@@ -17,6 +18,17 @@
 #include <stop_token>
 #include <type_traits>
 #include <utility>
+
+// Marks a parameter that the returned object refers to, so that Clang warns (-Wdangling) when
+// the object outlives it: a put awaitable stored past the end of the statement that made it.
+#if defined(__has_cpp_attribute)
+#if __has_cpp_attribute(clang::lifetimebound)
+#define QTAIO_LIFETIMEBOUND [[clang::lifetimebound]]
+#endif
+#endif
+#ifndef QTAIO_LIFETIMEBOUND
+#define QTAIO_LIFETIMEBOUND
+#endif
 
 namespace QtAio::detail {
 
@@ -57,6 +69,15 @@ public:
  */
 template<typename Storage>
 class BasicQueue : public AsyncQueueBase {
+    // A get hands the item over by moving it, after it has left the queue: a move that could
+    // throw would lose it on the way (the reason std::queue splits front() from pop()). Every
+    // other step that can throw (a copy of the item or of its priority, an allocation) happens
+    // before the queue changes, and then leaves the queue and the caller's item as they were.
+    static_assert(std::is_nothrow_move_constructible_v<typename Storage::value_type> &&
+                      std::is_nothrow_destructible_v<typename Storage::value_type>,
+                  "QtAio queues need an item type whose move constructor and destructor do not "
+                  "throw (noexcept): a get moves the item out after it has left the queue");
+
 public:
     using value_type = typename Storage::value_type;
     using Key = typename Storage::Key;
@@ -112,7 +133,10 @@ public:
     //! Awaitable returned by put(): completes when the item entered the queue.
     /*!
      * It only holds the request; co_await builds the wait (a PutAwaiter) right in the
-     * coroutine frame, so that a put that completes at once copies nothing. Await it once.
+     * coroutine frame, so that a put that completes at once copies nothing. It refers to the
+     * caller's item, so it is awaited in the expression that creates it: co_await accepts it
+     * only as an rvalue (`auto op = queue.put(QString(...)); co_await op;` would read a
+     * temporary that is gone, and does not compile).
      */
     class PutOperation {
     public:
@@ -128,9 +152,21 @@ public:
         {
         }
 
-        PutAwaiter operator co_await()
+        PutAwaiter operator co_await() &&
         {
             return {m_queue, m_source, std::move(m_owned), std::move(m_key), std::move(m_options)};
+        }
+        //! Rejected at compile time: a stored put awaitable may refer to a temporary that is
+        //! gone. (Declared, so that QCoro's Awaitable concept, which checks an lvalue, holds.)
+        template<typename Self = PutOperation>
+        PutAwaiter operator co_await() &
+        {
+            static_assert(alwaysFalse<Self>,
+                          "QtAio: a put awaitable refers to the caller's item: co_await it in the "
+                          "expression that creates it (co_await queue.put(item)); a stored one "
+                          "(auto op = queue.put(...); co_await op;) would read a temporary that "
+                          "is gone");
+            return std::move(*this).operator co_await();
         }
 
     private:
@@ -319,8 +355,10 @@ private:
     {
         auto &c = core();
         if (!c.getters.isEmpty()) { // (checked inline: the common case has no getter)
-            auto *getter = static_cast<Getter *>(c.getters.popFront());
+            auto *getter = static_cast<Getter *>(c.getters.front());
+            // May throw (a copy of the priority): before anything changed.
             getter->result.emplace(Storage::makeItem(std::move(item), key));
+            c.getters.popFront();
             getter->status = WaitStatus::Completed;
             wake.add(getter);
             ++c.unfinishedTasks;
@@ -339,8 +377,15 @@ private:
     bool getLocked(WakeList &wake, std::optional<Item> &out)
     {
         auto &c = core();
-        if (c.size == 0)
-            return false;
+        if (c.size == 0) {
+            // Putters wait with room to spare only after an admission failed (out of memory, a
+            // priority's copy threw); a get admits them (no virtual call on the fast path).
+            if (c.putters.isEmpty() || c.isFull())
+                return false;
+            BasicQueue::admitPuttersLocked(wake);
+            if (c.size == 0)
+                return false;
+        }
         out.emplace(m_storage.pop());
         --c.size;
         ++c.pendingTaken;
@@ -353,8 +398,15 @@ private:
     {
         auto &c = core();
         while (!c.isFull() && !c.putters.isEmpty()) {
-            auto *putter = static_cast<Putter *>(c.putters.popFront());
-            m_storage.push(std::move(*putter->item), putter->key);
+            auto *putter = static_cast<Putter *>(c.putters.front());
+            try {
+                m_storage.push(std::move(*putter->item), putter->key);
+            } catch (...) {
+                // Out of memory, or a priority's copy threw: the putter keeps its item and
+                // waits on, and the next get admits it. The get that got here has its item.
+                break;
+            }
+            c.putters.popFront();
             c.itemStoredLocked();
             putter->status = WaitStatus::Completed;
             wake.add(putter);

@@ -58,6 +58,9 @@ private:
 struct TrackedTask {
     std::stop_source stop;
     quint64 id = 0;
+    //! Started from inside a running task of the same executor: it runs in that task's slot,
+    //! counted in neither `running` nor `pending` (so nesting cannot deadlock under a limit).
+    bool nested = false;
     TrackedTask *prev = nullptr;
     TrackedTask *next = nullptr;
 };
@@ -71,10 +74,11 @@ public:
     ~ExecutorCore() override;
 
     //! Registers \a task and gives it its id. Returns true when the task started at once (the
-    //! executor's limit has room and nobody waits for a slot); otherwise it is pending, and
-    //! awaits SlotWait before it runs. Throws ExecutionError naming \a operation when the
-    //! executor is shut down.
-    bool registerTask(TrackedTask &task, const char *operation);
+    //! executor's limit has room and nobody waits for a slot, or \a mayNest and the caller is
+    //! a task of this executor, whose slot it shares); otherwise it is pending, and awaits
+    //! SlotWait before it runs. Throws ExecutionError naming \a operation when the executor is
+    //! shut down.
+    bool registerTask(TrackedTask &task, const char *operation, bool mayNest);
     //! The task ended (\a error null: success). Reports the failure to \a sink, or as
     //! unhandled (taskFailed + a qtaio.executor warning) when no sink takes it.
     void taskFinished(TrackedTask &task, bool started, std::exception_ptr error, TaskSink *sink,

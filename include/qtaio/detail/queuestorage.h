@@ -6,6 +6,7 @@
 #include <qtaio/detail/basicqueue.h>
 
 #include <algorithm>
+#include <concepts>
 #include <array>
 #include <cstddef>
 #include <cstdint>
@@ -140,13 +141,18 @@ public:
 
     static Item makeItem(T &&value, const Key &priority)
     {
-        return Item{std::move(value), priority};
+        P key = priority; // may throw: before the value is moved
+        return Item{std::move(value), std::move(key)};
     }
     static T value(Item &&item) { return std::move(item.value); }
 
     void push(T &&value, const Key &priority)
     {
-        m_pending.push_back(Entry{Item{std::move(value), priority}, m_nextSequence++});
+        // Whatever can throw (the priority's copy, the allocation) comes before the move.
+        P key = priority;
+        if (m_pending.size() == m_pending.capacity())
+            m_pending.reserve(std::max<std::size_t>(16, 2 * m_pending.capacity()));
+        m_pending.push_back(Entry{Item{std::move(value), std::move(key)}, m_nextSequence++});
     }
     Item pop()
     {
@@ -243,6 +249,8 @@ private:
         // buffer is in arrival order, and a stable sort by priority alone orders it fully.
         std::sort(m_pending.begin(), m_pending.begin() + std::ptrdiff_t(m_heapSize),
                   [](const Entry &a, const Entry &b) { return a.sequence < b.sequence; });
+        m_heapSize =
+            0; // all in arrival order now: still valid if the sort below runs out of memory
         if constexpr (RadixSortable<P>) {
             if (m_pending.size() <= std::numeric_limits<std::uint32_t>::max()) {
                 radixSortStable(m_pending,
@@ -257,6 +265,7 @@ private:
             m_run.swap(m_pending);
         } else {
             m_run.erase(m_run.begin(), m_run.begin() + std::ptrdiff_t(m_head));
+            m_head = 0; // consistent before the insert, which may throw (allocation)
             const auto middle = std::ptrdiff_t(m_run.size());
             m_run.insert(m_run.end(), std::make_move_iterator(m_pending.begin()),
                          std::make_move_iterator(m_pending.end()));
@@ -280,6 +289,95 @@ private:
     std::size_t m_heapSize = 0;
     std::uint64_t m_nextSequence = 0;
 };
+
+//! A priority type whose `<` cannot throw: the fast storage may reorder entries with it.
+template<typename P>
+concept NothrowLess = requires(const P &a, const P &b)
+{
+    {
+        a < b
+    }
+    noexcept->std::convertible_to<bool>;
+};
+
+//! The storage of a PriorityQueue whose priority's `<` may throw (is not noexcept).
+/*!
+ * Sorting and heap algorithms leave their range scrambled (an entry moved out into a
+ * temporary) when a comparison throws, so this storage compares only before anything moves:
+ * a put finds its place by binary search (a throwing comparison leaves the queue and the
+ * caller's item as they were), then inserts there; a get takes the front. O(log n)
+ * comparisons and O(n) moves per put, O(1) amortized per get.
+ */
+template<typename T, typename P>
+class OrderedPriorityStorage {
+public:
+    using value_type = T;
+    using Key = P;
+    using Item = PriorityItem<T, P>;
+
+    static Item makeItem(T &&value, const Key &priority)
+    {
+        P key = priority;
+        return Item{std::move(value), std::move(key)};
+    }
+    static T value(Item &&item) { return std::move(item.value); }
+
+    void push(T &&value, const Key &priority)
+    {
+        // Everything that can throw comes before the value moves: the priority's copy, the
+        // comparisons (FIFO among equals: after every entry of an equal priority) and the
+        // allocation; with room reserved, the insert only moves entries, which cannot throw.
+        P key = priority;
+        const auto at =
+            std::upper_bound(m_items.begin() + std::ptrdiff_t(m_head), m_items.end(), key,
+                             [](const P &k, const Item &item) { return k < item.priority; });
+        const auto offset = at - m_items.begin();
+        if (m_items.size() == m_items.capacity())
+            m_items.reserve(std::max<std::size_t>(16, 2 * m_items.capacity()));
+        m_items.insert(m_items.begin() + offset, Item{std::move(value), std::move(key)});
+    }
+    Item pop()
+    {
+        Item item = std::move(m_items[m_head]);
+        if (++m_head == m_items.size()) {
+            m_items.clear();
+            m_head = 0;
+        } else if (m_head >= 64 && m_head * 2 >= m_items.size()) {
+            m_items.erase(m_items.begin(), m_items.begin() + std::ptrdiff_t(m_head));
+            m_head = 0;
+        }
+        return item;
+    }
+    void clear()
+    {
+        m_items.clear();
+        m_head = 0;
+    }
+    [[nodiscard]] std::size_t size() const { return m_items.size() - m_head; }
+    [[nodiscard]] std::map<P, int> counts() const
+    {
+        std::map<P, int> counts;
+        for (auto it = m_items.begin() + std::ptrdiff_t(m_head); it != m_items.end(); ++it)
+            ++counts[it->priority];
+        return counts;
+    }
+    [[nodiscard]] int count(const P &priority) const
+    {
+        int n = 0;
+        for (auto it = m_items.begin() + std::ptrdiff_t(m_head); it != m_items.end(); ++it)
+            n += !(it->priority < priority) && !(priority < it->priority);
+        return n;
+    }
+
+private:
+    std::vector<Item> m_items; // sorted by priority, FIFO among equals; taken before m_head
+    std::size_t m_head = 0;
+};
+
+//! The storage a PriorityQueue<T, P> uses.
+template<typename T, typename P>
+using PriorityStorageFor =
+    std::conditional_t<NothrowLess<P>, PriorityStorage<T, P>, OrderedPriorityStorage<T, P>>;
 
 } // namespace detail
 } // namespace QtAio

@@ -33,6 +33,20 @@ auto invokeFactory(F &factory, std::stop_token stop)
         return factory();
 }
 
+//! Calls \a factory with \a core as the thread's task context (see currentTaskContext()), so
+//! that the work it starts, and what it does after each QtAio await, is known to run inside a
+//! task of \a core. The context is restored when the factory returns (at the work's first
+//! suspension): it never leaks to the caller.
+template<typename F>
+auto invokeInTask(const ExecutorCore *core, F &factory, std::stop_token stop)
+{
+    struct Restore {
+        const void *outer;
+        ~Restore() { exchangeTaskContext(outer); }
+    } restore{exchangeTaskContext(core)};
+    return invokeFactory(factory, std::move(stop));
+}
+
 //! Rethrows \a error: a cancellation as it is, anything else as ExecutionError with the cause
 //! nested, naming \a operation (and \a index where there is one).
 [[noreturn]] inline void rethrowForCaller(std::exception_ptr error, const char *operation,
@@ -56,7 +70,7 @@ struct Launched {
 //! The life of one tracked task: register, wait for a slot under the executor's limit, run,
 //! report. \a launched is written before the first suspension only (it lives in launch()).
 template<typename Body>
-QCoro::Task<> runTracked(std::shared_ptr<ExecutorCore> core, const char *operation,
+QCoro::Task<> runTracked(std::shared_ptr<ExecutorCore> core, const char *operation, bool mayNest,
                          Launched *launched, std::stop_source stop,
                          std::optional<SemaphorePermit> callPermit, std::shared_ptr<TaskSink> sink,
                          std::size_t index, Body body)
@@ -64,7 +78,7 @@ QCoro::Task<> runTracked(std::shared_ptr<ExecutorCore> core, const char *operati
     TrackedTask task{std::move(stop)};
     bool started = false;
     try {
-        started = core->registerTask(task, operation);
+        started = core->registerTask(task, operation, mayNest);
     } catch (...) {
         launched->refused = std::current_exception();
         co_return;
@@ -77,32 +91,37 @@ QCoro::Task<> runTracked(std::shared_ptr<ExecutorCore> core, const char *operati
             started = true;
         }
         // The factory's awaitable is awaited right here, not through a wrapping coroutine.
+        auto work = invokeInTask(core.get(), body.factory, task.stop.get_token());
         if constexpr (std::is_void_v<FactoryResult<decltype(body.factory)>>) {
-            co_await invokeFactory(body.factory, task.stop.get_token());
+            co_await std::move(work);
             body.finish();
         } else {
-            body.finish(co_await invokeFactory(body.factory, task.stop.get_token()));
+            body.finish(co_await std::move(work));
         }
     } catch (...) {
         error = std::current_exception();
     }
-    callPermit.reset(); // lets the owning call start its next item
+    // The end is reported before the call's permit goes: a failure requests the call's stop
+    // first, so the launcher that the permit wakes starts nothing new (fail-fast).
     core->taskFinished(task, started, std::move(error), sink.get(), index);
+    callPermit.reset(); // lets the owning call start its next item
 }
 
-//! Registers and starts a tracked task whose stop is \a stop. \a body has a `factory` (see
-//! invokeFactory()) and a `finish(value)` (`finish()` for void) that takes its result. Throws
-//! ExecutionError when the executor is shut down.
+//! Registers and starts a tracked task whose stop is \a stop; with \a mayNest, inside a task of
+//! the same executor it runs in that task's slot (see ExecutorCore::registerTask()). \a body has a
+//! `factory` (see invokeFactory()) and a `finish(value)` (`finish()` for void) that takes its
+//! result. Throws ExecutionError when the executor is shut down.
 template<typename Body>
 ExecutorCore::TaskId launch(const std::shared_ptr<ExecutorCore> &core, const char *operation,
-                            std::stop_source stop, std::optional<SemaphorePermit> callPermit,
+                            bool mayNest, std::stop_source stop,
+                            std::optional<SemaphorePermit> callPermit,
                             std::shared_ptr<TaskSink> sink, std::size_t index, Body body)
 {
     Launched launched;
     // The task runs on by itself (QCoro tasks are eager and detach when dropped); runTracked
     // owns everything it needs, and reports its end to the core.
-    auto task = runTracked(core, operation, &launched, std::move(stop), std::move(callPermit),
-                           std::move(sink), index, std::move(body));
+    auto task = runTracked(core, operation, mayNest, &launched, std::move(stop),
+                           std::move(callPermit), std::move(sink), index, std::move(body));
     if (launched.refused)
         std::rethrow_exception(launched.refused);
     return launched.id;
@@ -416,13 +435,16 @@ QCoro::Task<bool> launchAll(std::shared_ptr<ExecutorCore> core, const char *oper
         } catch (const CancelledError &) {
             break; // the call was stopped
         }
+        // A failure may have come while this waited for room: start nothing new after it.
+        if (state->stopRequested())
+            break;
         auto factory = next(); // inputs are consumed only once there is room for them
         if (!factory)
             co_return true;
         state->launched(index);
         try {
             // The item stops with its call (a failure, cancelAll()): it shares the call's stop.
-            launch(core, operation, state->callStop, std::move(permit), sink, index,
+            launch(core, operation, true, state->callStop, std::move(permit), sink, index,
                    makeItem(index, std::move(*factory)));
         } catch (...) {
             sink->fail(index, std::current_exception()); // the executor is shut down
@@ -624,7 +646,7 @@ auto TaskExecutor::run(Factory factory, QDeadlineTimer deadline)
     auto core = d;
     auto slot = std::make_shared<detail::RunSlot<R>>();
     std::stop_source stop;
-    detail::launch(core, "TaskExecutor::run", stop, {}, slot, 0,
+    detail::launch(core, "TaskExecutor::run", true, stop, {}, slot, 0,
                    detail::RunBody<R, Factory>{slot, std::move(factory)});
     auto finished = slot->result.done.wait({{}, deadline});
     if (!co_await finished && slot->result.abandon()) {
@@ -767,7 +789,7 @@ auto TaskExecutor::runInThread(Func func, Args... args)
             tuple);
     };
     // Registered last: from here until taskFinished() nothing throws past the try below.
-    bool started = core->registerTask(task, "TaskExecutor::runInThread");
+    bool started = core->registerTask(task, "TaskExecutor::runInThread", true);
     std::conditional_t<std::is_void_v<R>, std::monostate, std::optional<R>> value;
     std::exception_ptr error;
     try {
@@ -794,7 +816,8 @@ auto TaskExecutor::runInThread(Func func, Args... args)
 template<detail::TaskFactory Factory>
 TaskExecutor::TaskId TaskExecutor::spawn(Factory factory)
 {
-    return detail::launch(d, "TaskExecutor::spawn", std::stop_source(), {}, nullptr, 0,
+    // Not nested: a spawned task may outlive the one that spawned it, so it has its own slot.
+    return detail::launch(d, "TaskExecutor::spawn", false, std::stop_source(), {}, nullptr, 0,
                           detail::SpawnBody<Factory>{std::move(factory)});
 }
 

@@ -47,6 +47,18 @@ QTAIO_CORE_EXPORT bool threadSanitizerAnnotations() noexcept;
 //! they are due); for tests of the re-arming. 0 restores the default (one day).
 QTAIO_CORE_EXPORT void setMaxTimerIntervalForTesting(std::chrono::milliseconds interval) noexcept;
 
+//! The executor whose task runs on the calling thread right now, or nullptr.
+/*!
+ * An executor sets it while a task's factory starts its work; every QtAio await made then
+ * remembers it, and the Resumer sets it again while it resumes that await. So code of a task
+ * runs with its executor as the context across QtAio awaits (not across other awaitables,
+ * whose resumption QtAio does not see), and work it starts on the same executor runs in the
+ * task's own slot instead of waiting for another one (see TaskExecutor).
+ */
+QTAIO_CORE_EXPORT const void *currentTaskContext() noexcept;
+//! Sets the calling thread's task context to \a context and returns the previous one.
+QTAIO_CORE_EXPORT const void *exchangeTaskContext(const void *context) noexcept;
+
 //! Wakes every waiter of a chain returned by WaitList::finishAll(). Call without the lock.
 QTAIO_CORE_EXPORT void wakeChain(Waiter *chain) noexcept;
 
@@ -90,6 +102,7 @@ private:
     Waiter *m_nextSuspended = nullptr;
     std::coroutine_handle<> m_handle;
     Resumer *m_resumer = nullptr;
+    const void *m_context = nullptr; // the task context when it suspended (see above)
     std::binary_semaphore *m_blocker = nullptr;
     bool m_suspended = false;   // linked in the Resumer's list of suspended coroutines
     bool m_isOperation = false; // a WaitOperation, which its thread's end can finish
