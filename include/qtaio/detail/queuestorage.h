@@ -120,6 +120,21 @@ void radixSortStable(std::vector<Entry> &entries, KeyOf keyOf)
     entries.swap(sorted);
 }
 
+//! What both priority storages share: their types, and how an item is made and unpacked.
+template<typename T, typename P>
+struct PriorityItems {
+    using value_type = T;
+    using Key = P;
+    using Item = PriorityItem<T, P>;
+
+    static Item makeItem(T &&value, const Key &priority)
+    {
+        P key = priority; // may throw: before the value is moved
+        return Item{std::move(value), std::move(key)};
+    }
+    static T value(Item &&item) { return std::move(item.value); }
+};
+
 //! Lowest priority value first; first in, first out among equal priorities.
 /*!
  * Entries are ordered by priority, then by arrival (a sequence number). A put appends to a
@@ -133,20 +148,11 @@ void radixSortStable(std::vector<Entry> &entries, KeyOf keyOf)
  * merge at least doubles the run it lands in.
  */
 template<typename T, typename P>
-class PriorityStorage {
+class PriorityStorage : public PriorityItems<T, P> {
 public:
-    using value_type = T;
-    using Key = P;
     using Item = PriorityItem<T, P>;
 
-    static Item makeItem(T &&value, const Key &priority)
-    {
-        P key = priority; // may throw: before the value is moved
-        return Item{std::move(value), std::move(key)};
-    }
-    static T value(Item &&item) { return std::move(item.value); }
-
-    void push(T &&value, const Key &priority)
+    void push(T &&value, const P &priority)
     {
         // Whatever can throw (the priority's copy, the allocation) comes before the move.
         P key = priority;
@@ -309,20 +315,11 @@ concept NothrowLess = requires(const P &a, const P &b)
  * comparisons and O(n) moves per put, O(1) amortized per get.
  */
 template<typename T, typename P>
-class OrderedPriorityStorage {
+class OrderedPriorityStorage : public PriorityItems<T, P> {
 public:
-    using value_type = T;
-    using Key = P;
     using Item = PriorityItem<T, P>;
 
-    static Item makeItem(T &&value, const Key &priority)
-    {
-        P key = priority;
-        return Item{std::move(value), std::move(key)};
-    }
-    static T value(Item &&item) { return std::move(item.value); }
-
-    void push(T &&value, const Key &priority)
+    void push(T &&value, const P &priority)
     {
         // Everything that can throw comes before the value moves: the priority's copy, the
         // comparisons (FIFO among equals: after every entry of an equal priority) and the
