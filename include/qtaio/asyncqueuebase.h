@@ -58,7 +58,7 @@ class QTAIO_CORE_EXPORT AsyncQueueBase : public QObject {
     //! Whether the queue is bounded and holds maxSize items or more.
     Q_PROPERTY(bool full READ isFull NOTIFY fullChanged)
     //! Items put and not yet marked done with taskDone().
-    Q_PROPERTY(int unfinishedTasks READ unfinishedTasks NOTIFY unfinishedTasksChanged)
+    Q_PROPERTY(qint64 unfinishedTasks READ unfinishedTasks NOTIFY unfinishedTasksChanged)
     //! How many gets (coroutine and blocking) are waiting for an item.
     Q_PROPERTY(int waitingGetters READ waitingGetters NOTIFY waitingGettersChanged)
     //! How many puts (coroutine and blocking) are waiting for room.
@@ -93,7 +93,7 @@ public:
     void setMaxSize(int maxSize);
     [[nodiscard]] bool isEmpty() const;
     [[nodiscard]] bool isFull() const;
-    [[nodiscard]] int unfinishedTasks() const;
+    [[nodiscard]] qint64 unfinishedTasks() const;
     [[nodiscard]] int waitingGetters() const;
     [[nodiscard]] int waitingPutters() const;
     [[nodiscard]] bool isClosed() const;
@@ -133,7 +133,7 @@ Q_SIGNALS:
     void maxSizeChanged(int maxSize);
     void emptyChanged(bool empty);
     void fullChanged(bool full);
-    void unfinishedTasksChanged(int unfinishedTasks);
+    void unfinishedTasksChanged(qint64 unfinishedTasks);
     void waitingGettersChanged(int waitingGetters);
     void waitingPuttersChanged(int waitingPutters);
     void closedChanged(bool closed);

@@ -139,11 +139,11 @@ class QTAIO_CORE_EXPORT TaskExecutor : public QObject {
     //! Tasks started by a call but waiting for a slot under the limit.
     Q_PROPERTY(int pending READ pending NOTIFY pendingChanged)
     //! Tasks that ended successfully.
-    Q_PROPERTY(int completed READ completed NOTIFY completedChanged)
+    Q_PROPERTY(qint64 completed READ completed NOTIFY completedChanged)
     //! Tasks that ended with an exception other than CancelledError.
-    Q_PROPERTY(int failed READ failed NOTIFY failedChanged)
+    Q_PROPERTY(qint64 failed READ failed NOTIFY failedChanged)
     //! Tasks that ended with CancelledError (stopped before or while running).
-    Q_PROPERTY(int cancelled READ cancelled NOTIFY cancelledChanged)
+    Q_PROPERTY(qint64 cancelled READ cancelled NOTIFY cancelledChanged)
 
 public:
     //! Identifies one task in the task signals and spawn()'s result.
@@ -166,9 +166,9 @@ public:
     void setLimit(int limit);
     [[nodiscard]] int running() const;
     [[nodiscard]] int pending() const;
-    [[nodiscard]] int completed() const;
-    [[nodiscard]] int failed() const;
-    [[nodiscard]] int cancelled() const;
+    [[nodiscard]] qint64 completed() const;
+    [[nodiscard]] qint64 failed() const;
+    [[nodiscard]] qint64 cancelled() const;
     //!@}
     //! Whether shutdown() was called; new work then fails with ExecutionError.
     [[nodiscard]] bool isShutDown() const;
@@ -352,9 +352,9 @@ Q_SIGNALS:
     void limitChanged(int limit);
     void runningChanged(int running);
     void pendingChanged(int pending);
-    void completedChanged(int completed);
-    void failedChanged(int failed);
-    void cancelledChanged(int cancelled);
+    void completedChanged(qint64 completed);
+    void failedChanged(qint64 failed);
+    void cancelledChanged(qint64 cancelled);
     //!@}
     //! A task got its slot and started.
     void taskStarted(quint64 id);
@@ -381,7 +381,8 @@ private:
     // Shared with tracked work, which may outlive the executor object.
     const std::shared_ptr<detail::ExecutorCore> d;
     struct {
-        int limit = 0, running = 0, pending = 0, completed = 0, failed = 0, cancelled = 0;
+        int limit = 0, running = 0, pending = 0;
+        qint64 completed = 0, failed = 0, cancelled = 0;
     } m_emitted;
 };
 

@@ -118,7 +118,7 @@ bool AsyncQueueBase::isFull() const
     return d->isFull();
 }
 
-int AsyncQueueBase::unfinishedTasks() const
+qint64 AsyncQueueBase::unfinishedTasks() const
 {
     std::scoped_lock lock(d->mutex);
     return d->unfinishedTasks;
@@ -228,7 +228,9 @@ void AsyncQueueBase::emitChanges()
     do {
         e.dirty = false;
         struct {
-            int size, maxSize, unfinished, getters, putters, highWater, put, taken;
+            int size, maxSize;
+            qint64 unfinished;
+            int getters, putters, highWater, put, taken;
             bool full, closed, allDone;
         } now{};
         {

@@ -516,19 +516,19 @@ int TaskExecutor::pending() const
     return d->pending;
 }
 
-int TaskExecutor::completed() const
+qint64 TaskExecutor::completed() const
 {
     std::scoped_lock lock(d->mutex);
     return d->completed;
 }
 
-int TaskExecutor::failed() const
+qint64 TaskExecutor::failed() const
 {
     std::scoped_lock lock(d->mutex);
     return d->failed;
 }
 
-int TaskExecutor::cancelled() const
+qint64 TaskExecutor::cancelled() const
 {
     std::scoped_lock lock(d->mutex);
     return d->cancelled;

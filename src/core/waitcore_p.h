@@ -121,11 +121,11 @@ private:
 //! emitted, records it and returns it. Home thread only. Reading each value afresh right before
 //! its emission means a slot that changes the object again (and emits from a nested call) is
 //! never followed by a stale emission.
-template<typename Read>
-std::optional<int> takeChange(WaitCore &core, int &emitted, Read read)
+template<typename Value, typename Read>
+std::optional<Value> takeChange(WaitCore &core, Value &emitted, Read read)
 {
     std::scoped_lock lock(core.mutex);
-    const int current = read();
+    const Value current = read();
     if (current == emitted)
         return std::nullopt;
     emitted = current;

@@ -100,9 +100,9 @@ class QTAIO_QML_EXPORT QmlTaskExecutor : public QObject {
     Q_PROPERTY(int limit READ limit WRITE setLimit NOTIFY limitChanged)
     Q_PROPERTY(int running READ running NOTIFY runningChanged)
     Q_PROPERTY(int pending READ pending NOTIFY pendingChanged)
-    Q_PROPERTY(int completed READ completed NOTIFY completedChanged)
-    Q_PROPERTY(int failed READ failed NOTIFY failedChanged)
-    Q_PROPERTY(int cancelled READ cancelled NOTIFY cancelledChanged)
+    Q_PROPERTY(qint64 completed READ completed NOTIFY completedChanged)
+    Q_PROPERTY(qint64 failed READ failed NOTIFY failedChanged)
+    Q_PROPERTY(qint64 cancelled READ cancelled NOTIFY cancelledChanged)
 
 public:
     explicit QmlTaskExecutor(QObject *parent = nullptr);
@@ -113,9 +113,9 @@ public:
     void setLimit(int limit);
     [[nodiscard]] int running() const { return m_executor->running(); }
     [[nodiscard]] int pending() const { return m_executor->pending(); }
-    [[nodiscard]] int completed() const { return m_executor->completed(); }
-    [[nodiscard]] int failed() const { return m_executor->failed(); }
-    [[nodiscard]] int cancelled() const { return m_executor->cancelled(); }
+    [[nodiscard]] qint64 completed() const { return m_executor->completed(); }
+    [[nodiscard]] qint64 failed() const { return m_executor->failed(); }
+    [[nodiscard]] qint64 cancelled() const { return m_executor->cancelled(); }
     [[nodiscard]] QtAio::TaskExecutor &executor() const { return *m_executor; }
 
     //! Calls \a function when a slot is free and returns a Promise of its result. If the
@@ -130,9 +130,9 @@ Q_SIGNALS:
     void limitChanged(int limit);
     void runningChanged(int running);
     void pendingChanged(int pending);
-    void completedChanged(int completed);
-    void failedChanged(int failed);
-    void cancelledChanged(int cancelled);
+    void completedChanged(qint64 completed);
+    void failedChanged(qint64 failed);
+    void cancelledChanged(qint64 cancelled);
     void taskFailed(quint64 id, const QString &message);
     void idle();
 

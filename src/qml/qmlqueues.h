@@ -27,7 +27,7 @@ class QTAIO_QML_EXPORT QmlQueueBase : public QObject {
     Q_PROPERTY(int maxSize READ maxSize WRITE setMaxSize NOTIFY maxSizeChanged)
     Q_PROPERTY(bool empty READ isEmpty NOTIFY emptyChanged)
     Q_PROPERTY(bool full READ isFull NOTIFY fullChanged)
-    Q_PROPERTY(int unfinishedTasks READ unfinishedTasks NOTIFY unfinishedTasksChanged)
+    Q_PROPERTY(qint64 unfinishedTasks READ unfinishedTasks NOTIFY unfinishedTasksChanged)
     Q_PROPERTY(int waitingGetters READ waitingGetters NOTIFY waitingGettersChanged)
     Q_PROPERTY(int waitingPutters READ waitingPutters NOTIFY waitingPuttersChanged)
     Q_PROPERTY(bool closed READ isClosed NOTIFY closedChanged)
@@ -41,7 +41,7 @@ public:
     void setMaxSize(int maxSize) { m_queue->setMaxSize(maxSize); }
     [[nodiscard]] bool isEmpty() const { return m_queue->isEmpty(); }
     [[nodiscard]] bool isFull() const { return m_queue->isFull(); }
-    [[nodiscard]] int unfinishedTasks() const { return m_queue->unfinishedTasks(); }
+    [[nodiscard]] qint64 unfinishedTasks() const { return m_queue->unfinishedTasks(); }
     [[nodiscard]] int waitingGetters() const { return m_queue->waitingGetters(); }
     [[nodiscard]] int waitingPutters() const { return m_queue->waitingPutters(); }
     [[nodiscard]] bool isClosed() const { return m_queue->isClosed(); }
@@ -60,7 +60,7 @@ Q_SIGNALS:
     void maxSizeChanged(int maxSize);
     void emptyChanged(bool empty);
     void fullChanged(bool full);
-    void unfinishedTasksChanged(int unfinishedTasks);
+    void unfinishedTasksChanged(qint64 unfinishedTasks);
     void waitingGettersChanged(int waitingGetters);
     void waitingPuttersChanged(int waitingPutters);
     void closedChanged(bool closed);

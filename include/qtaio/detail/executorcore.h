@@ -151,9 +151,10 @@ public:
     // Guarded by mutex.
     int running = 0;
     int pending = 0;
-    int completed = 0;
-    int failed = 0;
-    int cancelled = 0;
+    // 64 bits: an executor that runs for days ends billions of tasks.
+    qint64 completed = 0;
+    qint64 failed = 0;
+    qint64 cancelled = 0;
     bool isShutDown = false;
 
     //! Task events waiting to be emitted in the home thread, in order.

@@ -4,6 +4,8 @@
 #include <qtaio/detail/waitcore.h>
 #include <qtaio/qtaiocore_export.h>
 
+#include <limits>
+
 namespace QtAio::detail {
 
 //! The shared, lock-guarded state of a queue that is not typed by its items.
@@ -11,7 +13,7 @@ class QTAIO_CORE_EXPORT QueueCore final : public WaitCore {
 public:
     int size = 0;
     int maxSize = 0;
-    int unfinishedTasks = 0;
+    qint64 unfinishedTasks = 0; // 64 bits: a queue used without taskDone() counts up for good
     int highWaterMark = 0;
     bool closed = false;
     WaitList getters;
@@ -29,7 +31,7 @@ public:
         int maxSize = 0;
         bool empty = true;
         bool full = false;
-        int unfinishedTasks = 0;
+        qint64 unfinishedTasks = 0;
         int waitingGetters = 0;
         int waitingPutters = 0;
         bool closed = false;
@@ -38,7 +40,11 @@ public:
         bool dirty = false;
     } emitted;
 
-    [[nodiscard]] bool isFull() const noexcept { return maxSize > 0 && size >= maxSize; }
+    //! Full at maxSize, and (unbounded or not) when `size` could not count one more item.
+    [[nodiscard]] bool isFull() const noexcept
+    {
+        return (maxSize > 0 && size >= maxSize) || size == std::numeric_limits<int>::max();
+    }
 
     //! Accounts for one item stored (not handed straight to a getter).
     void itemStoredLocked() noexcept
