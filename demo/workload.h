@@ -129,8 +129,8 @@ private:
     QtAio::PriorityQueue<Job> m_queue{200};
     QtAio::TaskExecutor m_executor;
     // The thread-pool half of each job runs on a pool of its own, through a second executor:
-    // a job holds a slot of m_executor while it waits for its thread work, so that work must
-    // not need another slot of the same executor.
+    // it sleeps rather than computes, so it gets many threads without crowding the global pool.
+    // (Through m_executor it would run in the job's own slot: nested work on one executor does.)
     QThreadPool m_pool;
     QtAio::TaskExecutor m_threadWork{&m_pool};
     QtAio::Semaphore m_slots{8}; // the dispatcher takes a job only when a slot is free
