@@ -11,12 +11,15 @@
 
 #include <QtCore/QElapsedTimer>
 #include <QtCore/QEventLoop>
+#include <QtCore/QProcess>
 #include <QtCore/QThread>
 
 #include <qcoro/qcorotask.h>
 
 #include <atomic>
 #include <chrono>
+#include <cstdio>
+#include <cstring>
 #include <limits>
 #include <memory>
 #include <stdexcept>
@@ -46,6 +49,7 @@ private Q_SLOTS:
     void destroyingAQueueAfterItsWaitersThreadEnded();
     void latchAndSemaphoreWaitersOnAnEndedThread();
     void awaitAfterTheThreadEndedFailsAtOnce();
+    void primitivesOutlivingTheApplication();
 
     void nestedEventLoopLetsTheRestOfABatchRun();
 };
@@ -419,6 +423,44 @@ void tst_WaitCore::awaitAfterTheThreadEndedFailsAtOnce()
     QCOMPARE(queue.waitingGetters(), 0);
 }
 
+namespace {
+//! The main thread's end, in a process of its own (run by primitivesOutlivingTheApplication):
+//! a coroutine waits in get() when QCoreApplication is destroyed; then a put, and the queue's
+//! destruction, must find nothing of the main thread's resumer. Exit status 0 when all is well.
+int applicationTeardown(int argc, char **argv)
+{
+    QtAio::AsyncQueue<int> queue;
+    EndedWait state;
+    {
+        QCoreApplication app(argc, argv);
+        auto task = getOnce(queue, state);
+        if (queue.waitingGetters() != 1)
+            return 10;
+    } // the application goes: its main-thread waits end here
+    if (!state.cancelled || state.gotItem)
+        return 11;
+    if (queue.waitingGetters() != 0)
+        return 12;
+    if (!queue.tryPut(1) || queue.size() != 1)
+        return 13; // the item stays in the queue
+    std::printf("teardown ok: %s\n", state.message.c_str());
+    return 0;
+}
+} // namespace
+
+void tst_WaitCore::primitivesOutlivingTheApplication()
+{
+    QProcess child;
+    child.setProcessChannelMode(QProcess::MergedChannels);
+    child.start(QCoreApplication::applicationFilePath(),
+                {QStringLiteral("--application-teardown")});
+    QVERIFY(child.waitForFinished(120000));
+    const QByteArray output = child.readAll();
+    QVERIFY2(child.exitStatus() == QProcess::NormalExit, output.constData());
+    QVERIFY2(child.exitCode() == 0, output.constData());
+    QVERIFY2(output.contains("event loop has ended"), output.constData());
+}
+
 // ---------------------------------------------------------------------------------------------
 // Nested event loops
 
@@ -460,5 +502,14 @@ void tst_WaitCore::nestedEventLoopLetsTheRestOfABatchRun()
     QCOMPARE(order, (std::vector<int>{1, 2, 3, 4}));
 }
 
-QTEST_GUILESS_MAIN(tst_WaitCore)
+int main(int argc, char **argv)
+{
+    if (argc > 1 && std::strcmp(argv[1], "--application-teardown") == 0)
+        return applicationTeardown(argc, argv);
+    QCoreApplication app(argc, argv);
+    tst_WaitCore test;
+    QTEST_SET_MAIN_SOURCE_PATH
+    return QTest::qExec(&test, argc, argv);
+}
+
 #include "tst_waitcore.moc"
