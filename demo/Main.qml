@@ -42,19 +42,19 @@ ApplicationWindow {
         function onSampled() {
             const w = window.workload
             const t = w.elapsed
-            appendPoint(depthSeries, depthTime, t, w.depth)
-            appendPoint(maxSizeSeries, depthTime, t, w.maxSize)
-            fitY(depthAxis, Math.max(w.maxSize, w.depth))
-            appendPoint(runningSeries, runningTime, t, w.running)
-            appendPoint(limitSeries, runningTime, t, w.limit)
-            fitY(runningAxis, Math.max(w.limit, w.running))
-            appendPoint(throughputSeries, throughputTime, t, w.throughput)
-            fitY(throughputAxis, w.throughput)
+            window.appendPoint(depthSeries, depthTime, t, w.depth)
+            window.appendPoint(maxSizeSeries, depthTime, t, w.maxSize)
+            window.fitY(depthAxis, Math.max(w.maxSize, w.depth))
+            window.appendPoint(runningSeries, runningTime, t, w.running)
+            window.appendPoint(limitSeries, runningTime, t, w.limit)
+            window.fitY(runningAxis, Math.max(w.limit, w.running))
+            window.appendPoint(throughputSeries, throughputTime, t, w.throughput)
+            window.fitY(throughputAxis, w.throughput)
             backlogSet.values = w.backlog
-            fitY(backlogAxis, Math.max(...w.backlog))
+            window.fitY(backlogAxis, Math.max(...w.backlog))
             p50Set.values = w.waitP50
             p95Set.values = w.waitP95
-            fitY(waitAxis, Math.max(...w.waitP95))
+            window.fitY(waitAxis, Math.max(...w.waitP95))
         }
     }
 
@@ -115,28 +115,35 @@ ApplicationWindow {
 
                 Label { text: "Priority mix (weights)"; color: "#d0d4dc"; font.pixelSize: 13 }
                 Repeater {
-                    model: 4
+                    // Everything a row needs comes with its model entry: a delegate is a
+                    // component of its own and reaches nothing of the window by id.
+                    model: window.priorityNames.map((name, level) => ({
+                        name: name, color: window.priorityColors[level], workload: window.workload
+                    }))
                     delegate: RowLayout {
+                        id: mixRow
                         required property int index
+                        required property var modelData
                         Layout.fillWidth: true
-                        Rectangle { width: 10; height: 10; radius: 5; color: window.priorityColors[index] }
+                        Rectangle { width: 10; height: 10; radius: 5; color: mixRow.modelData.color }
                         Label {
-                            text: window.priorityNames[index]
+                            text: mixRow.modelData.name
                             color: "#c0c4cc"; font.pixelSize: 12
                             Layout.preferredWidth: 72
                         }
                         Slider {
+                            id: mixSlider
                             Layout.fillWidth: true
                             from: 0; to: 10; stepSize: 1
-                            value: window.workload.priorityMix[index]
+                            value: mixRow.modelData.workload.priorityMix[mixRow.index]
                             onMoved: {
-                                const mix = window.workload.priorityMix
-                                mix[index] = value
-                                window.workload.priorityMix = mix
+                                const mix = mixRow.modelData.workload.priorityMix
+                                mix[mixRow.index] = mixSlider.value
+                                mixRow.modelData.workload.priorityMix = mix
                             }
                         }
                         Label {
-                            text: window.workload.priorityMix[index]
+                            text: mixRow.modelData.workload.priorityMix[mixRow.index]
                             color: "#ffffff"; font.pixelSize: 12
                             Layout.preferredWidth: 18
                         }

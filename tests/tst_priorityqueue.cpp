@@ -10,6 +10,7 @@
 #include <qcoro/qcorotask.h>
 
 #include <deque>
+#include <limits>
 #include <list>
 #include <map>
 #include <memory>
@@ -72,6 +73,7 @@ private Q_SLOTS:
     void modelBasedRandomized();
     void largeBurstsKeepPriorityAndArrivalOrder();
     void throwingComparisonLeavesTheQueueAsItWas();
+    void nanPriorityIsRejected();
     void throwingPriorityCopyReachesNoGetter();
     void throwingPriorityCopyExpiresCleanly();
     void throwingAdmissionKeepsThePutterWaiting();
@@ -116,6 +118,20 @@ struct FlakyReset {
     ~FlakyReset() { FlakyKey::failCopy = FlakyKey::failLess = false; }
 };
 } // namespace
+
+void tst_PriorityQueue::nanPriorityIsRejected()
+{
+    PriorityQueue<int, double> q;
+    const double nan = std::numeric_limits<double>::quiet_NaN();
+    QTAIO_VERIFY_THROWS_SYNC(std::invalid_argument, (void)q.tryPut(1, nan), "must not be NaN");
+    QTAIO_VERIFY_THROWS_SYNC(std::invalid_argument, (void)q.put(1, nan), "must not be NaN");
+    QTAIO_VERIFY_THROWS_SYNC(std::invalid_argument, q.putBlocking(1, nan), "must not be NaN");
+    QCOMPARE(q.size(), 0);
+    QVERIFY(q.tryPut(2, std::numeric_limits<double>::infinity()));
+    QVERIFY(q.tryPut(3, -std::numeric_limits<double>::infinity()));
+    QCOMPARE(q.tryGet(), std::optional<int>(3));
+    QCOMPARE(q.tryGet(), std::optional<int>(2));
+}
 
 void tst_PriorityQueue::throwingComparisonLeavesTheQueueAsItWas()
 {

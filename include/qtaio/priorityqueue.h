@@ -6,10 +6,14 @@
 #include <qtaio/detail/queuestorage.h>
 
 #include <chrono>
+#include <cmath>
 #include <map>
 #include <mutex>
 #include <optional>
+#include <stdexcept>
 #include <stop_token>
+#include <type_traits>
+#include <utility>
 
 namespace QtAio {
 
@@ -61,24 +65,24 @@ public:
     [[nodiscard]] PutOperation put(T &&item QTAIO_LIFETIMEBOUND, P priority,
                                    std::stop_token stop = {})
     {
-        return {this, &item, std::move(priority), {std::move(stop), noDeadline()}};
+        return {this, &item, checked(std::move(priority)), {std::move(stop), noDeadline()}};
     }
     //! As put(T&&, P, std::stop_token), with a copy of \a item.
     [[nodiscard]] PutOperation put(const T &item, P priority, std::stop_token stop = {})
     {
-        return {this, item, std::move(priority), {std::move(stop), noDeadline()}};
+        return {this, item, checked(std::move(priority)), {std::move(stop), noDeadline()}};
     }
     //! As put(T&&, P, std::stop_token), throwing TimeoutError if \a deadline passes first.
     [[nodiscard]] PutOperation put(T &&item QTAIO_LIFETIMEBOUND, P priority,
                                    QDeadlineTimer deadline, std::stop_token stop = {})
     {
-        return {this, &item, std::move(priority), {std::move(stop), deadline}};
+        return {this, &item, checked(std::move(priority)), {std::move(stop), deadline}};
     }
     //! As put(T&&, P, QDeadlineTimer, std::stop_token), with a copy of \a item.
     [[nodiscard]] PutOperation put(const T &item, P priority, QDeadlineTimer deadline,
                                    std::stop_token stop = {})
     {
-        return {this, item, std::move(priority), {std::move(stop), deadline}};
+        return {this, item, checked(std::move(priority)), {std::move(stop), deadline}};
     }
     //! As put(T&&, P, QDeadlineTimer, std::stop_token), with a timeout counted from now.
     template<typename Rep, typename Period>
@@ -121,13 +125,13 @@ public:
     //! leaves \a item untouched. Throws QueueClosedError on a closed queue.
     [[nodiscard]] bool tryPut(T &&item, const P &priority)
     {
-        return this->tryPutImpl(item, priority);
+        return this->tryPutImpl(item, checked(priority));
     }
     //! As tryPut(T&&, const P&), with a copy of \a item.
     [[nodiscard]] bool tryPut(const T &item, const P &priority)
     {
         T copy(item);
-        return this->tryPutImpl(copy, priority);
+        return this->tryPutImpl(copy, checked(priority));
     }
     //! As tryGet(), yielding the item together with its priority: std::nullopt when the queue
     //! is empty. Never waits. Throws QueueClosedError on a closed, drained queue.
@@ -140,14 +144,14 @@ public:
     void putBlocking(T &&item, P priority, QDeadlineTimer deadline = noDeadline(),
                      std::stop_token stop = {})
     {
-        this->putBlockingImpl(item, std::move(priority), {std::move(stop), deadline});
+        this->putBlockingImpl(item, checked(std::move(priority)), {std::move(stop), deadline});
     }
     //! As putBlocking(T&&, P, QDeadlineTimer, std::stop_token), with a copy of \a item.
     void putBlocking(const T &item, P priority, QDeadlineTimer deadline = noDeadline(),
                      std::stop_token stop = {})
     {
         T copy(item);
-        this->putBlockingImpl(copy, std::move(priority), {std::move(stop), deadline});
+        this->putBlockingImpl(copy, checked(std::move(priority)), {std::move(stop), deadline});
     }
     //! Blocking get for threads without a running event loop; same errors as putBlocking()
     //! (QueueClosedError once a closed queue is drained).
@@ -176,6 +180,21 @@ public:
     }
 
 private:
+    //! A NaN priority would make the order undefined: std::invalid_argument at the call, before
+    //! anything is queued (floating-point priorities only).
+    static const P &checked(const P &priority)
+    {
+        if constexpr (std::is_floating_point_v<P>) {
+            if (std::isnan(priority))
+                throw std::invalid_argument("PriorityQueue::put: the priority must not be NaN");
+        }
+        return priority;
+    }
+    static P checked(P &&priority)
+    {
+        checked(std::as_const(priority));
+        return std::move(priority);
+    }
     static QDeadlineTimer noDeadline() { return QDeadlineTimer(QDeadlineTimer::Forever); }
 };
 

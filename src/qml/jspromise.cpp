@@ -3,7 +3,11 @@
 
 #include <qtaio/errors.h>
 
-#include <stdexcept>
+#include <QtCore/QMetaObject>
+#include <QtCore/QRegularExpression>
+
+#include <cmath>
+#include <limits>
 
 namespace QtAio::QmlSupport {
 
@@ -21,6 +25,7 @@ QJSValue engineHelper(QJSEngine *engine, const char *name, const char *source)
     return helper;
 }
 
+//! The what() of \a e with its nested causes.
 QString describe(const std::exception &e)
 {
     QString message = QString::fromUtf8(e.what());
@@ -35,7 +40,51 @@ QString describe(const std::exception &e)
     return message;
 }
 
+//! The JS value a JsThrown in \a e's chain of nested causes carries, if any.
+const JsThrown *thrownCause(const std::exception &e)
+{
+    if (const auto *thrown = dynamic_cast<const JsThrown *>(&e))
+        return thrown;
+    try {
+        std::rethrow_if_nested(e);
+    } catch (const std::exception &cause) {
+        return thrownCause(cause);
+    } catch (...) {
+    }
+    return nullptr;
+}
+
+//! A C++ message as QML reads it: the leading "Class::method: " becomes "<operation>: ", and
+//! the other C++ names in it are written with a dot.
+QString qmlMessage(const QString &operation, const QString &message)
+{
+    static const QRegularExpression cppPrefix(QStringLiteral("^[A-Za-z_][\\w:]*::\\w+: "));
+    QString text = message;
+    text.remove(cppPrefix);
+    text.replace(QStringLiteral("::"), QStringLiteral("."));
+    return operation + QStringLiteral(": ") + text;
+}
+
+QJSValue namedError(QJSEngine *engine, QJSValue::ErrorType type, const QString &name,
+                    const QString &message)
+{
+    QJSValue error = engine->newErrorObject(type, message);
+    if (!name.isEmpty()) {
+        // An own `name` (the prototype's is read-only through QJSValue::setProperty()).
+        QJSValue define = engineHelper(engine, "_qtaio_nameError",
+                                       "(function(e, name) {"
+                                       "  Object.defineProperty(e, 'name', { value: name,"
+                                       "    writable: true, configurable: true });"
+                                       "  return e;"
+                                       "})");
+        define.call({error, name});
+    }
+    return error;
+}
+
 } // namespace
+
+// --- Promises --------------------------------------------------------------------------------
 
 JsDeferred JsDeferred::create(QJSEngine *engine)
 {
@@ -67,44 +116,117 @@ void JsDeferred::resolve(const QVariant &value) const
         m_resolve.call({m_engine->toScriptValue(value)});
 }
 
-void JsDeferred::reject(const QString &message) const
+void JsDeferred::reject(const QJSValue &reason) const
 {
     if (m_engine)
-        m_reject.call({m_engine->newErrorObject(QJSValue::GenericError, message)});
+        m_reject.call({reason});
 }
 
-void JsDeferred::rejectWithCurrentException() const
+void JsDeferred::rejectWithCurrentException(const QString &operation) const
 {
-    reject(currentExceptionMessage());
+    if (m_engine)
+        reject(jsReason(m_engine, operation));
 }
 
-QString currentExceptionMessage()
+// --- Errors ----------------------------------------------------------------------------------
+
+QJSValue jsReason(QJSEngine *engine, const QString &operation)
 {
     try {
         throw;
+    } catch (const JsThrown &thrown) {
+        return thrown.value;
+    } catch (const ExecutionError &e) {
+        const JsThrown *cause = thrownCause(e);
+        if (cause && !e.index())
+            return cause->value; // run(): the work's own reason, as it was thrown
+        QJSValue error =
+            namedError(engine, QJSValue::GenericError, QStringLiteral("ExecutionError"),
+                       qmlMessage(operation, describe(e)));
+        if (e.index())
+            error.setProperty(QStringLiteral("index"), double(*e.index()));
+        if (cause)
+            error.setProperty(QStringLiteral("cause"), cause->value);
+        return error;
+    } catch (const TimeoutError &e) {
+        return namedError(engine, QJSValue::GenericError, QStringLiteral("TimeoutError"),
+                          qmlMessage(operation, describe(e)));
+    } catch (const CancelledError &e) {
+        return namedError(engine, QJSValue::GenericError, QStringLiteral("CancelledError"),
+                          qmlMessage(operation, describe(e)));
+    } catch (const QueueClosedError &e) {
+        return namedError(engine, QJSValue::GenericError, QStringLiteral("QueueClosedError"),
+                          qmlMessage(operation, describe(e)));
+    } catch (const std::invalid_argument &e) {
+        return namedError(engine, QJSValue::RangeError, {}, qmlMessage(operation, describe(e)));
     } catch (const std::exception &e) {
-        return describe(e);
+        return namedError(engine, QJSValue::GenericError, {}, qmlMessage(operation, describe(e)));
     } catch (...) {
-        return QStringLiteral("unknown exception");
+        return namedError(engine, QJSValue::GenericError, {},
+                          qmlMessage(operation, QStringLiteral("unknown exception")));
     }
 }
 
-void throwCurrentExceptionToJs(QJSEngine *engine)
+void throwCurrentExceptionToJs(QJSEngine *engine, const QString &operation)
 {
-    QJSValue::ErrorType type = QJSValue::GenericError;
-    try {
-        throw;
-    } catch (const std::invalid_argument &) {
-        type = QJSValue::RangeError;
-    } catch (...) {
-    }
     if (engine)
-        engine->throwError(type, currentExceptionMessage());
+        engine->throwError(jsReason(engine, operation));
 }
+
+void throwJsError(QJSEngine *engine, QJSValue::ErrorType type, const QString &message)
+{
+    if (engine)
+        engine->throwError(type, message);
+}
+
+std::optional<QDeadlineTimer> timeoutFromJs(QJSEngine *engine, const QJSValue &timeoutMs,
+                                            const QString &operation)
+{
+    if (timeoutMs.isUndefined() || timeoutMs.isNull())
+        return QDeadlineTimer(QDeadlineTimer::Forever);
+    if (!timeoutMs.isNumber()) {
+        throwJsError(engine, QJSValue::TypeError,
+                     operation +
+                         QStringLiteral(": the timeout must be a number of milliseconds, got ") +
+                         timeoutMs.toString());
+        return std::nullopt;
+    }
+    const double ms = timeoutMs.toNumber();
+    if (std::isnan(ms) || ms < 0) {
+        throwJsError(engine, QJSValue::RangeError,
+                     operation + QStringLiteral(": the timeout must not be negative or NaN, got ") +
+                         timeoutMs.toString());
+        return std::nullopt;
+    }
+    if (std::isinf(ms))
+        return QDeadlineTimer(QDeadlineTimer::Forever);
+    return QtAio::detail::deadlineAfter(std::chrono::duration<double, std::milli>(ms));
+}
+
+// --- Calling JavaScript ----------------------------------------------------------------------
 
 bool isThenable(const QJSValue &value)
 {
     return value.isObject() && value.property(QStringLiteral("then")).isCallable();
+}
+
+QJSValue callJs(QJSEngine *engine, const QJSValue &function, const QJSValueList &arguments)
+{
+    // QJSValue::call() returns what was thrown as if it were the result; only an Error can be
+    // told apart that way. The try/catch in JavaScript tells every thrown value apart.
+    QJSValue invoke = engineHelper(engine, "_qtaio_invoke",
+                                   "(function(f, args) {"
+                                   "  try { return { ok: true, value: f(...args) }; }"
+                                   "  catch (e) { return { ok: false, error: e }; }"
+                                   "})");
+    QJSValue args = engine->newArray(uint(arguments.size()));
+    for (int i = 0; i < arguments.size(); ++i)
+        args.setProperty(quint32(i), arguments[i]);
+    const QJSValue outcome = invoke.call({function, args});
+    if (outcome.property(QStringLiteral("ok")).toBool())
+        return outcome.property(QStringLiteral("value"));
+    const QJSValue thrown = outcome.property(QStringLiteral("error"));
+    throw JsThrown(thrown, "JavaScript threw " + thrown.toString().toStdString());
 }
 
 void ThenableBridge::onResolved(const QJSValue &resolved)
@@ -116,24 +238,97 @@ void ThenableBridge::onResolved(const QJSValue &resolved)
 void ThenableBridge::onRejected(const QJSValue &reason)
 {
     failed = true;
-    error = reason.isError() ? reason.property(QStringLiteral("message")).toString()
-                             : reason.toString();
+    value = reason;
     done.set();
 }
 
-QCoro::Task<QJSValue> awaitThenable(QJSEngine *engine, QJSValue thenable)
+QCoro::Task<QJSValue> awaitThenable(QJSEngine *engine, QJSValue thenable, std::stop_token stop)
 {
-    auto bridge = std::make_unique<ThenableBridge>();
-    QJSEngine::setObjectOwnership(bridge.get(), QJSEngine::CppOwnership);
+    // Owned by JavaScript: the thenable's reactions keep it alive until it settles, also when
+    // this coroutine has stopped waiting; `handler` keeps it alive while it waits.
+    auto *bridge = new ThenableBridge;
+    const QJSValue handler = engine->newQObject(bridge);
     QJSValue connect = engineHelper(engine, "_qtaio_connectThenable",
                                     "(function(p, h) {"
                                     "  p.then(v => h.onResolved(v), e => h.onRejected(e));"
                                     "})");
-    connect.call({thenable, engine->newQObject(bridge.get())});
-    co_await bridge->done.wait();
+    connect.call({thenable, handler});
+    // Built in a statement of its own: g++ 12 destroys a braced temporary written inside a
+    // co_await expression twice (here: the stop token).
+    auto settled = bridge->done.wait({std::move(stop), QDeadlineTimer(QDeadlineTimer::Forever)});
+    co_await settled;
     if (bridge->failed)
-        throw std::runtime_error(bridge->error.toStdString());
+        throw JsThrown(bridge->value, "rejected with " + bridge->value.toString().toStdString());
     co_return bridge->value;
+}
+
+// --- Abort signal ----------------------------------------------------------------------------
+
+struct JsAbortSignal::State {
+    QPointer<QJSEngine> engine;
+    QPointer<QObject> context;
+    QJSValue object;
+    QJSValue abort;
+};
+
+JsAbortSignal::JsAbortSignal(QJSEngine *engine, QObject *context, std::stop_token stop)
+    : m_state(std::make_shared<State>())
+{
+    m_state->engine = engine;
+    m_state->context = context;
+    QJSValue make =
+        engineHelper(engine, "_qtaio_makeAbortSignal",
+                     "(function() {"
+                     "  const listeners = [];"
+                     "  const signal = {"
+                     "    aborted: false, reason: undefined, onabort: null,"
+                     "    addEventListener(type, f) { if (type === 'abort') listeners.push(f); },"
+                     "    removeEventListener(type, f) {"
+                     "      const i = listeners.indexOf(f); if (type === 'abort' && i >= 0) "
+                     "listeners.splice(i, 1);"
+                     "    },"
+                     "    throwIfAborted() { if (signal.aborted) throw signal.reason; }"
+                     "  };"
+                     "  const abort = function(reason) {"
+                     "    if (signal.aborted) return;"
+                     "    signal.aborted = true; signal.reason = reason;"
+                     "    const event = { type: 'abort', target: signal };"
+                     "    if (typeof signal.onabort === 'function') signal.onabort(event);"
+                     "    for (const f of listeners.slice()) f(event);"
+                     "  };"
+                     "  return { signal: signal, abort: abort };"
+                     "})");
+    const QJSValue parts = make.call();
+    m_state->object = parts.property(QStringLiteral("signal"));
+    m_state->abort = parts.property(QStringLiteral("abort"));
+    if (stop.stop_possible())
+        m_onStop.emplace(std::move(stop), Abort{m_state});
+}
+
+JsAbortSignal::~JsAbortSignal() = default;
+
+QJSValue JsAbortSignal::object() const
+{
+    return m_state->object;
+}
+
+void JsAbortSignal::Abort::operator()() const noexcept
+{
+    // From any thread, and from inside request_stop(): the listeners run later, on the
+    // engine's thread, never inside the call that stopped the work.
+    QObject *context = state->context;
+    if (!context)
+        return;
+    QMetaObject::invokeMethod(
+        context,
+        [state = state] {
+            if (!state->engine)
+                return;
+            state->abort.call(
+                {namedError(state->engine, QJSValue::GenericError, QStringLiteral("CancelledError"),
+                            QStringLiteral("TaskExecutor: the work was stopped"))});
+        },
+        Qt::QueuedConnection);
 }
 
 } // namespace QtAio::QmlSupport

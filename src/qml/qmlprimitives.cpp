@@ -4,32 +4,40 @@
 #include "jspromise_p.h"
 
 #include <QtQml/QQmlEngine>
+#include <QtQml/QQmlInfo>
 
-#include <chrono>
+#include <cmath>
 #include <stdexcept>
 
 namespace QtAio::QmlSupport {
 
 namespace {
 
-QDeadlineTimer deadlineFor(int timeoutMs)
-{
-    if (timeoutMs < 0)
-        return QDeadlineTimer(QDeadlineTimer::Forever);
-    return QDeadlineTimer(std::chrono::milliseconds(timeoutMs), Qt::PreciseTimer);
-}
-
+//! Runs \a fn; a C++ exception becomes a JS error of \a object's engine.
 template<typename Fn>
-void guarded(const QObject *object, Fn fn)
+void guarded(const QObject *object, const QString &operation, Fn fn)
 {
     try {
         fn();
     } catch (...) {
-        throwCurrentExceptionToJs(qjsEngine(object));
+        throwCurrentExceptionToJs(qjsEngine(object), operation);
     }
 }
 
 } // namespace
+
+void QmlDeclared::reportBadValue(QObject *object, const QString &property) const
+{
+    if (!m_declaring) {
+        throwCurrentExceptionToJs(qjsEngine(object), property);
+        return;
+    }
+    // In a declaration a JS exception would lose the location and stop the component: warn
+    // with the object's file and line instead, and keep the previous value.
+    const QString message =
+        jsReason(qjsEngine(object), property).property(QStringLiteral("message")).toString();
+    qmlWarning(object) << message << "; the value is ignored";
+}
 
 // --- Latch -----------------------------------------------------------------------------------
 
@@ -50,7 +58,7 @@ void QmlLatch::attach(std::unique_ptr<QtAio::Latch> latch)
 
 void QmlLatch::setCount(int count)
 {
-    guarded(this, [&] {
+    try {
         if (count == m_latch->count())
             return;
         if (m_used) {
@@ -59,23 +67,31 @@ void QmlLatch::setCount(int count)
         }
         attach(std::make_unique<QtAio::Latch>(count)); // throws on a negative count
         Q_EMIT countChanged(count);
-    });
+    } catch (...) {
+        reportBadValue(this, QStringLiteral("Latch.count"));
+    }
 }
 
 void QmlLatch::countDown(int n)
 {
-    guarded(this, [&] {
+    guarded(this, QStringLiteral("Latch.countDown"), [&] {
         m_latch->countDown(n);
         m_used = true;
     });
 }
 
-QJSValue QmlLatch::wait(int timeoutMs)
+QJSValue QmlLatch::wait(const QJSValue &timeoutMs)
 {
+    QJSEngine *engine = qjsEngine(this);
+    const QString operation = QStringLiteral("Latch.wait");
+    const auto deadline = timeoutFromJs(engine, timeoutMs, operation);
+    if (!deadline)
+        return {};
     m_used = true;
-    auto deferred = JsDeferred::create(qjsEngine(this));
-    settle(deferred, m_latch->wait(deadlineFor(timeoutMs)),
-           [](bool released) { return QJSValue(released); });
+    auto deferred = JsDeferred::create(engine);
+    settle(
+        deferred, m_latch->wait(*deadline), [](bool released) { return QJSValue(released); },
+        operation);
     return deferred.promise();
 }
 
@@ -95,13 +111,23 @@ QmlSemaphore::~QmlSemaphore() = default;
 
 void QmlSemaphore::setCapacity(int capacity)
 {
-    guarded(this, [&] { m_semaphore->setCapacity(capacity); });
+    try {
+        m_semaphore->setCapacity(capacity);
+    } catch (...) {
+        reportBadValue(this, QStringLiteral("Semaphore.capacity"));
+    }
 }
 
-QJSValue QmlSemaphore::acquire(int timeoutMs)
+QJSValue QmlSemaphore::acquire(const QJSValue &timeoutMs)
 {
-    auto deferred = JsDeferred::create(qjsEngine(this));
-    settle(deferred, m_semaphore->acquire(deadlineFor(timeoutMs)), [] { return QJSValue(); });
+    QJSEngine *engine = qjsEngine(this);
+    const QString operation = QStringLiteral("Semaphore.acquire");
+    const auto deadline = timeoutFromJs(engine, timeoutMs, operation);
+    if (!deadline)
+        return {};
+    auto deferred = JsDeferred::create(engine);
+    settle(
+        deferred, m_semaphore->acquire(*deadline), [] { return QJSValue(); }, operation);
     return deferred.promise();
 }
 
@@ -112,7 +138,7 @@ bool QmlSemaphore::tryAcquire()
 
 void QmlSemaphore::release(int n)
 {
-    guarded(this, [&] { m_semaphore->release(n); });
+    guarded(this, QStringLiteral("Semaphore.release"), [&] { m_semaphore->release(n); });
 }
 
 // --- TaskExecutor ----------------------------------------------------------------------------
@@ -120,53 +146,224 @@ void QmlSemaphore::release(int n)
 QmlTaskExecutor::QmlTaskExecutor(QObject *parent)
     : QObject(parent), m_executor(std::make_unique<QtAio::TaskExecutor>())
 {
+    using E = QtAio::TaskExecutor;
     auto *e = m_executor.get();
-    connect(e, &QtAio::TaskExecutor::limitChanged, this, &QmlTaskExecutor::limitChanged);
-    connect(e, &QtAio::TaskExecutor::runningChanged, this, &QmlTaskExecutor::runningChanged);
-    connect(e, &QtAio::TaskExecutor::pendingChanged, this, &QmlTaskExecutor::pendingChanged);
-    connect(e, &QtAio::TaskExecutor::completedChanged, this, &QmlTaskExecutor::completedChanged);
-    connect(e, &QtAio::TaskExecutor::failedChanged, this, &QmlTaskExecutor::failedChanged);
-    connect(e, &QtAio::TaskExecutor::cancelledChanged, this, &QmlTaskExecutor::cancelledChanged);
-    connect(e, &QtAio::TaskExecutor::taskFailed, this, &QmlTaskExecutor::taskFailed);
-    connect(e, &QtAio::TaskExecutor::idle, this, &QmlTaskExecutor::idle);
+    connect(e, &E::limitChanged, this, &QmlTaskExecutor::limitChanged);
+    connect(e, &E::runningChanged, this, &QmlTaskExecutor::runningChanged);
+    connect(e, &E::pendingChanged, this, &QmlTaskExecutor::pendingChanged);
+    connect(e, &E::completedChanged, this, &QmlTaskExecutor::completedChanged);
+    connect(e, &E::failedChanged, this, &QmlTaskExecutor::failedChanged);
+    connect(e, &E::cancelledChanged, this, &QmlTaskExecutor::cancelledChanged);
+    connect(e, &E::taskStarted, this, &QmlTaskExecutor::taskStarted);
+    connect(e, &E::taskFinished, this, &QmlTaskExecutor::taskFinished);
+    connect(e, &E::taskFailed, this, &QmlTaskExecutor::taskFailed);
+    connect(e, &E::taskCancelled, this, &QmlTaskExecutor::taskCancelled);
+    connect(e, &E::idle, this, &QmlTaskExecutor::idle);
 }
 
 QmlTaskExecutor::~QmlTaskExecutor() = default;
 
 void QmlTaskExecutor::setLimit(int limit)
 {
-    guarded(this, [&] { m_executor->setLimit(limit); });
+    try {
+        m_executor->setLimit(limit);
+    } catch (...) {
+        reportBadValue(this, QStringLiteral("TaskExecutor.limit"));
+    }
 }
 
-QJSValue QmlTaskExecutor::run(const QJSValue &function, int timeoutMs)
+QmlTaskExecutor::Factory QmlTaskExecutor::factoryFor(const QJSValue &function)
 {
-    QJSEngine *engine = qjsEngine(this);
-    if (!function.isCallable()) {
-        engine->throwError(QJSValue::TypeError,
-                           QStringLiteral("TaskExecutor.run: expected a function, got ") +
-                               function.toString());
-        return {};
-    }
-    auto deferred = JsDeferred::create(engine);
-    auto factory = [engine = QPointer<QJSEngine>(engine),
-                    function](std::stop_token) -> QCoro::Task<QJSValue> {
-        QJSValue result = QJSValue(function).call();
-        if (result.isError())
-            throw std::runtime_error(
-                result.property(QStringLiteral("message")).toString().toStdString());
-        if (engine && isThenable(result))
-            co_return co_await awaitThenable(engine, result);
+    return [engine = QPointer<QJSEngine>(qjsEngine(this)),
+            function](std::stop_token stop) -> QCoro::Task<QJSValue> {
+        if (!engine)
+            throw CancelledError("TaskExecutor: the QML engine is gone");
+        // Aborted, on the engine's thread, once the work should stop.
+        JsAbortSignal signal(engine, engine, stop);
+        QJSValue result = callJs(engine, function, {signal.object()});
+        if (isThenable(result))
+            result = co_await awaitThenable(engine, result, stop);
         co_return result;
     };
-    auto work = m_executor->run(std::move(factory), deadlineFor(timeoutMs));
-    settle(deferred, std::move(work), [](QJSValue value) { return value; });
+}
+
+std::optional<std::vector<QmlTaskExecutor::Factory>>
+QmlTaskExecutor::factoriesFor(const QJSValue &functions, const QString &operation)
+{
+    QJSEngine *engine = qjsEngine(this);
+    if (!functions.isArray()) {
+        throwJsError(engine, QJSValue::TypeError,
+                     operation + QStringLiteral(": expected an array of functions, got ") +
+                         functions.toString());
+        return std::nullopt;
+    }
+    const auto length = functions.property(QStringLiteral("length")).toUInt();
+    std::vector<Factory> factories;
+    factories.reserve(length);
+    for (quint32 i = 0; i < length; ++i) {
+        const QJSValue function = functions.property(i);
+        if (!function.isCallable()) {
+            throwJsError(engine, QJSValue::TypeError,
+                         operation + QStringLiteral(": item %1 is not a function, got ").arg(i) +
+                             function.toString());
+            return std::nullopt;
+        }
+        factories.push_back(factoryFor(function));
+    }
+    return factories;
+}
+
+std::optional<int> QmlTaskExecutor::limitFrom(const QJSValue &options, const QString &operation)
+{
+    QJSEngine *engine = qjsEngine(this);
+    if (options.isUndefined() || options.isNull())
+        return 0;
+    if (!options.isObject()) {
+        throwJsError(engine, QJSValue::TypeError,
+                     operation + QStringLiteral(": options must be an object, got ") +
+                         options.toString());
+        return std::nullopt;
+    }
+    const QJSValue limit = options.property(QStringLiteral("limit"));
+    if (limit.isUndefined())
+        return 0;
+    const double value = limit.toNumber();
+    if (!limit.isNumber() || std::isnan(value) || value < 0 || value != std::floor(value) ||
+        value > std::numeric_limits<int>::max()) {
+        throwJsError(engine, limit.isNumber() ? QJSValue::RangeError : QJSValue::TypeError,
+                     operation +
+                         QStringLiteral(": options.limit must be a whole number >= 0, got ") +
+                         limit.toString());
+        return std::nullopt;
+    }
+    return int(value);
+}
+
+QJSValue QmlTaskExecutor::run(const QJSValue &function, const QJSValue &timeoutMs)
+{
+    QJSEngine *engine = qjsEngine(this);
+    const QString operation = QStringLiteral("TaskExecutor.run");
+    if (!function.isCallable()) {
+        throwJsError(engine, QJSValue::TypeError,
+                     operation + QStringLiteral(": expected a function, got ") +
+                         function.toString());
+        return {};
+    }
+    const auto deadline = timeoutFromJs(engine, timeoutMs, operation);
+    if (!deadline)
+        return {};
+    auto deferred = JsDeferred::create(engine);
+    auto work = m_executor->run(factoryFor(function), *deadline);
+    settle(
+        deferred, std::move(work), [](QJSValue value) { return value; }, operation);
     return deferred.promise();
+}
+
+std::optional<QmlTaskExecutor::GatherCall> QmlTaskExecutor::gatherCall(const QJSValue &functions,
+                                                                       const QJSValue &options,
+                                                                       const QString &operation)
+{
+    auto factories = factoriesFor(functions, operation);
+    const auto limit = factories ? limitFrom(options, operation) : std::nullopt;
+    if (!factories || !limit)
+        return std::nullopt;
+    return GatherCall{std::move(*factories), GatherOptions{*limit}};
+}
+
+QJSValue QmlTaskExecutor::gather(const QJSValue &functions, const QJSValue &options)
+{
+    const QString operation = QStringLiteral("TaskExecutor.gather");
+    auto call = gatherCall(functions, options, operation);
+    if (!call)
+        return {};
+    QJSEngine *engine = qjsEngine(this);
+    auto deferred = JsDeferred::create(engine);
+    auto work = m_executor->gather(std::move(call->factories), call->options);
+    settle(
+        deferred, std::move(work),
+        [engine = QPointer<QJSEngine>(engine)](QList<QJSValue> values) {
+            if (!engine)
+                return QJSValue();
+            QJSValue array = engine->newArray(quint32(values.size()));
+            for (qsizetype i = 0; i < values.size(); ++i)
+                array.setProperty(quint32(i), values[i]);
+            return array;
+        },
+        operation);
+    return deferred.promise();
+}
+
+QJSValue QmlTaskExecutor::gatherSettled(const QJSValue &functions, const QJSValue &options)
+{
+    const QString operation = QStringLiteral("TaskExecutor.gatherSettled");
+    auto call = gatherCall(functions, options, operation);
+    if (!call)
+        return {};
+    QJSEngine *engine = qjsEngine(this);
+    auto deferred = JsDeferred::create(engine);
+    auto work = m_executor->gatherSettled(std::move(call->factories), call->options);
+    settle(
+        deferred, std::move(work),
+        [engine = QPointer<QJSEngine>(engine), operation](QList<Outcome<QJSValue>> outcomes) {
+            if (!engine)
+                return QJSValue();
+            QJSValue array = engine->newArray(quint32(outcomes.size()));
+            for (qsizetype i = 0; i < outcomes.size(); ++i) {
+                QJSValue entry = engine->newObject();
+                if (outcomes[i].hasError()) {
+                    entry.setProperty(QStringLiteral("status"), QStringLiteral("rejected"));
+                    QJSValue reason;
+                    try {
+                        std::rethrow_exception(outcomes[i].error());
+                    } catch (...) {
+                        reason = jsReason(engine, operation);
+                    }
+                    entry.setProperty(QStringLiteral("reason"), reason);
+                } else {
+                    entry.setProperty(QStringLiteral("status"), QStringLiteral("fulfilled"));
+                    entry.setProperty(QStringLiteral("value"), outcomes[i].value());
+                }
+                array.setProperty(quint32(i), entry);
+            }
+            return array;
+        },
+        operation);
+    return deferred.promise();
+}
+
+QJSValue QmlTaskExecutor::spawn(const QJSValue &function)
+{
+    QJSEngine *engine = qjsEngine(this);
+    const QString operation = QStringLiteral("TaskExecutor.spawn");
+    if (!function.isCallable()) {
+        throwJsError(engine, QJSValue::TypeError,
+                     operation + QStringLiteral(": expected a function, got ") +
+                         function.toString());
+        return {};
+    }
+    try {
+        return QJSValue(double(m_executor->spawn(factoryFor(function))));
+    } catch (...) {
+        throwCurrentExceptionToJs(engine, operation);
+        return {};
+    }
 }
 
 QJSValue QmlTaskExecutor::cancelAll()
 {
     auto deferred = JsDeferred::create(qjsEngine(this));
-    settle(deferred, m_executor->cancelAll(), [] { return QJSValue(); });
+    settle(
+        deferred, m_executor->cancelAll(), [] { return QJSValue(); },
+        QStringLiteral("TaskExecutor.cancelAll"));
+    return deferred.promise();
+}
+
+QJSValue QmlTaskExecutor::shutdown()
+{
+    auto deferred = JsDeferred::create(qjsEngine(this));
+    settle(
+        deferred, m_executor->shutdown(), [] { return QJSValue(); },
+        QStringLiteral("TaskExecutor.shutdown"));
     return deferred.promise();
 }
 

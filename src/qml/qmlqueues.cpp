@@ -5,14 +5,16 @@
 
 #include <QtQml/QQmlEngine>
 
+#include <cmath>
+
 namespace QtAio::QmlSupport {
 
 // The typed operations of a FIFO or LIFO queue, behind one interface for QmlSimpleQueue.
 class SimpleQueueOps {
 public:
     virtual ~SimpleQueueOps() = default;
-    virtual QJSValue put(QJSEngine *engine, const QVariant &value) = 0;
-    virtual QJSValue get(QJSEngine *engine) = 0;
+    virtual QJSValue put(QJSEngine *engine, const QVariant &value, const QString &operation) = 0;
+    virtual QJSValue get(QJSEngine *engine, const QString &operation) = 0;
     virtual bool tryPut(const QVariant &value) = 0;
     virtual std::optional<QVariant> tryGet() = 0;
 };
@@ -21,14 +23,15 @@ namespace {
 
 //! Puts \a value (with the priority in \a key, for a PriorityQueue) and settles \a deferred.
 template<typename Queue, typename... Key>
-QCoro::Task<> settlePut(JsDeferred deferred, Queue *queue, QVariant value, Key... key)
+QCoro::Task<> settlePut(JsDeferred deferred, QString operation, Queue *queue, QVariant value,
+                        Key... key)
 {
     // The put awaitable refers to `value`, which lives in this coroutine's frame.
     try {
         co_await queue->put(std::move(value), key...);
         deferred.resolve(QJSValue());
     } catch (...) {
-        deferred.rejectWithCurrentException();
+        deferred.rejectWithCurrentException(operation);
     }
 }
 
@@ -36,16 +39,17 @@ template<typename Queue>
 class TypedOps final : public SimpleQueueOps {
 public:
     explicit TypedOps(Queue *queue) : m_queue(queue) {}
-    QJSValue put(QJSEngine *engine, const QVariant &value) override
+    QJSValue put(QJSEngine *engine, const QVariant &value, const QString &operation) override
     {
         auto deferred = JsDeferred::create(engine);
-        settlePut(deferred, m_queue, value);
+        settlePut(deferred, operation, m_queue, value);
         return deferred.promise();
     }
-    QJSValue get(QJSEngine *engine) override
+    QJSValue get(QJSEngine *engine, const QString &operation) override
     {
         auto deferred = JsDeferred::create(engine);
-        settle(deferred, m_queue->get(), [](QVariant v) { return v; });
+        settle(
+            deferred, m_queue->get(), [](QVariant v) { return v; }, operation);
         return deferred.promise();
     }
     bool tryPut(const QVariant &value) override { return m_queue->tryPut(value); }
@@ -61,31 +65,22 @@ QJSEngine *engineOf(const QObject *object)
 }
 
 // Runs \a fn; turns a C++ exception into a JS error of the object's engine.
-template<typename Fn, typename R = std::invoke_result_t<Fn>>
-R guarded(const QObject *object, Fn fn, R fallback = R())
+template<typename Fn>
+auto guarded(const QObject *object, const QString &operation, Fn fn) -> std::invoke_result_t<Fn>
 {
     try {
         return fn();
     } catch (...) {
-        throwCurrentExceptionToJs(engineOf(object));
-        return fallback;
-    }
-}
-
-template<typename Fn>
-void guardedVoid(const QObject *object, Fn fn)
-{
-    try {
-        fn();
-    } catch (...) {
-        throwCurrentExceptionToJs(engineOf(object));
+        throwCurrentExceptionToJs(engineOf(object), operation);
+        return std::invoke_result_t<Fn>();
     }
 }
 
 } // namespace
 
-QmlQueueBase::QmlQueueBase(std::unique_ptr<AsyncQueueBase> queue, QObject *parent)
-    : QObject(parent), m_queue(std::move(queue))
+QmlQueueBase::QmlQueueBase(const char *typeName, std::unique_ptr<AsyncQueueBase> queue,
+                           QObject *parent)
+    : QObject(parent), m_queue(std::move(queue)), m_typeName(typeName)
 {
     auto *q = m_queue.get();
     connect(q, &AsyncQueueBase::sizeChanged, this, &QmlQueueBase::sizeChanged);
@@ -105,25 +100,38 @@ QmlQueueBase::QmlQueueBase(std::unique_ptr<AsyncQueueBase> queue, QObject *paren
 
 QmlQueueBase::~QmlQueueBase() = default;
 
+QString QmlQueueBase::operation(const char *method) const
+{
+    return QString::fromLatin1(m_typeName) + u'.' + QString::fromLatin1(method);
+}
+
 void QmlQueueBase::taskDone()
 {
-    guardedVoid(this, [this] { m_queue->taskDone(); });
+    guarded(this, operation("taskDone"), [this] { m_queue->taskDone(); });
 }
 
 QJSValue QmlQueueBase::join()
 {
     auto deferred = JsDeferred::create(engineOf(this));
-    settle(deferred, m_queue->join(), [] { return QJSValue(); });
+    settle(
+        deferred, m_queue->join(), [] { return QJSValue(); }, operation("join"));
     return deferred.promise();
 }
 
-void QmlQueueBase::close(bool immediate)
+void QmlQueueBase::close(CloseMode mode)
 {
-    m_queue->close(immediate ? CloseMode::Immediate : CloseMode::Drain);
+    if (mode != Drain && mode != Immediate) {
+        throwJsError(
+            engineOf(this), QJSValue::RangeError,
+            operation("close") +
+                QStringLiteral(": the mode must be Drain or Immediate, got %1").arg(int(mode)));
+        return;
+    }
+    m_queue->close(static_cast<AsyncQueueBase::CloseMode>(mode));
 }
 
-QmlSimpleQueue::QmlSimpleQueue(Parts parts, QObject *parent)
-    : QmlQueueBase(std::move(parts.first), parent), m_ops(std::move(parts.second))
+QmlSimpleQueue::QmlSimpleQueue(const char *typeName, Parts parts, QObject *parent)
+    : QmlQueueBase(typeName, std::move(parts.first), parent), m_ops(std::move(parts.second))
 {
 }
 
@@ -139,26 +147,26 @@ QmlSimpleQueue::~QmlSimpleQueue() = default;
 
 QJSValue QmlSimpleQueue::put(const QVariant &value)
 {
-    return m_ops->put(engineOf(this), value);
+    return m_ops->put(engineOf(this), value, operation("put"));
 }
 
 QJSValue QmlSimpleQueue::get()
 {
-    return m_ops->get(engineOf(this));
+    return m_ops->get(engineOf(this), operation("get"));
 }
 
 bool QmlSimpleQueue::tryPut(const QVariant &value)
 {
-    return guarded(this, [&] { return m_ops->tryPut(value); });
+    return guarded(this, operation("tryPut"), [&] { return m_ops->tryPut(value); });
 }
 
 QVariant QmlSimpleQueue::tryGet()
 {
-    return guarded(this, [&] { return m_ops->tryGet().value_or(QVariant()); });
+    return guarded(this, operation("tryGet"), [&] { return m_ops->tryGet().value_or(QVariant()); });
 }
 
 QmlAsyncQueue::QmlAsyncQueue(QObject *parent)
-    : QmlSimpleQueue(makeParts<QtAio::AsyncQueue<QVariant>>(), parent)
+    : QmlSimpleQueue("AsyncQueue", makeParts<QtAio::AsyncQueue<QVariant>>(), parent)
 {
 }
 
@@ -168,7 +176,7 @@ QtAio::AsyncQueue<QVariant> &QmlAsyncQueue::queue() const
 }
 
 QmlLifoQueue::QmlLifoQueue(QObject *parent)
-    : QmlSimpleQueue(makeParts<QtAio::LifoQueue<QVariant>>(), parent)
+    : QmlSimpleQueue("LifoQueue", makeParts<QtAio::LifoQueue<QVariant>>(), parent)
 {
 }
 
@@ -178,7 +186,8 @@ QtAio::LifoQueue<QVariant> &QmlLifoQueue::queue() const
 }
 
 QmlPriorityQueue::QmlPriorityQueue(QObject *parent)
-    : QmlQueueBase(std::make_unique<QtAio::PriorityQueue<QVariant, double>>(), parent)
+    : QmlQueueBase("PriorityQueue", std::make_unique<QtAio::PriorityQueue<QVariant, double>>(),
+                   parent)
 {
 }
 
@@ -187,38 +196,69 @@ QtAio::PriorityQueue<QVariant, double> &QmlPriorityQueue::queue() const
     return static_cast<QtAio::PriorityQueue<QVariant, double> &>(*m_queue);
 }
 
-QJSValue QmlPriorityQueue::put(const QVariant &value, double priority)
+std::optional<double> QmlPriorityQueue::priorityFrom(const QJSValue &priority,
+                                                     const char *method) const
 {
+    if (priority.isUndefined())
+        return 0.0;
+    if (!priority.isNumber()) {
+        throwJsError(engineOf(this), QJSValue::TypeError,
+                     operation(method) + QStringLiteral(": the priority must be a number, got ") +
+                         priority.toString());
+        return std::nullopt;
+    }
+    const double value = priority.toNumber();
+    if (std::isnan(value)) {
+        throwJsError(engineOf(this), QJSValue::RangeError,
+                     operation(method) + QStringLiteral(": the priority must not be NaN"));
+        return std::nullopt;
+    }
+    return value;
+}
+
+QJSValue QmlPriorityQueue::put(const QVariant &value, const QJSValue &priority)
+{
+    const auto key = priorityFrom(priority, "put");
+    if (!key)
+        return {};
     auto deferred = JsDeferred::create(engineOf(this));
-    settlePut(deferred, &queue(), value, priority);
+    settlePut(deferred, operation("put"), &queue(), value, *key);
     return deferred.promise();
 }
 
 QJSValue QmlPriorityQueue::get()
 {
     auto deferred = JsDeferred::create(engineOf(this));
-    settle(deferred, queue().get(), [](QVariant v) { return v; });
+    settle(
+        deferred, queue().get(), [](QVariant v) { return v; }, operation("get"));
     return deferred.promise();
 }
 
 QJSValue QmlPriorityQueue::getWithPriority()
 {
     auto deferred = JsDeferred::create(engineOf(this));
-    settle(deferred, queue().getWithPriority(), [](PriorityItem<QVariant, double> item) {
-        return QVariant(QVariantMap{{QStringLiteral("value"), item.value},
-                                    {QStringLiteral("priority"), item.priority}});
-    });
+    settle(
+        deferred, queue().getWithPriority(),
+        [](PriorityItem<QVariant, double> item) {
+            return QVariant(QVariantMap{{QStringLiteral("value"), item.value},
+                                        {QStringLiteral("priority"), item.priority}});
+        },
+        operation("getWithPriority"));
     return deferred.promise();
 }
 
-bool QmlPriorityQueue::tryPut(const QVariant &value, double priority)
+bool QmlPriorityQueue::tryPut(const QVariant &value, const QJSValue &priority)
 {
-    return guarded(this, [&] { return queue().tryPut(value, priority); });
+    const auto key = priorityFrom(priority, "tryPut");
+    if (!key)
+        return false;
+    return guarded(this, operation("tryPut"), [&] { return queue().tryPut(value, *key); });
 }
 
 QVariant QmlPriorityQueue::tryGet()
 {
-    return guarded(this, [&] { return queue().tryGet().value_or(QVariant()); });
+    return guarded(this, operation("tryGet"),
+                   [&] { return queue().tryGet().value_or(QVariant()); });
 }
 
 QVariantMap QmlPriorityQueue::sizeByPriority() const

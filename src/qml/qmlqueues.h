@@ -34,6 +34,15 @@ class QTAIO_QML_EXPORT QmlQueueBase : public QObject {
     Q_PROPERTY(int highWaterMark READ highWaterMark NOTIFY highWaterMarkChanged)
 
 public:
+    //! How close() treats what is left in the queue (AsyncQueueBase::CloseMode).
+    enum CloseMode {
+        //! Puts fail from now on; getters drain the remaining items, then fail.
+        Drain = int(QtAio::AsyncQueueBase::CloseMode::Drain),
+        //! The remaining items are discarded; waiting getters and putters fail.
+        Immediate = int(QtAio::AsyncQueueBase::CloseMode::Immediate),
+    };
+    Q_ENUM(CloseMode)
+
     ~QmlQueueBase() override;
 
     [[nodiscard]] int size() const { return m_queue->size(); }
@@ -51,9 +60,9 @@ public:
     Q_INVOKABLE void taskDone();
     //! A Promise resolved once every item put has been marked done.
     Q_INVOKABLE QJSValue join();
-    //! Closes the queue: with \a immediate false, getters drain what is left; with true, the
-    //! queued items are discarded.
-    Q_INVOKABLE void close(bool immediate = false);
+    //! Closes the queue: `AsyncQueue.Drain` (the default) lets getters drain what is left,
+    //! `AsyncQueue.Immediate` discards it.
+    Q_INVOKABLE void close(QtAio::QmlSupport::QmlQueueBase::CloseMode mode = Drain);
 
 Q_SIGNALS:
     void sizeChanged(int size);
@@ -70,13 +79,20 @@ Q_SIGNALS:
     void allTasksDone();
 
 protected:
-    explicit QmlQueueBase(std::unique_ptr<AsyncQueueBase> queue, QObject *parent);
+    //! \a typeName is the QML type's name, for error messages ("AsyncQueue").
+    QmlQueueBase(const char *typeName, std::unique_ptr<AsyncQueueBase> queue, QObject *parent);
+
+    //! "<type>.<method>", as errors name an operation.
+    [[nodiscard]] QString operation(const char *method) const;
 
     std::unique_ptr<AsyncQueueBase> m_queue;
+
+private:
+    const char *m_typeName;
 };
 
 //! The QML form of a FIFO or LIFO queue.
-class QTAIO_QML_EXPORT QmlSimpleQueue : public QmlQueueBase {
+class QTAIO_QML_EXPORT QmlSimpleQueue : public QtAio::QmlSupport::QmlQueueBase {
     Q_OBJECT
     QML_ANONYMOUS
 
@@ -97,14 +113,14 @@ protected:
     using Parts = std::pair<std::unique_ptr<AsyncQueueBase>, std::unique_ptr<SimpleQueueOps>>;
     template<typename Queue>
     static Parts makeParts();
-    QmlSimpleQueue(Parts parts, QObject *parent);
+    QmlSimpleQueue(const char *typeName, Parts parts, QObject *parent);
 
 private:
     std::unique_ptr<SimpleQueueOps> m_ops;
 };
 
 //! `AsyncQueue` in QML: a first-in, first-out queue of JavaScript values.
-class QTAIO_QML_EXPORT QmlAsyncQueue : public QmlSimpleQueue {
+class QTAIO_QML_EXPORT QmlAsyncQueue : public QtAio::QmlSupport::QmlSimpleQueue {
     Q_OBJECT
     QML_NAMED_ELEMENT(AsyncQueue)
 
@@ -115,7 +131,7 @@ public:
 };
 
 //! `LifoQueue` in QML: a last-in, first-out queue of JavaScript values.
-class QTAIO_QML_EXPORT QmlLifoQueue : public QmlSimpleQueue {
+class QTAIO_QML_EXPORT QmlLifoQueue : public QtAio::QmlSupport::QmlSimpleQueue {
     Q_OBJECT
     QML_NAMED_ELEMENT(LifoQueue)
 
@@ -125,7 +141,7 @@ public:
 };
 
 //! `PriorityQueue` in QML: lower priority numbers first, first-in first-out among equals.
-class QTAIO_QML_EXPORT QmlPriorityQueue : public QmlQueueBase {
+class QTAIO_QML_EXPORT QmlPriorityQueue : public QtAio::QmlSupport::QmlQueueBase {
     Q_OBJECT
     QML_NAMED_ELEMENT(PriorityQueue)
 
@@ -133,18 +149,26 @@ public:
     explicit QmlPriorityQueue(QObject *parent = nullptr);
     [[nodiscard]] QtAio::PriorityQueue<QVariant, double> &queue() const;
 
-    //! A Promise resolved once \a value is in the queue with \a priority.
-    Q_INVOKABLE QJSValue put(const QVariant &value, double priority = 0);
+    //! A Promise resolved once \a value is in the queue with \a priority (a number; undefined
+    //! means 0). A priority that is not a number is a JS TypeError, NaN a RangeError, at the
+    //! call: nothing is queued.
+    Q_INVOKABLE QJSValue put(const QVariant &value, const QJSValue &priority = QJSValue());
     //! A Promise resolved with the next item.
     Q_INVOKABLE QJSValue get();
     //! A Promise resolved with `{ value, priority }` of the next item.
     Q_INVOKABLE QJSValue getWithPriority();
-    Q_INVOKABLE bool tryPut(const QVariant &value, double priority = 0);
+    //! Puts \a value with \a priority if there is room now (priorities as for put()).
+    Q_INVOKABLE bool tryPut(const QVariant &value, const QJSValue &priority = QJSValue());
     Q_INVOKABLE QVariant tryGet();
     //! The number of queued items per priority, as an object `{ priority: count }`.
     Q_INVOKABLE QVariantMap sizeByPriority() const;
     //! The number of queued items with \a priority.
     Q_INVOKABLE int sizeOfPriority(double priority) const;
+
+private:
+    //! The priority argument of put()/tryPut() (see put()); throws a JS error and yields nothing
+    //! when it is not a number.
+    std::optional<double> priorityFrom(const QJSValue &priority, const char *method) const;
 };
 
 } // namespace QtAio::QmlSupport

@@ -131,4 +131,196 @@ TestCase {
         ex.run(() => "plain value").then(v => plain = v)
         tryVerify(() => plain === "plain value")
     }
+
+    // --- JavaScript semantics ---------------------------------------------------------------
+
+    function settle(promise) {
+        const box = { done: false, ok: false, value: undefined }
+        promise.then(v => { box.done = true; box.ok = true; box.value = v },
+                     e => { box.done = true; box.value = e })
+        return box
+    }
+
+    function test_anythingThrownRejectsWithTheThrownValue_data() {
+        return [
+            { tag: "number", make: () => 42 },
+            { tag: "string", make: () => "boom" },
+            { tag: "object", make: () => ({ code: 1 }) },
+            { tag: "null", make: () => null },
+            { tag: "undefined", make: () => undefined },
+            { tag: "Error", make: () => new TypeError("typed") },
+        ]
+    }
+
+    function test_anythingThrownRejectsWithTheThrownValue(data) {
+        const ex = createTemporaryObject(executorComponent, testCase)
+        const thrown = data.make()
+        const sync = settle(ex.run(() => { throw thrown }))
+        const async = settle(ex.run(() => Promise.reject(thrown)))
+        tryVerify(() => sync.done && async.done)
+        verify(!sync.ok, "a synchronous throw rejects")
+        verify(!async.ok, "a rejection rejects")
+        compare(sync.value, thrown)
+        compare(async.value, thrown)
+        tryCompare(ex, "failed", 2)
+    }
+
+    function test_timeoutsTakeAnyNumber() {
+        const latch = createTemporaryObject(latchComponent, testCase, { count: 1 })
+        const forever = settle(latch.wait(Infinity))
+        const undef = settle(latch.wait(undefined))
+        const large = settle(latch.wait(Math.pow(2, 32) + 30))
+        const small = settle(latch.wait(0.5))
+        tryVerify(() => small.done)
+        compare(small.value, false) // a fraction of a millisecond is a timeout too
+        wait(0)
+        verify(!forever.done && !undef.done && !large.done, "no early timeout")
+        compare(latch.waiting, 3)
+        latch.countDown()
+        tryVerify(() => forever.done && undef.done && large.done)
+        compare(forever.value, true)
+        compare(large.value, true)
+
+        const s = createTemporaryObject(semaphoreComponent, testCase, { capacity: 0 })
+        const acquiring = settle(s.acquire(Infinity))
+        wait(0)
+        verify(!acquiring.done)
+        s.capacity = 1
+        tryVerify(() => acquiring.done)
+        verify(acquiring.ok)
+        s.release()
+    }
+
+    function test_badTimeoutsAreErrorsAtTheCall_data() {
+        return [
+            { tag: "NaN", value: NaN, error: "RangeError" },
+            { tag: "negative", value: -1, error: "RangeError" },
+            { tag: "-Infinity", value: -Infinity, error: "RangeError" },
+            { tag: "string", value: "10", error: "TypeError" },
+            { tag: "object", value: {}, error: "TypeError" },
+            { tag: "boolean", value: true, error: "TypeError" },
+        ]
+    }
+
+    function test_badTimeoutsAreErrorsAtTheCall(data) {
+        const latch = createTemporaryObject(latchComponent, testCase, { count: 1 })
+        const s = createTemporaryObject(semaphoreComponent, testCase, { capacity: 0 })
+        const ex = createTemporaryObject(executorComponent, testCase)
+        const calls = [() => latch.wait(data.value), () => s.acquire(data.value),
+                       () => ex.run(() => 1, data.value)]
+        for (const call of calls) {
+            let name = ""
+            try { call() } catch (e) { name = e.name }
+            compare(name, data.error)
+        }
+        compare(latch.waiting, 0)
+        compare(s.waiting, 0)
+        compare(ex.completed + ex.running + ex.pending, 0)
+    }
+
+    function test_rejectionsNameTheirErrorClass() {
+        const s = createTemporaryObject(semaphoreComponent, testCase, { capacity: 0 })
+        const timedOut = settle(s.acquire(5))
+        const ex = createTemporaryObject(executorComponent, testCase)
+        const slow = settle(ex.run(() => new Promise(() => {}), 5))
+        tryVerify(() => timedOut.done && slow.done)
+        compare(timedOut.value.name, "TimeoutError")
+        compare(timedOut.value.message.indexOf("Semaphore.acquire: "), 0, timedOut.value.message)
+        compare(slow.value.name, "TimeoutError")
+        compare(slow.value.message.indexOf("TaskExecutor.run: "), 0, slow.value.message)
+        verify(slow.value instanceof Error)
+    }
+
+    function test_jsWorkReceivesAnAbortSignal() {
+        const ex = createTemporaryObject(executorComponent, testCase)
+        let signal = null
+        let onabortCalls = 0
+        let listenerCalls = 0
+        const running = settle(ex.run(s => {
+            signal = s
+            s.onabort = () => ++onabortCalls
+            s.addEventListener("abort", () => ++listenerCalls)
+            return new Promise(() => {}) // never settles by itself
+        }))
+        tryVerify(() => signal !== null)
+        verify(!signal.aborted)
+        const cancelling = settle(ex.cancelAll())
+        tryVerify(() => running.done && cancelling.done)
+        compare(running.value.name, "CancelledError") // although fn never settled
+        tryVerify(() => signal.aborted)
+        compare(onabortCalls, 1)
+        compare(listenerCalls, 1)
+        compare(signal.reason.name, "CancelledError")
+        tryCompare(ex, "cancelled", 1)
+
+        // A timed-out run aborts its work too, and stays TimeoutError when fn settles later.
+        let late = null
+        let lateSignal = null
+        const timed = settle(ex.run(s => {
+            lateSignal = s
+            return new Promise(resolve => { late = resolve })
+        }, 10))
+        tryVerify(() => timed.done)
+        compare(timed.value.name, "TimeoutError")
+        tryVerify(() => lateSignal.aborted)
+        late("too late")
+        wait(0)
+        compare(timed.value.name, "TimeoutError")
+    }
+
+    function test_executorMatchesTheCoreType() {
+        const ex = createTemporaryObject(executorComponent, testCase, { limit: 1 })
+        const started = []
+        const finished = []
+        const cancelledIds = []
+        ex.taskStarted.connect(id => started.push(id))
+        ex.taskFinished.connect(id => finished.push(id))
+        ex.taskCancelled.connect(id => cancelledIds.push(id))
+        const id = ex.spawn(() => 1)
+        verify(typeof id === "number")
+        tryVerify(() => finished.indexOf(id) >= 0)
+        verify(started.indexOf(id) >= 0)
+        let failedMessage = ""
+        ex.taskFailed.connect((failedId, message) => failedMessage = message)
+        ignoreWarning(/task \d+ failed and nobody awaits it: .*spawned failure/)
+        ex.spawn(() => { throw new Error("spawned failure") })
+        tryVerify(() => failedMessage !== "")
+        verify(failedMessage.indexOf("spawned failure") >= 0, failedMessage)
+
+        const all = settle(ex.gather([() => 1, () => Promise.resolve(2), () => 3], { limit: 2 }))
+        tryVerify(() => all.done)
+        compare(all.value, [1, 2, 3])
+        ex.limit = 2 // the first runs until stopped: the second needs a slot of its own
+        let siblingSignal = null
+        const failing = settle(ex.gather([s => { siblingSignal = s; return new Promise(() => {}) },
+                                          () => { throw "bad" }]))
+        tryVerify(() => failing.done)
+        verify(!failing.ok)
+        compare(failing.value.name, "ExecutionError")
+        compare(failing.value.index, 1)
+        compare(failing.value.cause, "bad")
+        tryVerify(() => siblingSignal.aborted) // the running sibling was stopped
+        const settled = settle(ex.gatherSettled([() => 1, () => { throw 7 }]))
+        tryVerify(() => settled.done)
+        compare(settled.value[0].status, "fulfilled")
+        compare(settled.value[0].value, 1)
+        compare(settled.value[1].status, "rejected")
+        compare(settled.value[1].reason, 7)
+
+        let message = ""
+        try { ex.gather("not an array") } catch (e) { message = e.name }
+        compare(message, "TypeError")
+        try { ex.gather([() => 1], { limit: -2 }) } catch (e) { message = e.name }
+        compare(message, "RangeError")
+
+        const down = settle(ex.shutdown())
+        tryVerify(() => down.done)
+        verify(ex.isShutDown())
+        let refused = ""
+        try { ex.spawn(() => 1) } catch (e) { refused = e.name }
+        compare(refused, "ExecutionError")
+        const late = settle(ex.run(() => 1))
+        tryVerify(() => late.done)
+        compare(late.value.name, "ExecutionError")
+    }
 }

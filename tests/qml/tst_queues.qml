@@ -131,4 +131,62 @@ TestCase {
         q.taskDone()
         tryVerify(() => joined)
     }
+
+    function test_badPrioritiesAreRejectedAtTheCall_data() {
+        return [
+            { tag: "string", value: "high", error: "TypeError" },
+            { tag: "NaN", value: NaN, error: "RangeError" },
+            { tag: "object", value: { p: 1 }, error: "TypeError" },
+            { tag: "null", value: null, error: "TypeError" },
+            { tag: "boolean", value: false, error: "TypeError" },
+        ]
+    }
+
+    function test_badPrioritiesAreRejectedAtTheCall(data) {
+        const q = createTemporaryObject(priorityComponent, testCase)
+        let name = ""
+        try { q.tryPut("x", data.value) } catch (e) { name = e.name }
+        compare(name, data.error)
+        name = ""
+        try { q.put("x", data.value) } catch (e) { name = e.name }
+        compare(name, data.error)
+        compare(q.size, 0)
+        // The order stays intact around a refused put.
+        q.tryPut("p1", 1); q.tryPut("p0", 0); q.tryPut("inf", Infinity); q.tryPut("neg", -Infinity)
+        compare([q.tryGet(), q.tryGet(), q.tryGet(), q.tryGet()], ["neg", "p0", "p1", "inf"])
+    }
+
+    function test_closeModesAreQmlEnums() {
+        const q = createTemporaryObject(fifoComponent, testCase)
+        q.tryPut(1); q.tryPut(2)
+        q.close(AsyncQueue.Drain)
+        compare(q.size, 2)
+        compare(q.tryGet(), 1)
+        const r = createTemporaryObject(fifoComponent, testCase)
+        r.tryPut(1)
+        r.close(AsyncQueue.Immediate)
+        compare(r.size, 0)
+        compare(r.unfinishedTasks, 0)
+        let name = ""
+        try { r.tryGet() } catch (e) { name = e.name }
+        compare(name, "QueueClosedError")
+        const p = createTemporaryObject(priorityComponent, testCase)
+        p.close(PriorityQueue.Immediate)
+        verify(p.closed)
+    }
+
+    function test_rejectionsSpeakQml() {
+        const q = createTemporaryObject(priorityComponent, testCase)
+        q.close()
+        let thrown = null
+        try { q.tryPut("x", 1) } catch (e) { thrown = e }
+        compare(thrown.name, "QueueClosedError")
+        compare(thrown.message.indexOf("PriorityQueue.tryPut: "), 0, thrown.message)
+        let rejected = null
+        q.get().then(() => {}, e => rejected = e)
+        tryVerify(() => rejected !== null)
+        compare(rejected.name, "QueueClosedError")
+        compare(rejected.message.indexOf("PriorityQueue.get: "), 0, rejected.message)
+        verify(rejected.message.indexOf("::") < 0, rejected.message)
+    }
 }

@@ -33,6 +33,18 @@ auto invokeFactory(F &factory, std::stop_token stop)
         return factory();
 }
 
+//! What runTracked() awaits of a factory's work: a QCoro::Task as an lvalue (g++ 12 mis-handles
+//! the temporary that QCoro 0.8's await_transform(Task&&) makes of an rvalue one), any other
+//! awaitable as the rvalue it was returned as (a put request is awaitable only as an rvalue).
+template<typename Work>
+decltype(auto) awaitWork(Work &work)
+{
+    if constexpr (IsQCoroTask<Work>)
+        return (work);
+    else
+        return std::move(work);
+}
+
 //! Calls \a factory with \a core as the thread's task context (see currentTaskContext()), so
 //! that the work it starts, and what it does after each QtAio await, is known to run inside a
 //! task of \a core. The context is restored when the factory returns (at the work's first
@@ -93,10 +105,10 @@ QCoro::Task<> runTracked(std::shared_ptr<ExecutorCore> core, const char *operati
         // The factory's awaitable is awaited right here, not through a wrapping coroutine.
         auto work = invokeInTask(core.get(), body.factory, task.stop.get_token());
         if constexpr (std::is_void_v<FactoryResult<decltype(body.factory)>>) {
-            co_await std::move(work);
+            co_await awaitWork(work);
             body.finish();
         } else {
-            body.finish(co_await std::move(work));
+            body.finish(co_await awaitWork(work));
         }
     } catch (...) {
         error = std::current_exception();
