@@ -72,6 +72,7 @@ private Q_SLOTS:
     void workerThreadFeedsGuiCoroutine();
     void sameThreadHandOffsLetOtherEventsRun();
     void requestsAwaitedAsNamedObjects();
+    void nextEndsAConsumerLoopWithoutAnException();
     void nestedEventLoopInResumedCoroutine();
     void destroyingWithWaitersCancelsThem();
     void modelBasedRandomized();
@@ -542,6 +543,29 @@ void tst_AsyncQueue::signalsFromOtherThreadsAreCoalescedWithExactTotals()
     QTRY_COMPARE(lastSize, threads * perThread - 1000);
     QVERIFY(homeThread);
     QVERIFY(putEmissions < threads * perThread);
+}
+
+void tst_AsyncQueue::nextEndsAConsumerLoopWithoutAnException()
+{
+    AsyncQueue<int> q;
+    QVERIFY(q.tryPut(1));
+    QVERIFY(q.tryPut(2));
+    std::vector<int> seen;
+    QVERIFY(QtAioTest::runAsync([&]() -> QCoro::Task<> {
+        QTimer::singleShot(10, [&] {
+            (void)q.tryPut(3);
+            q.close(); // drain: the loop takes 3, then ends
+        });
+        while (auto item = co_await q.next())
+            seen.push_back(*item);
+        // A stop still throws.
+        std::stop_source stop;
+        stop.request_stop();
+        AsyncQueue<int> other;
+        QTAIO_VERIFY_THROWS(QtAio::CancelledError, (void)co_await other.next(stop.get_token()),
+                            "cancelled");
+    }));
+    QCOMPARE(seen, (std::vector<int>{1, 2, 3}));
 }
 
 void tst_AsyncQueue::requestsAwaitedAsNamedObjects()

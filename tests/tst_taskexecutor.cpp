@@ -67,6 +67,8 @@ private Q_SLOTS:
     void gatherStartsNothingAfterAFailureAtTheLimit();
     void nestedWorkOnOneExecutorRunsInTheTasksSlot();
     void nestedGatherUnderALimitOfOne();
+    void gatherOfStartedTasksOfAnyTypes();
+    void moveOnlyResults();
     void gatherSettledReportsEveryOutcome();
     void gatherOfVoidTasks();
     void mapZipsRangesAndRunsPlainFunctionsOnThePool();
@@ -377,6 +379,77 @@ void tst_TaskExecutor::nestedGatherUnderALimitOfOne()
         QTAIO_COMPARE(co_await executor.run(outer, 60s), 10);
         QTAIO_COMPARE(executor.running(), 0);
         QTAIO_COMPARE(executor.pending(), 0);
+    }));
+}
+
+void tst_TaskExecutor::gatherOfStartedTasksOfAnyTypes()
+{
+    // mtaio's gather(*coroutines): started tasks of different types, no limit.
+    QtAio::Latch gate(1);
+    auto number = [&]() -> QCoro::Task<int> {
+        co_await gate.wait();
+        co_return 7;
+    };
+    auto text = []() -> QCoro::Task<QString> { co_return QStringLiteral("seven"); };
+    int sideEffect = 0;
+    auto nothing = [&]() -> QCoro::Task<> {
+        co_await gate.wait();
+        ++sideEffect;
+    };
+    QVERIFY(QtAioTest::runAsync([&]() -> QCoro::Task<> {
+        QTimer::singleShot(0, [&] { gate.countDown(); });
+        auto [n, t, v] = co_await TaskExecutor::gather(number(), text(), nothing());
+        QTAIO_COMPARE(n, 7);
+        QTAIO_COMPARE(t, QStringLiteral("seven"));
+        QTAIO_VERIFY((std::is_same_v<decltype(v), std::monostate>));
+        QTAIO_COMPARE(sideEffect, 1);
+
+        // A failure is thrown once every task has ended, with the failing task's index.
+        QtAio::Latch slow(1);
+        bool slowEnded = false;
+        auto late = [&]() -> QCoro::Task<int> {
+            co_await slow.wait();
+            slowEnded = true;
+            co_return 1;
+        };
+        auto failing = []() -> QCoro::Task<int> {
+            throw std::runtime_error("second task failed");
+            co_return 0;
+        };
+        QTimer::singleShot(10, [&] { slow.countDown(); });
+        try {
+            (void)co_await TaskExecutor::gather(late(), failing());
+            QTAIO_FAIL("no exception");
+        } catch (const QtAio::ExecutionError &e) {
+            QTAIO_COMPARE(e.index(), std::optional<std::size_t>(1));
+            QTAIO_COMPARE(nestedCause(e), std::string("second task failed"));
+        }
+        QTAIO_VERIFY(slowEnded); // no orphan: the slow one was awaited to its end
+    }));
+}
+
+void tst_TaskExecutor::moveOnlyResults()
+{
+    // gather() and map() of move-only results yield a std::vector (a QList needs copies).
+    TaskExecutor executor;
+    std::vector<std::function<QCoro::Task<std::unique_ptr<int>>()>> factories;
+    for (int i = 0; i < 3; ++i)
+        factories.push_back(
+            [i]() -> QCoro::Task<std::unique_ptr<int>> { co_return std::make_unique<int>(i); });
+    QVERIFY(QtAioTest::runAsync([&]() -> QCoro::Task<> {
+        std::vector<std::unique_ptr<int>> values = co_await executor.gather(std::move(factories));
+        QTAIO_COMPARE(values.size(), std::size_t(3));
+        QTAIO_COMPARE(*values[2], 2);
+        const std::vector<int> inputs{4, 5};
+        auto boxed = [](int v) { return std::make_unique<int>(v * 10); }; // on the pool
+        std::vector<std::unique_ptr<int>> mapped = co_await executor.map(boxed, inputs);
+        QTAIO_COMPARE(*mapped[1], 50);
+        auto settled = co_await executor.mapSettled(boxed, GatherOptions{}, inputs);
+        QTAIO_VERIFY(!settled[0].hasError());
+        QTAIO_COMPARE(*settled[0].value(), 40);
+        // Copyable results stay a QList.
+        const QList<int> copies = co_await executor.map([](int v) { return v; }, inputs);
+        QTAIO_COMPARE(copies, (QList<int>{4, 5}));
     }));
 }
 

@@ -11,21 +11,18 @@
 #include <qcoro/qcorotask.h>
 
 #include <cstdio>
+#include <optional>
 #include <thread>
 
 // [consumer]
 QCoro::Task<> consume(QtAio::AsyncQueue<QString> &lines, QtAio::Latch &done)
 {
     int count = 0;
-    try {
-        while (true) {
-            const QString line = co_await lines.get(); // resumes on this (the main) thread
-            ++count;
-            if (count % 25 == 0)
-                std::printf("consumed %d lines, last: %s\n", count, qPrintable(line));
-        }
-    } catch (const QtAio::QueueClosedError &) {
-        // the producer closed the queue and every line was taken
+    // next() yields std::nullopt once the producer closed the queue and every line was taken.
+    while (const std::optional<QString> line = co_await lines.next()) { // resumes on this thread
+        ++count;
+        if (count % 25 == 0)
+            std::printf("consumed %d lines, last: %s\n", count, qPrintable(*line));
     }
     std::printf("consumer finished after %d lines\n", count);
     done.countDown();

@@ -34,8 +34,10 @@ class SimpleQueue : public detail::BasicQueue<Storage> {
 
 public:
     using Base::get;
+    using Base::next;
     using Base::tryGet;
     using typename Base::GetOperation;
+    using typename Base::NextOperation;
     using typename Base::PutOperation;
 
     //! Waits for room, then puts \a item (moved from only when admitted). Throws

@@ -49,9 +49,11 @@ class PriorityQueue : public detail::BasicQueue<detail::PriorityStorageFor<T, P>
 
 public:
     using Base::get;
+    using Base::next;
     using Base::tryGet;
     using typename Base::GetOperation;
     using typename Base::GetWithKeyOperation;
+    using typename Base::NextOperation;
     using typename Base::PutOperation;
     //! An item together with its priority (members `value` and `priority`), as yielded by
     //! getWithPriority(), tryGetWithPriority() and getBlockingWithPriority().

@@ -21,12 +21,20 @@
 #include <ranges>
 #include <stop_token>
 #include <type_traits>
+#include <variant>
+#include <tuple>
+#include <vector>
 
 QT_BEGIN_NAMESPACE
 class QThreadPool;
 QT_END_NAMESPACE
 
 namespace QtAio {
+
+//! The list gather(), map() and their settled forms yield: a QList when \a T can be copied (as
+//! Qt code expects), a std::vector for move-only results (a QList needs copyable items).
+template<typename T>
+using ResultList = std::conditional_t<std::is_copy_constructible_v<T>, QList<T>, std::vector<T>>;
 
 //! Options of TaskExecutor::gather(), map() and the streaming forms.
 struct GatherOptions {
@@ -65,9 +73,12 @@ template<typename Func, typename... Args>
 concept ThreadCallable =
     std::invocable<Func &, std::stop_token, Args...> || std::invocable<Func &, Args...>;
 
+template<typename T>
+using ValueOrMonostate = std::conditional_t<std::is_void_v<T>, std::monostate, T>;
+
 template<typename R>
 struct CollectResult {
-    using type = QList<R>;
+    using type = ResultList<R>;
 };
 template<>
 struct CollectResult<void> {
@@ -216,11 +227,25 @@ public:
     auto gather(Range factories, GatherOptions options = {}) -> QCoro::Task<
         detail::CollectResultT<detail::FactoryResult<std::ranges::range_value_t<Range>>>>;
 
+    //! Awaits already started tasks of any result types, without a limit (they already run),
+    //! and yields their results as a tuple in argument order (std::monostate for a
+    //! Task<void>): mtaio's gather(*coroutines).
+    /*!
+     * Started tasks cannot be stopped, so every one is awaited to its end, also after a
+     * failure; then the first failure (in the order the tasks ended) is thrown as
+     * ExecutionError with the cause nested and the task's argument index. A limit needs work
+     * that has not started: give factories to gather(Range, GatherOptions) for that. Resumes
+     * on the awaiting thread (through its event loop when it had to wait).
+     */
+    template<typename... T>
+    requires(sizeof...(T) > 0) static auto gather(QCoro::Task<T>... tasks)
+        -> QCoro::Task<std::tuple<detail::ValueOrMonostate<T>...>>;
+
     //! As gather(), but runs every task to its end and yields each one's Outcome (value or
     //! exception) in input order: asyncio's return_exceptions=True, typed.
     template<detail::FactoryRange Range>
-    auto gatherSettled(Range factories, GatherOptions options = {})
-        -> QCoro::Task<QList<Outcome<detail::FactoryResult<std::ranges::range_value_t<Range>>>>>;
+    auto gatherSettled(Range factories, GatherOptions options = {}) -> QCoro::Task<
+        ResultList<Outcome<detail::FactoryResult<std::ranges::range_value_t<Range>>>>>;
 
     //! Calls \a func on the items of \a ranges zipped together (the shortest range wins) and
     //! yields the results in input order, at most \a options.limit in flight.
@@ -243,7 +268,7 @@ public:
     template<typename Func, std::ranges::input_range... Ranges>
     requires(sizeof...(Ranges) > 0) auto mapSettled(Func func, GatherOptions options,
                                                     Ranges... ranges)
-        -> QCoro::Task<QList<Outcome<
+        -> QCoro::Task<ResultList<Outcome<
             typename detail::MapResult<Func, std::ranges::range_reference_t<Ranges>...>::type>>>;
 
     //! Streams the results of \a factories as they complete (at most \a options.limit

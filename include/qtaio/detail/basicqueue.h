@@ -177,9 +177,13 @@ public:
         std::optional<value_type> m_owned;
     };
 
+    //! What a get yields: the value, the whole Item (with its key), or the value as a
+    //! std::optional that is empty once the queue is closed and drained (next()).
+    enum class GetForm { Value, WithKey, OrClosed };
+
     //! The wait of a get(): constructed in place in the awaiting coroutine's frame by
     //! GetAwaitable's operator co_await.
-    template<bool WithKey>
+    template<GetForm Form>
     class GetAwaiter : public Getter {
     public:
         GetAwaiter(BasicQueue *queue, WaitOptions options)
@@ -198,10 +202,16 @@ public:
         auto await_resume()
         {
             this->disarm();
+            if constexpr (Form == GetForm::OrClosed) {
+                if (this->status == WaitStatus::Closed)
+                    return std::optional<value_type>();
+            }
             if (this->status != WaitStatus::Completed)
                 WaitOperation::throwFor(this->status, "AsyncQueue::get");
-            if constexpr (WithKey)
+            if constexpr (Form == GetForm::WithKey)
                 return std::move(*this->result);
+            else if constexpr (Form == GetForm::OrClosed)
+                return std::optional<value_type>(Storage::value(std::move(*this->result)));
             else
                 return Storage::value(std::move(*this->result));
         }
@@ -210,12 +220,13 @@ public:
         BasicQueue *m_queue;
     };
 
-    //! Awaitable returned by get(): yields the value (or, WithKey, the whole Item).
+    //! Awaitable returned by get(): yields the value (or, by Form, the whole Item or an
+    //! optional value).
     /*!
      * It only holds the request; co_await builds the wait (a GetAwaiter) right in the
      * coroutine frame. Await it once.
      */
-    template<bool WithKey>
+    template<GetForm Form>
     class GetAwaitable {
     public:
         GetAwaitable(BasicQueue *queue, WaitOptions options)
@@ -223,7 +234,7 @@ public:
         {
         }
 
-        GetAwaiter<WithKey> operator co_await() { return {m_queue, std::move(m_options)}; }
+        GetAwaiter<Form> operator co_await() { return {m_queue, std::move(m_options)}; }
 
     private:
         BasicQueue *m_queue;
@@ -231,9 +242,11 @@ public:
     };
 
     //! Awaitable returned by get(): yields the value.
-    using GetOperation = GetAwaitable<false>;
+    using GetOperation = GetAwaitable<GetForm::Value>;
     //! Awaitable returned by getWithPriority(): yields the whole Item.
-    using GetWithKeyOperation = GetAwaitable<true>;
+    using GetWithKeyOperation = GetAwaitable<GetForm::WithKey>;
+    //! Awaitable returned by next(): yields std::optional<T>, empty once closed and drained.
+    using NextOperation = GetAwaitable<GetForm::OrClosed>;
 
     //! Items are destroyed with the queue; waiters still pending fail with CancelledError.
     ~BasicQueue() override = default;
@@ -256,6 +269,15 @@ public:
                                    std::stop_token stop = {})
     {
         return get(deadlineAfter(timeout), std::move(stop));
+    }
+
+    //! Waits for the next item, as get(), but yields std::nullopt instead of throwing
+    //! QueueClosedError once the queue is closed and drained: the consumer loop
+    //! `while (auto item = co_await queue.next()) { ... }`. A stop still throws
+    //! CancelledError. Resumes on the awaiting thread through its event loop.
+    [[nodiscard]] NextOperation next(std::stop_token stop = {})
+    {
+        return {this, {std::move(stop), QDeadlineTimer(QDeadlineTimer::Forever)}};
     }
 
     //! Takes an item if there is one. Throws QueueClosedError on a closed, drained queue.
@@ -450,8 +472,8 @@ private:
         return suspended;
     }
 
-    template<bool WithKey>
-    bool tryGetNow(GetAwaiter<WithKey> &op)
+    template<GetForm Form>
+    bool tryGetNow(GetAwaiter<Form> &op)
     {
         Transaction tx(this);
         if (getLocked(tx.wake, op.result)) {
@@ -465,8 +487,8 @@ private:
         return false;
     }
 
-    template<bool WithKey>
-    bool suspendGet(GetAwaiter<WithKey> &op, std::coroutine_handle<> handle)
+    template<GetForm Form>
+    bool suspendGet(GetAwaiter<Form> &op, std::coroutine_handle<> handle)
     {
         bool suspended = false;
         {

@@ -9,6 +9,7 @@
 
 #include <QtCore/QThreadPool>
 
+#include <atomic>
 #include <cstddef>
 #include <deque>
 #include <exception>
@@ -353,16 +354,16 @@ public:
         if (m_stoppedEarly)
             throw CancelledError(std::string(operation) + ": cancelled before every task ran");
         if constexpr (Settled) {
-            QList<Outcome<R>> out;
-            out.reserve(qsizetype(m_slots.size()));
+            ResultList<Outcome<R>> out;
+            out.reserve(m_slots.size());
             for (auto &slot : m_slots)
                 out.push_back(std::move(slot));
             return out;
         } else if constexpr (std::is_void_v<R>) {
             return;
         } else {
-            QList<R> out;
-            out.reserve(qsizetype(m_slots.size()));
+            ResultList<R> out;
+            out.reserve(m_slots.size());
             for (auto &slot : m_slots)
                 out.push_back(std::move(*slot));
             return out;
@@ -470,7 +471,7 @@ QCoro::Task<bool> launchAll(std::shared_ptr<ExecutorCore> core, const char *oper
 template<typename R, bool Settled, typename Next>
 auto collect(std::shared_ptr<ExecutorCore> core, GatherOptions options, const char *operation,
              Next next)
-    -> QCoro::Task<std::conditional_t<Settled, QList<Outcome<R>>, CollectResultT<R>>>
+    -> QCoro::Task<std::conditional_t<Settled, ResultList<Outcome<R>>, CollectResultT<R>>>
 {
     auto state = std::make_shared<CollectState<R, Settled>>(options.limit);
     auto makeItem = [state](std::size_t index, auto factory) {
@@ -646,9 +647,63 @@ struct StreamGuard {
     ~StreamGuard() { state->collect.callStop.request_stop(); }
 };
 
+//! The shared state of a gather() of started tasks: each one's result, the first failure (in
+//! the order the tasks ended), and how many are still running.
+template<typename... T>
+struct StartedTasks {
+    std::tuple<std::optional<ValueOrMonostate<T>>...> values; // each written by its runner
+    std::mutex mutex;                                         // guards the first failure
+    std::exception_ptr firstError;
+    std::size_t firstErrorIndex = 0;
+    std::atomic<std::size_t> running{sizeof...(T)};
+    AsyncEvent done; // set by the last runner: its release makes every value visible
+};
+
+//! Awaits task \a I of a gather() of started tasks and records its outcome.
+template<std::size_t I, typename State, typename T>
+QCoro::Task<> awaitStarted(std::shared_ptr<State> state, QCoro::Task<T> task)
+{
+    try {
+        if constexpr (std::is_void_v<T>) {
+            co_await task;
+            std::get<I>(state->values).emplace();
+        } else {
+            std::get<I>(state->values).emplace(co_await task);
+        }
+    } catch (...) {
+        std::scoped_lock lock(state->mutex);
+        if (!state->firstError) {
+            state->firstError = std::current_exception();
+            state->firstErrorIndex = I;
+        }
+    }
+    if (state->running.fetch_sub(1, std::memory_order_acq_rel) == 1)
+        state->done.set();
+}
+
 } // namespace QtAio::detail
 
 namespace QtAio {
+
+template<typename... T>
+requires(sizeof...(T) > 0) auto TaskExecutor::gather(QCoro::Task<T>... tasks)
+    -> QCoro::Task<std::tuple<detail::ValueOrMonostate<T>...>>
+{
+    // The tasks run already: each is awaited by a small runner of its own, so that every one
+    // is awaited to its end whatever order (and on whatever thread) they end in.
+    auto state = std::make_shared<detail::StartedTasks<T...>>();
+    auto runners = [&]<std::size_t... I>(std::index_sequence<I...>)
+    {
+        return std::make_tuple(detail::awaitStarted<I>(state, std::move(tasks))...);
+    }
+    (std::index_sequence_for<T...>{});
+    auto allDone = state->done.wait();
+    co_await allDone;
+    if (state->firstError)
+        detail::rethrowForCaller(state->firstError, "TaskExecutor::gather", state->firstErrorIndex);
+    co_return std::apply([](auto &...value) { return std::make_tuple(std::move(*value)...); },
+                         state->values);
+}
 
 template<detail::TaskFactory Factory>
 auto TaskExecutor::run(Factory factory, QDeadlineTimer deadline)
@@ -690,7 +745,7 @@ auto TaskExecutor::gather(Range factories, GatherOptions options)
 
 template<detail::FactoryRange Range>
 auto TaskExecutor::gatherSettled(Range factories, GatherOptions options)
-    -> QCoro::Task<QList<Outcome<detail::FactoryResult<std::ranges::range_value_t<Range>>>>>
+    -> QCoro::Task<ResultList<Outcome<detail::FactoryResult<std::ranges::range_value_t<Range>>>>>
 {
     using R = detail::FactoryResult<std::ranges::range_value_t<Range>>;
     auto work = detail::collect<R, true>(d, options, "TaskExecutor::gatherSettled",
@@ -714,7 +769,7 @@ requires(sizeof...(Ranges) > 0) auto TaskExecutor::map(Func func, GatherOptions 
 template<typename Func, std::ranges::input_range... Ranges>
 requires(sizeof...(Ranges) > 0) auto TaskExecutor::mapSettled(Func func, GatherOptions options,
                                                               Ranges... ranges)
-    -> QCoro::Task<QList<
+    -> QCoro::Task<ResultList<
         Outcome<typename detail::MapResult<Func, std::ranges::range_reference_t<Ranges>...>::type>>>
 {
     using R = typename detail::MapResult<Func, std::ranges::range_reference_t<Ranges>...>::type;
