@@ -1,34 +1,101 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
-# Builds and runs the consumer projects: find_package() against an installed QtAio (with a QML
-# file importing QtAio from the installed tree), and add_subdirectory() of the source tree.
-# Usage: run_consumers.sh SOURCE_DIR BUILD_DIR WORK_DIR
+# Builds and runs projects that use QtAio from outside, one step per ctest test:
+#   run_consumers.sh STEP SOURCE_DIR BUILD_DIR WORK_DIR
+# Each step works in WORK_DIR/<its name>; the steps marked (prefix) use WORK_DIR/prefix, the
+# tree that `install` makes from BUILD_DIR.
+#   install         cmake --install BUILD_DIR into WORK_DIR/prefix
+#   find-package    (prefix) find_package(QtAio6 COMPONENTS Core Qml): the consumer program, and
+#                   every_type.qml from the installed module through QTAIO_QML_IMPORT_PATH
+#   components      (prefix) the targets each COMPONENTS list gives, and the failures with their
+#                   messages: an unknown component, Qml from a tree without it
+#   add-subdirectory  add_subdirectory() of the source tree
 set -euo pipefail
-src="$1" build="$2" work="$3"
-rm -rf "$work"
-mkdir -p "$work"
-launcher=()
+step="$1" src="$2" build="$3" work="$4"
+prefix="$work/prefix"
+every_type="$src/tests/consumer/every_type.qml"
+# Nothing from the caller's environment may help a program find QtAio.
+unset QML_IMPORT_PATH QML2_IMPORT_PATH LD_LIBRARY_PATH
+cmake_args=(-G Ninja)
 if command -v ccache >/dev/null; then
-    launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
+    cmake_args+=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
 fi
 
-echo "== install into $work/prefix"
-cmake --install "$build" --prefix "$work/prefix" >/dev/null
+fail() {
+    echo "FAIL: $*" >&2
+    exit 1
+}
 
-echo "== find_package consumer"
-cmake -S "$src/tests/consumer/find-package" -B "$work/find-package" -G Ninja \
-    -DCMAKE_PREFIX_PATH="$work/prefix" "${launcher[@]}" >/dev/null
-cmake --build "$work/find-package"
-"$work/find-package/consumer"
-qml_dir="$(find "$work/prefix" -name qmldir -path '*QtAio*' -printf '%h\n' | head -1)"
-[ -n "$qml_dir" ] || { echo "no installed QML module"; exit 1; }
-QML_IMPORT_PATH="$(dirname "$qml_dir")" "$work/find-package/consumer" \
-    --qml "$src/tests/consumer/every_type.qml"
-echo "QML module imported from $(dirname "$qml_dir")"
+# build_project NAME CMAKE_ARGS...: configures and builds tests/consumer/NAME in WORK_DIR/NAME.
+build_project() {
+    local name="$1"
+    shift
+    rm -rf "${work:?}/$name"
+    cmake -S "$src/tests/consumer/$name" -B "$work/$name" "${cmake_args[@]}" "$@" >/dev/null
+    cmake --build "$work/$name"
+}
 
-echo "== add_subdirectory consumer"
-cmake -S "$src/tests/consumer/add-subdirectory" -B "$work/add-subdirectory" -G Ninja \
-    -DQTAIO_SOURCE_DIR="$src" "${launcher[@]}" >/dev/null
-cmake --build "$work/add-subdirectory"
-"$work/add-subdirectory/consumer"
-echo "consumers passed"
+# expect_components PREFIX COMPONENTS OPTIONAL_COMPONENTS TARGETS: find_package(QtAio6) in PREFIX
+# with these components gives exactly TARGETS (a space-separated list).
+expect_components() {
+    local output
+    output="$(cmake -S "$src/tests/consumer/components" -B "$work/components/build" \
+        "${cmake_args[@]}" -UQtAio6_DIR -DCMAKE_PREFIX_PATH="$1" -DCOMPONENTS="$2" \
+        -DOPTIONAL_COMPONENTS="$3" 2>&1)" || fail "COMPONENTS '$2' OPTIONAL_COMPONENTS '$3':"$'\n'"$output"
+    grep -qxF -- "-- QtAio6 targets: $4" <<<"$output" ||
+        fail "COMPONENTS '$2' OPTIONAL_COMPONENTS '$3' should give '$4':"$'\n'"$output"
+    echo "ok: COMPONENTS '$2' OPTIONAL_COMPONENTS '$3' gives $4"
+}
+
+# expect_refusal PREFIX COMPONENTS MESSAGE: find_package(QtAio6 REQUIRED COMPONENTS ...) in PREFIX
+# fails, saying MESSAGE.
+expect_refusal() {
+    local output
+    if output="$(cmake -S "$src/tests/consumer/components" -B "$work/components/build" \
+        "${cmake_args[@]}" -UQtAio6_DIR -DCMAKE_PREFIX_PATH="$1" -DCOMPONENTS="$2" \
+        -DOPTIONAL_COMPONENTS= 2>&1)"; then
+        fail "COMPONENTS '$2' should fail with '$3':"$'\n'"$output"
+    fi
+    # CMake wraps long messages: compare with the line breaks and indentation removed.
+    tr -s ' \n' ' ' <<<"$output" | grep -qF -- "$3" ||
+        fail "COMPONENTS '$2' failed without saying '$3':"$'\n'"$output"
+    echo "ok: COMPONENTS '$2' fails with: $3"
+}
+
+case "$step" in
+install)
+    rm -rf "$prefix"
+    cmake --install "$build" --prefix "$prefix" >/dev/null
+    echo "installed into $prefix"
+    ;;
+find-package)
+    build_project find-package -DCMAKE_PREFIX_PATH="$prefix"
+    "$work/find-package/consumer"
+    "$work/find-package/consumer" --qml "$every_type"
+    echo "every_type.qml ran against the installed module"
+    ;;
+components)
+    rm -rf "$work/components"
+    expect_components "$prefix" "" "" "QtAio::Core QtAio::Qml"
+    expect_components "$prefix" "Core" "" "QtAio::Core"
+    expect_components "$prefix" "Qml" "" "QtAio::Core QtAio::Qml"
+    expect_components "$prefix" "Core;Qml" "" "QtAio::Core QtAio::Qml"
+    expect_components "$prefix" "Core" "Qml;Widgets" "QtAio::Core QtAio::Qml"
+    expect_refusal "$prefix" "Core;Widgets" \
+        'QtAio6 has no component "Widgets"; its components are Core and Qml'
+    # A tree installed without the QML module (QTAIO_BUILD_QML=OFF) has no Qml targets file.
+    cp -a "$prefix" "$work/components/core-only"
+    rm "$(find "$work/components/core-only" -name 'QtAio6QmlTargets.cmake')"
+    expect_components "$work/components/core-only" "" "" "QtAio::Core"
+    expect_components "$work/components/core-only" "Core" "Qml" "QtAio::Core"
+    expect_refusal "$work/components/core-only" "Core;Qml" \
+        "QtAio6 was built without its QML module (QTAIO_BUILD_QML=OFF): it has no component Qml"
+    ;;
+add-subdirectory)
+    build_project add-subdirectory -DQTAIO_SOURCE_DIR="$src"
+    "$work/add-subdirectory/consumer"
+    ;;
+*)
+    fail "unknown step '$step'"
+    ;;
+esac
