@@ -15,3 +15,32 @@ set(QTAIO_INSTALL_CMAKEDIR ${CMAKE_INSTALL_LIBDIR}/cmake/${QTAIO_PACKAGE_NAME})
 set(QTAIO_QML_INSTALL_DIR "${CMAKE_INSTALL_LIBDIR}/qml" CACHE STRING
     "Where the QML module is installed, relative to the prefix or absolute (its QML import path)")
 set(QTAIO_QML_DESTINATION "${QTAIO_QML_INSTALL_DIR}")
+
+# Sets the install RUNPATH of `target`, installed into `destination` (relative to the prefix, or
+# absolute), to QtAio's library directory: relative to the file itself ($ORIGIN) when both lie
+# inside the prefix, so that the installed tree still works when moved (or staged with
+# DESTDIR); absolute otherwise. CMAKE_INSTALL_RPATH is kept after it, and
+# CMAKE_SKIP_INSTALL_RPATH (a distribution's build) drops it all.
+function(qtaio_set_install_rpath target destination)
+    set(prefix "${CMAKE_INSTALL_PREFIX}")
+    cmake_path(ABSOLUTE_PATH destination BASE_DIRECTORY "${prefix}" NORMALIZE
+        OUTPUT_VARIABLE from)
+    set(libdir "${CMAKE_INSTALL_FULL_LIBDIR}")
+    cmake_path(IS_PREFIX prefix "${from}" NORMALIZE from_inside)
+    cmake_path(IS_PREFIX prefix "${libdir}" NORMALIZE libdir_inside)
+    if(from_inside AND libdir_inside)
+        if(APPLE)
+            set(rpath "@loader_path")
+        else()
+            set(rpath "$ORIGIN")
+        endif()
+        file(RELATIVE_PATH relative "${from}" "${libdir}")
+        string(REGEX REPLACE "/$" "" relative "${relative}")
+        if(relative)
+            string(APPEND rpath "/${relative}")
+        endif()
+    else()
+        set(rpath "${libdir}")
+    endif()
+    set_property(TARGET ${target} PROPERTY INSTALL_RPATH "${rpath}" ${CMAKE_INSTALL_RPATH})
+endfunction()

@@ -9,6 +9,9 @@
 #                   every_type.qml from the installed module through QTAIO_QML_IMPORT_PATH
 #   components      (prefix) the targets each COMPONENTS list gives, and the failures with their
 #                   messages: an unknown component, Qml from a tree without it
+#   qml-only        a QML application that links Qt Qml only, not QtAio, runs every_type.qml from
+#                   a tree installed (DESTDIR) somewhere else than its prefix, with nothing but
+#                   QML_IMPORT_PATH: the plugin and the libraries find each other by RUNPATH
 #   add-subdirectory  add_subdirectory() of the source tree
 set -euo pipefail
 step="$1" src="$2" build="$3" work="$4"
@@ -90,6 +93,26 @@ components)
     expect_components "$work/components/core-only" "Core" "Qml" "QtAio::Core"
     expect_refusal "$work/components/core-only" "Core;Qml" \
         "QtAio6 was built without its QML module (QTAIO_BUILD_QML=OFF): it has no component Qml"
+    ;;
+qml-only)
+    # Installed for the prefix /opt/qtaio but staged elsewhere: a RUNPATH naming the prefix
+    # would not find the libraries.
+    moved="$work/qml-only-stage"
+    rm -rf "$moved"
+    DESTDIR="$moved" cmake --install "$build" --prefix /opt/qtaio >/dev/null
+    build_project qml-only
+    if readelf -d "$work/qml-only/qml-only" | grep NEEDED | grep -i qtaio; then
+        fail "the QML-only application links QtAio"
+    fi
+    qmldir="$(find "$moved" -path '*/QtAio/qmldir')"
+    [ -n "$qmldir" ] || fail "no qmldir installed"
+    QML_IMPORT_PATH="$(dirname "$(dirname "$qmldir")")" "$work/qml-only/qml-only" "$every_type"
+    echo "every_type.qml ran in an application that does not link QtAio"
+    for file in "$(dirname "$qmldir")"/*.so "$moved"/opt/qtaio/lib*/libQtAio6*.so; do
+        runpath="$(readelf -d "$file" | sed -n 's/.*(RUNPATH).*\[\(.*\)\]/\1/p')"
+        echo "$(basename "$file"): RUNPATH $runpath"
+        [[ "$runpath" == '$ORIGIN'* ]] || fail "$file: RUNPATH '$runpath' is not relative to \$ORIGIN"
+    done
     ;;
 add-subdirectory)
     build_project add-subdirectory -DQTAIO_SOURCE_DIR="$src"
