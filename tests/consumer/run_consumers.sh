@@ -12,7 +12,11 @@
 #   qml-only        a QML application that links Qt Qml only, not QtAio, runs every_type.qml from
 #                   a tree installed (DESTDIR) somewhere else than its prefix, with nothing but
 #                   QML_IMPORT_PATH: the plugin and the libraries find each other by RUNPATH
-#   add-subdirectory  add_subdirectory() of the source tree
+#   add-subdirectory  add_subdirectory() of the source tree in a project that sets
+#                   QT_QML_OUTPUT_DIRECTORY: QtAio's QML module is built there, and every_type.qml
+#                   runs from it
+#   fetchcontent    FetchContent of the source tree: every_type.qml runs from the build tree's
+#                   QTAIO_QML_IMPORT_PATH
 set -euo pipefail
 step="$1" src="$2" build="$3" work="$4"
 prefix="$work/prefix"
@@ -116,7 +120,17 @@ qml-only)
     ;;
 add-subdirectory)
     build_project add-subdirectory -DQTAIO_SOURCE_DIR="$src"
+    [ -f "$work/add-subdirectory/qml/QtAio/qmldir" ] ||
+        fail "the QML module is not in the parent's QT_QML_OUTPUT_DIRECTORY"
     "$work/add-subdirectory/consumer"
+    "$work/add-subdirectory/consumer" --qml "$every_type"
+    echo "every_type.qml ran against the module in QT_QML_OUTPUT_DIRECTORY"
+    ;;
+fetchcontent)
+    build_project fetchcontent -DFETCHCONTENT_SOURCE_DIR_QTAIO="$src"
+    "$work/fetchcontent/consumer"
+    "$work/fetchcontent/consumer" --qml "$every_type"
+    echo "every_type.qml ran against the module in the build tree"
     ;;
 *)
     fail "unknown step '$step'"
