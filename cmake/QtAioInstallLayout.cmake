@@ -11,10 +11,22 @@ string(TOLOWER ${QTAIO_PACKAGE_NAME} qtaio_include_subdir)
 set(QTAIO_INSTALL_INCLUDEDIR ${CMAKE_INSTALL_INCLUDEDIR}/${qtaio_include_subdir})
 set(QTAIO_INSTALL_CMAKEDIR ${CMAKE_INSTALL_LIBDIR}/cmake/${QTAIO_PACKAGE_NAME})
 
-# The QML module: <QML dir>/QtAio, where the QML dir is an import path.
+# The QML module: <QML dir>/QtAio, where the QML dir is an import path. Like ECM's
+# KDE_INSTALL_USE_QT_SYS_PATHS, QTAIO_INSTALL_QML_TO_QT_DIR puts it in Qt's own QML directory
+# (an absolute path, as Qt's CMake files give it), where every application of that Qt finds it
+# without an import path: for a distribution's package, or a prefix shared with Qt.
 set(QTAIO_QML_INSTALL_DIR "${CMAKE_INSTALL_LIBDIR}/qml" CACHE STRING
-    "Where the QML module is installed, relative to the prefix or absolute (its QML import path)")
-set(QTAIO_QML_DESTINATION "${QTAIO_QML_INSTALL_DIR}")
+    "Where the QML module is installed, relative to the prefix or absolute (its QML import path); ignored with QTAIO_INSTALL_QML_TO_QT_DIR")
+option(QTAIO_INSTALL_QML_TO_QT_DIR "Install the QML module into Qt's own QML directory" OFF)
+if(QTAIO_INSTALL_QML_TO_QT_DIR)
+    if(NOT QT6_INSTALL_PREFIX OR NOT QT6_INSTALL_QML)
+        message(FATAL_ERROR "QTAIO_INSTALL_QML_TO_QT_DIR: Qt's CMake files do not say where "
+            "Qt's QML directory is (QT6_INSTALL_PREFIX, QT6_INSTALL_QML)")
+    endif()
+    set(QTAIO_QML_DESTINATION "${QT6_INSTALL_PREFIX}/${QT6_INSTALL_QML}")
+else()
+    set(QTAIO_QML_DESTINATION "${QTAIO_QML_INSTALL_DIR}")
+endif()
 
 # Sets the install RUNPATH of `target`, installed into `destination` (relative to the prefix, or
 # absolute), to QtAio's library directory: relative to the file itself ($ORIGIN) when both lie

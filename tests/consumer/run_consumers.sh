@@ -16,7 +16,11 @@
 #                   QT_QML_OUTPUT_DIRECTORY: QtAio's QML module is built there, and every_type.qml
 #                   runs from it
 #   fetchcontent    FetchContent of the source tree: every_type.qml runs from the build tree's
-#                   QTAIO_QML_IMPORT_PATH
+#                   QTAIO_QML_IMPORT_PATH (configured to install QtAio into /usr, with
+#                   QTAIO_INSTALL_QML_TO_QT_DIR, for qt-qml-dir)
+#   qt-qml-dir      the fetchcontent build installed with DESTDIR: the QML module lands in Qt's
+#                   QML directory (as $QTAIO_QTPATHS --query QT_INSTALL_QML says) inside DESTDIR,
+#                   and its plugin's RUNPATH leads to the libraries installed beside it
 set -euo pipefail
 step="$1" src="$2" build="$3" work="$4"
 prefix="$work/prefix"
@@ -127,10 +131,24 @@ add-subdirectory)
     echo "every_type.qml ran against the module in QT_QML_OUTPUT_DIRECTORY"
     ;;
 fetchcontent)
-    build_project fetchcontent -DFETCHCONTENT_SOURCE_DIR_QTAIO="$src"
+    build_project fetchcontent -DFETCHCONTENT_SOURCE_DIR_QTAIO="$src" \
+        -DQTAIO_INSTALL=ON -DQTAIO_INSTALL_QML_TO_QT_DIR=ON -DCMAKE_INSTALL_PREFIX=/usr
     "$work/fetchcontent/consumer"
     "$work/fetchcontent/consumer" --qml "$every_type"
     echo "every_type.qml ran against the module in the build tree"
+    ;;
+qt-qml-dir)
+    stage="$work/qt-qml-dir"
+    rm -rf "$stage"
+    DESTDIR="$stage" cmake --install "$work/fetchcontent" >/dev/null
+    module="$stage$("$QTAIO_QTPATHS" --query QT_INSTALL_QML)/QtAio"
+    for file in qmldir QtAioQml.qmltypes libqtaioqmlplugin.so; do
+        [ -f "$module/$file" ] || fail "$module/$file was not installed:"$'\n'"$(find "$stage")"
+    done
+    runpath="$(readelf -d "$module/libqtaioqmlplugin.so" | sed -n 's/.*(RUNPATH).*\[\(.*\)\]/\1/p')"
+    library="${runpath/\$ORIGIN/$module}/libQtAio6Qml.so.0"
+    [ -f "$library" ] || fail "the plugin's RUNPATH '$runpath' does not lead to libQtAio6Qml"
+    echo "QML module in Qt's QML directory: $module; the plugin's RUNPATH $runpath"
     ;;
 *)
     fail "unknown step '$step'"
