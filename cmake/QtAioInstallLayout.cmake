@@ -10,6 +10,7 @@ string(TOLOWER ${QTAIO_PACKAGE_NAME} qtaio_include_subdir)
 # Headers: <prefix>/include/qtaio6/qtaio/*.h, so that consumers write #include <qtaio/...>.
 set(QTAIO_INSTALL_INCLUDEDIR ${CMAKE_INSTALL_INCLUDEDIR}/${qtaio_include_subdir})
 set(QTAIO_INSTALL_CMAKEDIR ${CMAKE_INSTALL_LIBDIR}/cmake/${QTAIO_PACKAGE_NAME})
+set(QTAIO_INSTALL_PKGCONFIGDIR ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
 
 # The QML module: <QML dir>/QtAio, where the QML dir is an import path. Like ECM's
 # KDE_INSTALL_USE_QT_SYS_PATHS, QTAIO_INSTALL_QML_TO_QT_DIR puts it in Qt's own QML directory

@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: MIT
 # What `cmake --install` writes besides the libraries, headers and the QML module: the CMake
-# package QtAio6, with one targets file per component.
+# package QtAio6, with one targets file per component, and the pkg-config files.
 include(CMakePackageConfigHelpers)
 
 set(qtaio_components Core)
@@ -23,3 +23,5 @@ install(FILES
     ${PROJECT_BINARY_DIR}/${QTAIO_PACKAGE_NAME}Config.cmake
     ${PROJECT_BINARY_DIR}/${QTAIO_PACKAGE_NAME}ConfigVersion.cmake
     DESTINATION ${QTAIO_INSTALL_CMAKEDIR})
+
+include(cmake/QtAioPkgConfig.cmake)

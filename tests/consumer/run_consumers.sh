@@ -12,6 +12,9 @@
 #   qml-only        a QML application that links Qt Qml only, not QtAio, runs every_type.qml from
 #                   a tree installed (DESTDIR) somewhere else than its prefix, with nothing but
 #                   QML_IMPORT_PATH: the plugin and the libraries find each other by RUNPATH
+#   pkg-config      (prefix) the consumer program compiled with `pkg-config --cflags --libs`
+#                   QtAio6Core, and with QtAio6Qml running every_type.qml from the module at
+#                   its qmlimportpath
 #   add-subdirectory  add_subdirectory() of the source tree in a project that sets
 #                   QT_QML_OUTPUT_DIRECTORY: QtAio's QML module is built there, and every_type.qml
 #                   runs from it
@@ -28,8 +31,10 @@ every_type="$src/tests/consumer/every_type.qml"
 # Nothing from the caller's environment may help a program find QtAio.
 unset QML_IMPORT_PATH QML2_IMPORT_PATH LD_LIBRARY_PATH
 cmake_args=(-G Ninja)
+compile=(c++ -std=c++20 -c)
 if command -v ccache >/dev/null; then
     cmake_args+=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
+    compile=(ccache "${compile[@]}")
 fi
 
 fail() {
@@ -121,6 +126,28 @@ qml-only)
         echo "$(basename "$file"): RUNPATH $runpath"
         [[ "$runpath" == '$ORIGIN'* ]] || fail "$file: RUNPATH '$runpath' is not relative to \$ORIGIN"
     done
+    ;;
+pkg-config)
+    command -v pkg-config >/dev/null || fail "pkg-config is missing (scripts/install-deps installs it)"
+    export PKG_CONFIG_PATH
+    PKG_CONFIG_PATH="$(dirname "$(find "$prefix" -name QtAio6Core.pc)")"
+    out="$work/pkg-config"
+    rm -rf "$out"
+    mkdir -p "$out"
+    # shellcheck disable=SC2046 # pkg-config's flags are words
+    "${compile[@]}" $(pkg-config --cflags QtAio6Core) "$src/tests/consumer/consumer.cpp" -o "$out/consumer.o"
+    # shellcheck disable=SC2046
+    c++ "$out/consumer.o" -o "$out/consumer" $(pkg-config --libs QtAio6Core)
+    # shellcheck disable=SC2046
+    "${compile[@]}" $(pkg-config --cflags QtAio6Qml) -DCONSUMER_WITH_QML \
+        "$src/tests/consumer/consumer.cpp" -o "$out/consumer-qml.o"
+    # shellcheck disable=SC2046
+    c++ "$out/consumer-qml.o" -o "$out/consumer-qml" $(pkg-config --libs QtAio6Qml)
+    LD_LIBRARY_PATH="$(pkg-config --variable=libdir QtAio6Core)" "$out/consumer"
+    LD_LIBRARY_PATH="$(pkg-config --variable=libdir QtAio6Core)" \
+        QML_IMPORT_PATH="$(pkg-config --variable=qmlimportpath QtAio6Qml)" \
+        "$out/consumer-qml" --qml "$every_type"
+    echo "built with pkg-config: $(pkg-config --cflags --libs QtAio6Qml)"
     ;;
 add-subdirectory)
     build_project add-subdirectory -DQTAIO_SOURCE_DIR="$src"
