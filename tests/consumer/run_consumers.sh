@@ -2,8 +2,8 @@
 # SPDX-License-Identifier: MIT
 # Builds and runs projects that use QtAio from outside, one step per ctest test:
 #   run_consumers.sh STEP SOURCE_DIR BUILD_DIR WORK_DIR
-# Each step works in WORK_DIR/<its name>; the steps marked (prefix) use WORK_DIR/prefix, the
-# tree that `install` makes from BUILD_DIR.
+# Each step works in directories of WORK_DIR named after it; the steps marked (prefix) use
+# WORK_DIR/prefix, the tree that `install` makes from BUILD_DIR.
 #   install         cmake --install BUILD_DIR into WORK_DIR/prefix
 #   find-package    (prefix) find_package(QtAio6 COMPONENTS Core Qml): the consumer program, and
 #                   every_type.qml from the installed module through QTAIO_QML_IMPORT_PATH
@@ -124,7 +124,7 @@ qml-only)
     for file in "$(dirname "$qmldir")"/*.so "$moved"/opt/qtaio/lib*/libQtAio6*.so; do
         runpath="$(readelf -d "$file" | sed -n 's/.*(RUNPATH).*\[\(.*\)\]/\1/p')"
         echo "$(basename "$file"): RUNPATH $runpath"
-        [[ "$runpath" == '$ORIGIN'* ]] || fail "$file: RUNPATH '$runpath' is not relative to \$ORIGIN"
+        [[ "$runpath" == "\$ORIGIN"* ]] || fail "$file: RUNPATH '$runpath' is not relative to \$ORIGIN"
     done
     ;;
 pkg-config)
@@ -168,6 +168,7 @@ qt-qml-dir)
     stage="$work/qt-qml-dir"
     rm -rf "$stage"
     DESTDIR="$stage" cmake --install "$work/fetchcontent" >/dev/null
+    [ -n "${QTAIO_QTPATHS:-}" ] || fail "QTAIO_QTPATHS (Qt's qtpaths tool) is not set"
     module="$stage$("$QTAIO_QTPATHS" --query QT_INSTALL_QML)/QtAio"
     for file in qmldir QtAioQml.qmltypes libqtaioqmlplugin.so; do
         [ -f "$module/$file" ] || fail "$module/$file was not installed:"$'\n'"$(find "$stage")"
