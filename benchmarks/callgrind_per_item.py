@@ -195,7 +195,7 @@ def measure_check(binary, items=20000):
             slow[n] = parse_profile(out)[1].get(SLOW_PATH, 0)
 
     objects = {obj for (obj, _addr) in profiles[items][0] if obj and (
-        os.path.realpath(obj) == os.path.realpath(binary) or "libQt6Aio" in obj)}
+        os.path.realpath(obj) == os.path.realpath(binary) or "libQtAio6" in obj)}
     found, unmatched = [], 0
     for obj in sorted(objects):
         sites, missing = check_sites(obj)

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: MIT
-// A program outside the QtAio project: builds against an installed QtAio (find_package) or a
-// source tree (add_subdirectory) and uses the core types; with `--qml FILE` it also loads a
-// QML file that imports QtAio (from QML_IMPORT_PATH) and exits with the code it sets.
+// A program outside the QtAio project: builds against an installed QtAio (find_package,
+// pkg-config) or a source tree (add_subdirectory, FetchContent) and uses the core types; built
+// with CONSUMER_WITH_QML, `--qml FILE` loads a QML file that imports QtAio (found through
+// QML_IMPORT_PATH and CONSUMER_QML_IMPORT_PATH, the import path the build gives) and exits with
+// the code the file sets.
 
 #include <qtaio/asyncqueue.h>
 #include <qtaio/latch.h>
@@ -9,16 +11,16 @@
 #include <qtaio/version.h>
 
 #include <QtCore/QCoreApplication>
-#include <QtCore/QTimer>
 #ifdef CONSUMER_WITH_QML
-#include <QtQml/QQmlComponent>
-#include <QtQml/QQmlEngine>
+#include "runqml.h"
+#ifndef CONSUMER_QML_IMPORT_PATH
+#define CONSUMER_QML_IMPORT_PATH ""
+#endif
 #endif
 
 #include <qcoro/qcorotask.h>
 
 #include <cstdio>
-#include <memory>
 #include <thread>
 
 int main(int argc, char *argv[])
@@ -28,16 +30,7 @@ int main(int argc, char *argv[])
     const QStringList args = QCoreApplication::arguments();
     const qsizetype qmlAt = args.indexOf(QStringLiteral("--qml"));
     if (qmlAt > 0 && qmlAt + 1 < args.size()) {
-        QQmlEngine engine;
-        QObject::connect(&engine, &QQmlEngine::exit, &app, &QCoreApplication::exit);
-        QQmlComponent component(&engine, QUrl::fromLocalFile(args.at(qmlAt + 1)));
-        std::unique_ptr<QObject> root(component.create());
-        if (!root) {
-            std::fprintf(stderr, "%s\n", qPrintable(component.errorString()));
-            return 1;
-        }
-        QTimer::singleShot(60000, &app, [] { QCoreApplication::exit(3); });
-        return QCoreApplication::exec();
+        return runQml(args.at(qmlAt + 1), QStringLiteral(CONSUMER_QML_IMPORT_PATH));
     }
 #endif
     std::printf("QtAio %s\n", QTAIO_VERSION_STRING);
