@@ -125,7 +125,7 @@ ApplicationWindow {
                         required property int index
                         required property var modelData
                         Layout.fillWidth: true
-                        Rectangle { width: 10; height: 10; radius: 5; color: mixRow.modelData.color }
+                        Rectangle { implicitWidth: 10; implicitHeight: 10; radius: 5; color: mixRow.modelData.color }
                         Label {
                             text: mixRow.modelData.name
                             color: "#c0c4cc"; font.pixelSize: 12
@@ -164,7 +164,7 @@ ApplicationWindow {
                     }
                 }
 
-                Rectangle { Layout.fillWidth: true; height: 1; color: "#2e333d" }
+                Rectangle { Layout.fillWidth: true; implicitHeight: 1; color: "#2e333d" }
 
                 Label {
                     text: "Phase " + window.workload.phase + " — batch latch: " +
