@@ -23,7 +23,6 @@ const QEvent::Type resumeEventType = static_cast<QEvent::Type>(QEvent::registerE
 const QEvent::Type flushEventTypeValue = static_cast<QEvent::Type>(QEvent::registerEventType());
 
 thread_local Resumer *currentThreadResumer = nullptr;
-thread_local const void *currentContext = nullptr;
 Resumer *mainThreadResumer = nullptr;
 
 void deleteMainThreadResumer()
@@ -36,14 +35,27 @@ void deleteMainThreadResumer()
 
 } // namespace
 
+// The task context lives in the thread's Resumer (a member, cheaper than a thread_local of a
+// shared library on the resume path, which reads and writes it for every waiter).
 const void *currentTaskContext() noexcept
 {
-    return currentContext;
+    const Resumer *resumer = currentThreadResumer;
+    return resumer ? resumer->taskContext() : nullptr;
 }
 
 const void *exchangeTaskContext(const void *context) noexcept
 {
-    return std::exchange(currentContext, context);
+    Resumer *resumer = currentThreadResumer;
+    if (!resumer) {
+        if (!context)
+            return nullptr;
+        try {
+            resumer = Resumer::forCurrentThread();
+        } catch (...) {
+            return nullptr; // no event loop here: nothing could be nested in a task anyway
+        }
+    }
+    return resumer->exchangeTaskContext(context);
 }
 
 void throwNaNTimeout()
@@ -382,9 +394,9 @@ void Resumer::runLocal() noexcept
 void Resumer::resumeOne(Waiter *waiter) noexcept
 {
     untrack(waiter);
-    const void *outer = std::exchange(currentContext, waiter->m_context);
+    const void *outer = std::exchange(m_taskContext, waiter->m_context);
     waiter->m_handle.resume(); // may destroy `waiter`
-    currentContext = outer;
+    m_taskContext = outer;
 }
 
 void Resumer::shutDown() noexcept
@@ -488,7 +500,7 @@ bool WaitOperation::enqueueLocked(std::shared_ptr<WaitCore> core, WaitList &list
         return false;
     }
     m_handle = handle;
-    m_context = currentContext;
+    m_context = m_resumer->taskContext();
     m_core = std::move(core);
     m_list = &list;
     status = WaitStatus::Waiting;
@@ -609,7 +621,7 @@ OneShot::OneShot()
 bool OneShot::suspend(std::coroutine_handle<> handle)
 {
     m_handle = handle;
-    m_context = currentContext;
+    m_context = m_resumer->taskContext();
     // Tracked first: once the state says Waiting, complete() may schedule it at once.
     m_resumer->track(this);
     int expected = Pending;

@@ -10,6 +10,7 @@
 #include <condition_variable>
 #include <mutex>
 #include <optional>
+#include <utility>
 
 // ThreadSanitizer annotations of the hand-off through Qt's event queue (see Resumer), keyed on
 // the compiler's own signal, so that every TSan build of QtAio has them, whoever configures it.
@@ -69,6 +70,13 @@ public:
     //! Whether the thread's event loop has ended (see shutDown()). Resumer's thread only.
     [[nodiscard]] bool hasEnded() const noexcept { return m_ended; }
 
+    //! The thread's task context (see currentTaskContext()). Resumer's thread only.
+    [[nodiscard]] const void *taskContext() const noexcept { return m_taskContext; }
+    const void *exchangeTaskContext(const void *context) noexcept
+    {
+        return std::exchange(m_taskContext, context);
+    }
+
     //! Starts a timer that expires \a operation at \a deadline. Resumer's thread only.
     int startDeadline(WaitOperation *operation, const QDeadlineTimer &deadline);
     //! Stops a timer started by startDeadline(). Resumer's thread only.
@@ -114,6 +122,7 @@ private:
     Waiter *m_runHead = nullptr; // ready waiters taken by a resume event, not yet resumed
     Waiter *m_runTail = nullptr;
     Waiter *m_suspendedHead = nullptr; // tracked waiters
+    const void *m_taskContext = nullptr;
     QHash<int, WaitOperation *> m_deadlines;
 };
 
