@@ -27,6 +27,7 @@
 using namespace std::chrono_literals;
 using QtAio::GatherOptions;
 using QtAio::TaskExecutor;
+using QtAio::TaskHandle;
 
 namespace {
 
@@ -68,6 +69,7 @@ private Q_SLOTS:
     void nestedWorkOnOneExecutorRunsInTheTasksSlot();
     void nestedGatherUnderALimitOfOne();
     void gatherOfStartedTasksOfAnyTypes();
+    void spawnedTaskHandles();
     void moveOnlyResults();
     void gatherSettledReportsEveryOutcome();
     void gatherOfVoidTasks();
@@ -426,6 +428,62 @@ void tst_TaskExecutor::gatherOfStartedTasksOfAnyTypes()
         }
         QTAIO_VERIFY(slowEnded); // no orphan: the slow one was awaited to its end
     }));
+}
+
+void tst_TaskExecutor::spawnedTaskHandles()
+{
+    TaskExecutor executor;
+    QtAio::Latch gate(1);
+    QVERIFY(QtAioTest::runAsync([&]() -> QCoro::Task<> {
+        // Await a spawned task for its result.
+        auto handle = executor.spawn([&]() -> QCoro::Task<int> {
+            co_await gate.wait();
+            co_return 42;
+        });
+        QTAIO_VERIFY(handle.id() != 0);
+        QTAIO_VERIFY(!handle.isDone());
+        QTimer::singleShot(0, [&] { gate.countDown(); });
+        QTAIO_COMPARE(co_await handle, 42);
+        QTAIO_VERIFY(handle.isDone());
+
+        // Cancel one task alone: its siblings run on.
+        QtAio::Latch never(1);
+        auto stopped = executor.spawn(
+            [&](std::stop_token stop) -> QCoro::Task<> { co_await never.wait(stop); });
+        auto sibling = executor.spawn([&](std::stop_token stop) -> QCoro::Task<int> {
+            co_await never.wait(20ms, stop);
+            co_return 7;
+        });
+        stopped.cancel();
+        QTAIO_VERIFY_THROWS(QtAio::CancelledError, co_await stopped, "cancelled");
+        QTAIO_COMPARE(co_await sibling, 7);
+
+        // A failure taken from the handle is nobody else's to report: no warning.
+        auto failing = executor.spawn([]() -> QCoro::Task<QString> {
+            throw std::runtime_error("spawned failure");
+            co_return QString();
+        });
+        QTAIO_VERIFY_THROWS(QtAio::ExecutionError, (void)co_await failing, "spawned failure");
+    }));
+    QCOMPARE(executor.cancelled(), 1);
+    QCOMPARE(executor.failed(), 1);
+
+    // A failure that nobody takes is reported when its handle goes, even if the task ended
+    // first (the handle was kept but never awaited).
+    QTest::ignoreMessage(QtWarningMsg,
+                         QRegularExpression(QStringLiteral("nobody awaits it: never taken")));
+    {
+        auto kept = executor.spawn([]() -> QCoro::Task<> {
+            throw std::runtime_error("never taken");
+            co_return;
+        });
+        QTRY_VERIFY(kept.isDone());
+    }
+    // A handle moved from, and a handle to no task.
+    TaskHandle<int> empty;
+    QCOMPARE(empty.id(), quint64(0));
+    QVERIFY(!empty.isDone());
+    empty.cancel();
 }
 
 void tst_TaskExecutor::moveOnlyResults()
@@ -896,10 +954,10 @@ void tst_TaskExecutor::spawnReportsFailures()
     });
     const auto good = executor.spawn([]() -> QCoro::Task<int> { co_return 1; });
     QTRY_COMPARE(failed.count(), 1);
-    QCOMPARE(failed.at(0).at(0).value<quint64>(), bad);
+    QCOMPARE(failed.at(0).at(0).value<quint64>(), bad.id());
     QCOMPARE(failed.at(0).at(1).toString(), QStringLiteral("boom"));
     QCOMPARE(finished.count(), 1);
-    QCOMPARE(finished.at(0).at(0).value<quint64>(), good);
+    QCOMPARE(finished.at(0).at(0).value<quint64>(), good.id());
     QTRY_VERIFY(idle.count() >= 1);
 }
 

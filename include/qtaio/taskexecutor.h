@@ -107,6 +107,101 @@ struct MapResult<Func, Args...> {
 };
 } // namespace detail
 
+namespace detail {
+template<typename R>
+class RunSlot;
+//! Reports the failure of spawned work whose handle went without taking it.
+QTAIO_CORE_EXPORT void reportUntakenFailure(quint64 id, std::exception_ptr error) noexcept;
+} // namespace detail
+
+//! A task started by TaskExecutor::spawn(): await it for its result, cancel it, or ask whether
+//! it has ended (asyncio's Task, Trio's cancel scope of one task).
+/*!
+ * `co_await handle` yields the task's result on the awaiting thread (through its event loop
+ * when it had to wait), or throws what run() would: ExecutionError with the cause nested, or
+ * CancelledError. Await it once. The handle converts to the task's id, as spawn()'s result did
+ * in 0.1. Destroying the handle does not stop the task: it runs on, tracked by the executor;
+ * a failure nobody took (the handle went first, or never awaited) is reported with a
+ * qtaio.executor warning, besides taskFailed().
+ */
+template<typename T>
+class TaskHandle {
+public:
+    //! A handle to no task.
+    TaskHandle() = default;
+    TaskHandle(const TaskHandle &) = delete;
+    TaskHandle &operator=(const TaskHandle &) = delete;
+    //! Takes over \a other's task; \a other is then a handle to no task.
+    TaskHandle(TaskHandle &&other) noexcept = default;
+    //! Lets go of this handle's task (as the destructor does), then takes over \a other's.
+    TaskHandle &operator=(TaskHandle &&other) noexcept
+    {
+        if (this != &other) {
+            release();
+            m_slot = std::move(other.m_slot);
+            m_stop = std::move(other.m_stop);
+            m_id = other.m_id;
+        }
+        return *this;
+    }
+    ~TaskHandle() { release(); }
+
+    //! The task's id, as in the executor's task signals; 0 for a handle to no task.
+    [[nodiscard]] quint64 id() const noexcept { return m_id; }
+    //! The id, as 0.1's spawn() returned it.
+    operator quint64() const noexcept { return m_id; } // NOLINT: implicit on purpose
+    //! Whether the task has ended. Thread-safe.
+    [[nodiscard]] bool isDone() const { return m_slot && m_slot->result.isFinished(); }
+    //! Requests stop on this task (its std::stop_token). Thread-safe; the task ends as its
+    //! factory's work answers the stop.
+    void cancel() noexcept { m_stop.request_stop(); }
+
+    //! The wait of `co_await handle`.
+    class Awaiter {
+    public:
+        //! \cond INTERNAL
+        explicit Awaiter(const TaskHandle *handle) : m_slot(handle->m_slot), m_wait(waitFor(handle))
+        {
+        }
+        bool await_ready() { return m_wait.await_ready(); }
+        bool await_suspend(std::coroutine_handle<> handle) { return m_wait.await_suspend(handle); }
+        //! \endcond
+        //! The task's result, or its error (see the class description).
+        T await_resume()
+        {
+            m_wait.await_resume();
+            if (auto error = m_slot->result.error()) {
+                try {
+                    m_slot->result.take(); // marks the error as taken
+                } catch (...) {
+                }
+                rethrowTaskError(std::move(error));
+            }
+            return m_slot->result.take();
+        }
+
+    private:
+        static detail::AsyncEvent::Wait waitFor(const TaskHandle *handle);
+        std::shared_ptr<detail::RunSlot<T>> m_slot;
+        detail::AsyncEvent::Wait m_wait;
+    };
+    //! Awaits the task (see the class description).
+    Awaiter operator co_await() const { return Awaiter(this); }
+
+private:
+    friend class TaskExecutor;
+    TaskHandle(std::shared_ptr<detail::RunSlot<T>> slot, std::stop_source stop, quint64 id)
+        : m_slot(std::move(slot)), m_stop(std::move(stop)), m_id(id)
+    {
+    }
+    [[noreturn]] static void rethrowTaskError(std::exception_ptr error);
+    void release() noexcept;
+
+    std::shared_ptr<detail::RunSlot<T>> m_slot;
+    std::stop_source m_stop{std::nostopstate};
+    quint64 m_id = 0;
+};
+
 //! Runs coroutines on the Qt event loop and blocking work on a QThreadPool, with timeouts,
 //! concurrency limits and structured cancellation: the QtAio form of mtaio's TaskExecutor.
 /*!
@@ -292,10 +387,12 @@ public:
     requires detail::ThreadCallable<Func, Args...>
     auto runInThread(Func func, Args... args) -> QCoro::Task<detail::ThreadResult<Func, Args...>>;
 
-    //! Starts the work \a factory returns as a tracked fire-and-forget task (mtaio's
-    //! create_task). Its failure is reported with taskFailed() and a qtaio.executor warning.
+    //! Starts the work \a factory returns as a tracked task (mtaio's create_task) and returns
+    //! its handle: await it, cancel it, or drop it for fire-and-forget. A failure is reported
+    //! with taskFailed(), and with a qtaio.executor warning when nobody takes it from the
+    //! handle. Throws ExecutionError when the executor is shut down.
     template<detail::TaskFactory Factory>
-    TaskId spawn(Factory factory);
+    TaskHandle<detail::FactoryResult<Factory>> spawn(Factory factory);
 
     //! Requests stop on all tracked work and waits until none is left. Running gather(), map()
     //! and stream calls start no further tasks; their awaiters get CancelledError. Resumes on

@@ -47,6 +47,14 @@ bool isCancellation(const std::exception_ptr &error)
 
 TaskSink::~TaskSink() = default;
 
+void reportUntakenFailure(quint64 id, std::exception_ptr error) noexcept
+{
+    if (isCancellation(error))
+        return; // a cancellation is no failure to report
+    qCWarning(lcExecutor, "task %llu failed and nobody awaits it: %s",
+              static_cast<unsigned long long>(id), qUtf8Printable(describe(error)));
+}
+
 ExecutorCore::ExecutorCore(QThreadPool *pool) : m_pool(pool ? pool : QThreadPool::globalInstance())
 {
 }

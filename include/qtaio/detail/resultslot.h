@@ -65,10 +65,31 @@ public:
         return m_error;
     }
 
+    //! Gives up on the result for good (its taker is gone): yields an error that was
+    //! delivered but never taken, for the caller to report; an error that arrives later is
+    //! refused (see abandon()).
+    std::exception_ptr release()
+    {
+        std::scoped_lock lock(m_mutex);
+        if (!m_finished) {
+            m_abandoned = true;
+            return nullptr;
+        }
+        return m_taken ? nullptr : m_error;
+    }
+
+    //! Whether the result arrived. Thread-safe.
+    [[nodiscard]] bool isFinished() const
+    {
+        std::scoped_lock lock(m_mutex);
+        return m_finished;
+    }
+
     //! The value; rethrows the error delivered instead. After `done`, once.
     T take()
     {
         std::scoped_lock lock(m_mutex);
+        m_taken = true;
         if (m_error)
             std::rethrow_exception(m_error);
         if constexpr (!std::is_void_v<T>)
@@ -83,6 +104,7 @@ private:
     std::exception_ptr m_error;
     bool m_finished = false;
     bool m_abandoned = false;
+    bool m_taken = false;
 };
 
 } // namespace QtAio::detail

@@ -245,17 +245,6 @@ struct RunBody {
     }
 };
 
-//! The body of spawn() (see launch()): nobody takes the result.
-template<typename Factory>
-struct SpawnBody {
-    Factory factory;
-
-    template<typename... V>
-    void finish(V &&...) noexcept
-    {
-    }
-};
-
 //! The shared state of one gather()/map() call (or stream).
 template<typename R, bool Settled>
 class CollectState final : public TaskSink {
@@ -881,11 +870,41 @@ auto TaskExecutor::runInThread(Func func, Args... args)
 }
 
 template<detail::TaskFactory Factory>
-TaskExecutor::TaskId TaskExecutor::spawn(Factory factory)
+TaskHandle<detail::FactoryResult<Factory>> TaskExecutor::spawn(Factory factory)
 {
+    using R = detail::FactoryResult<Factory>;
+    auto slot = std::make_shared<detail::RunSlot<R>>();
+    std::stop_source stop;
     // Not nested: a spawned task may outlive the one that spawned it, so it has its own slot.
-    return detail::launch(d, "TaskExecutor::spawn", false, std::stop_source(), {}, nullptr, 0,
-                          detail::SpawnBody<Factory>{std::move(factory)});
+    const TaskId id = detail::launch(d, "TaskExecutor::spawn", false, stop, {}, slot, 0,
+                                     detail::RunBody<R, Factory>{slot, std::move(factory)});
+    return TaskHandle<R>(std::move(slot), std::move(stop), id);
+}
+
+template<typename T>
+detail::AsyncEvent::Wait TaskHandle<T>::Awaiter::waitFor(const TaskHandle *handle)
+{
+    if (!handle->m_slot)
+        throw std::logic_error("TaskHandle: co_await of a handle to no task");
+    return handle->m_slot->result.done.wait();
+}
+
+template<typename T>
+void TaskHandle<T>::rethrowTaskError(std::exception_ptr error)
+{
+    detail::rethrowForCaller(std::move(error), "TaskExecutor::spawn");
+}
+
+template<typename T>
+void TaskHandle<T>::release() noexcept
+{
+    if (!m_slot)
+        return;
+    // A failure that arrives from now on is refused, and so reported by the executor; one
+    // that arrived already and was never taken is reported here.
+    if (auto untaken = m_slot->result.release())
+        detail::reportUntakenFailure(m_id, std::move(untaken));
+    m_slot.reset();
 }
 
 } // namespace QtAio
