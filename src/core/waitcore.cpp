@@ -60,7 +60,7 @@ const void *exchangeTaskContext(const void *context) noexcept
 
 void throwNaNTimeout()
 {
-    throw std::invalid_argument("QtAio: a timeout must be a number of seconds, got NaN");
+    throw std::invalid_argument("QtAio: a timeout must be a number, got NaN");
 }
 
 bool threadSanitizerAnnotations() noexcept
@@ -410,9 +410,17 @@ void Resumer::shutDown() noexcept
         // Waits still linked in a primitive end now, so nothing is handed to a coroutine that
         // could never take it; the ones that already completed are on their way to the ready
         // list (from another thread, or from a pool job that is still running).
-        for (Waiter *w = m_suspendedHead; w; w = w->m_nextSuspended) {
-            if (w->m_isOperation)
-                static_cast<WaitOperation *>(w)->expire(WaitStatus::ThreadEnded);
+        // expire() may emit the primitive's change signals here, and a slot may destroy a
+        // suspended coroutine (which unlinks its waiter): so after each one, start again from
+        // the head instead of following a link that may be gone.
+        for (Waiter *w = m_suspendedHead; w;) {
+            if (!w->m_isOperation || w->m_endRequested) {
+                w = w->m_nextSuspended;
+                continue;
+            }
+            w->m_endRequested = true;
+            static_cast<WaitOperation *>(w)->expire(WaitStatus::ThreadEnded);
+            w = m_suspendedHead;
         }
         runLocal();
         {

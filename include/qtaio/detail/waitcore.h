@@ -104,8 +104,9 @@ private:
     Resumer *m_resumer = nullptr;
     const void *m_context = nullptr; // the task context when it suspended (see above)
     std::binary_semaphore *m_blocker = nullptr;
-    bool m_suspended = false;   // linked in the Resumer's list of suspended coroutines
-    bool m_isOperation = false; // a WaitOperation, which its thread's end can finish
+    bool m_suspended = false;    // linked in the Resumer's list of suspended coroutines
+    bool m_isOperation = false;  // a WaitOperation, which its thread's end can finish
+    bool m_endRequested = false; // its thread's end has finished it (Resumer::shutDown())
 };
 
 //! An intrusive FIFO of waiters. Guarded by the owning WaitCore's mutex.
