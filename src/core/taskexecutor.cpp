@@ -102,12 +102,13 @@ bool ExecutorCore::registerTask(TrackedTask &task, const char *operation, bool m
         {
             std::scoped_lock lock(mutex);
             unlinkLocked(task);
-            if (task.nested) {
-            } else if (started) {
-                --running;
-                admitWaitersLocked(wake);
-            } else {
-                --pending;
+            if (!task.nested) { // a nested task had no slot of its own
+                if (started) {
+                    --running;
+                    admitWaitersLocked(wake);
+                } else {
+                    --pending;
+                }
             }
         }
         throw;
@@ -161,12 +162,11 @@ void ExecutorCore::taskFinished(TrackedTask &task, bool started, std::exception_
     bool flushNow = false;
     {
         std::scoped_lock lock(mutex);
-        if (task.nested) {
-            // it had no slot of its own
-        } else if (started) {
-            --running;
-        } else {
-            --pending;
+        if (!task.nested) { // a nested task had no slot of its own
+            if (started)
+                --running;
+            else
+                --pending;
         }
         Event::Kind kind = Event::Finished;
         if (!error) {
