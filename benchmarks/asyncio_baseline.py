@@ -6,6 +6,9 @@ The same workloads and sizes as benchmarks/bench_all.cpp:
   a       200k items, 1 producer / 1 consumer coroutine, unbounded asyncio.Queue
   a1      the same with maxsize=1
   c       gather of 100k trivial coroutines, at most 100 at once (asyncio.Semaphore)
+  c_pool  the same job as 100 worker coroutines over one shared iterator, gathered
+  c_taskgroup       asyncio.TaskGroup (3.11+): a task per item, at most 100 at once (Semaphore)
+  c_taskgroup_pool  asyncio.TaskGroup (3.11+): 100 worker tasks over one shared iterator
   e       asyncio.PriorityQueue: 200k puts with random priorities (0..999; e_wide: 0..2^30),
           then 200k gets
   f       a countdown latch of 100k (asyncio.Event + counter): 100k count_down + wait
@@ -33,6 +36,9 @@ SIZES = {
     "a": 200_000,
     "a1": 200_000,
     "c": 100_000,
+    "c_pool": 100_000,
+    "c_taskgroup": 100_000,
+    "c_taskgroup_pool": 100_000,
     "e": 200_000,
     "e_wide": 200_000,
     "f": 100_000,
@@ -81,18 +87,66 @@ async def trivial(i):
     return i
 
 
-async def workload_c(n):
-    start = time.perf_counter()
+def c_done(start, results):
+    """The time since \a start; checks the results of c (a list, or a TaskGroup's tasks)."""
+    elapsed = time.perf_counter() - start
+    values = [r.result() if isinstance(r, asyncio.Task) else r for r in results]
+    assert sum(values) == len(values) * (len(values) - 1) // 2
+    return elapsed
+
+
+def limited_trivial():
+    """trivial() for at most 100 callers at once (asyncio.Semaphore)."""
     limit = asyncio.Semaphore(100)
 
     async def limited(i):
         async with limit:
             return await trivial(i)
 
-    results = await asyncio.gather(*(limited(i) for i in range(n)))
-    elapsed = time.perf_counter() - start
-    assert sum(results) == n * (n - 1) // 2
-    return elapsed
+    return limited
+
+
+def pool_worker(results):
+    """A worker coroutine function: its calls share one iterator over the indices of results."""
+    inputs = iter(range(len(results)))
+
+    async def worker():
+        for i in inputs:
+            results[i] = await trivial(i)
+
+    return worker
+
+
+async def workload_c(n):
+    start = time.perf_counter()
+    limited = limited_trivial()
+    return c_done(start, await asyncio.gather(*(limited(i) for i in range(n))))
+
+
+async def workload_c_pool(n):
+    start = time.perf_counter()
+    results = [0] * n
+    worker = pool_worker(results)
+    await asyncio.gather(*(worker() for _ in range(100)))
+    return c_done(start, results)
+
+
+async def workload_c_taskgroup(n):
+    start = time.perf_counter()
+    limited = limited_trivial()
+    async with asyncio.TaskGroup() as group:
+        tasks = [group.create_task(limited(i)) for i in range(n)]
+    return c_done(start, tasks)
+
+
+async def workload_c_taskgroup_pool(n):
+    start = time.perf_counter()
+    results = [0] * n
+    worker = pool_worker(results)
+    async with asyncio.TaskGroup() as group:
+        for _ in range(100):
+            group.create_task(worker())
+    return c_done(start, results)
 
 
 # --- e ---------------------------------------------------------------------------------------
@@ -203,6 +257,10 @@ TIMED = {
     "a": workload_a,
     "a1": workload_a1,
     "c": workload_c,
+    "c_pool": workload_c_pool,
+    # asyncio.TaskGroup is new in CPython 3.11
+    **({"c_taskgroup": workload_c_taskgroup, "c_taskgroup_pool": workload_c_taskgroup_pool}
+       if hasattr(asyncio, "TaskGroup") else {}),
     "e": workload_e,
     "e_wide": workload_e_wide,
     "f": workload_f,
@@ -295,14 +353,14 @@ def main():
         meta = results.pop("_meta")
         print(f"asyncio baselines ({meta['implementation']} {meta['python']}), "
               f"best of {args.repeat}{', --quick' if args.quick else ''}\n")
-        print(f"{'workload':<12} {'items':>10} {'result':>16}")
+        print(f"{'workload':<18} {'items':>10} {'result':>16}")
         for key, value in results.items():
             if "bytes" in value:
                 per_item = value["bytes"] / value["items"]
-                print(f"{key:<12} {value['items']:>10} {per_item:>9.2f} B/item")
+                print(f"{key:<18} {value['items']:>10} {per_item:>9.2f} B/item")
             else:
                 per_item = value["seconds"] * 1e9 / value["items"]
-                print(f"{key:<12} {value['items']:>10} {per_item:>9.1f} ns/item  "
+                print(f"{key:<18} {value['items']:>10} {per_item:>9.1f} ns/item  "
                       f"({value['seconds']:.4f} s)")
     return 0
 

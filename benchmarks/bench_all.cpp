@@ -7,15 +7,21 @@
 //            the same number posted in one burst
 //   pair     non-suspending put+get pair (tryPut/tryGet and co_await put/get) vs std::deque
 //            push/pop under a std::mutex
-//   c        TaskExecutor::gather of 100k factories returning QCoro::Task<int>, limit 100
+//   c        TaskExecutor::gather of 100k factories returning QCoro::Task<int>, limit 100;
+//            c_task: the floor, creating and awaiting one QCoro::Task<int> per item in a loop
 //   e        PriorityQueue<int>: 200k puts with random priorities (0..999; e_wide: 0..2^30),
 //            then 200k gets
 //   f        Latch(100k): 100k countDown + one waiting coroutine; f_atomic: the floor of any
 //            thread-safe countDown, one std::atomic fetch_sub per item and nothing else
 //   g        TaskExecutor::runInThread x20k sequential and x20k gathered, vs
-//            `co_await QtConcurrent::run(...)` sequential and gathered (g_map: map() on the pool)
-//   h        4 std::threads x 250k putBlocking into one AsyncQueue<int> drained by a coroutine
-//            on the main thread, vs a queued invokeMethod per item from the same 4 threads
+//            `co_await QtConcurrent::run(...)` sequential and gathered; g_map: map() of a plain
+//            function on the pool over a QList<int> of 20k inputs (g_map_1m: 1M), vs
+//            QtConcurrent::mapped (+ waitForFinished, results) and QtConcurrent::blockingMapped
+//            of the same function over the same list
+//   h        1M items from 1, 2 and 4 std::threads (h_1, h_2, h) putBlocking into one
+//            AsyncQueue<int> drained by a coroutine on the main thread: unbounded, and with
+//            maxSize 1024 (h_bounded_1, _2, _4), vs a queued invokeMethod per item from the
+//            same threads (h_invoke_1, h_invoke_2, h_invoke)
 //   m        peak RSS growth (VmHWM after - VmRSS before, peak reset through clear_refs), each
 //            in a fresh child process: 1M ints in AsyncQueue<int> (and in a bare std::deque),
 //            TaskExecutor::map over std::views::iota(0, 1M) with limit 100, of a coroutine
@@ -27,13 +33,17 @@
 //            really delivered). They run right after a, in the same conditions
 //
 // Every timed workload runs --repeat times (default 3); the best run is reported.
-// Usage: qtaio-bench-all [--json] [--quick] [--threaded] [--repeat N] [--items N]
+// Usage: qtaio-bench-all [--json] [--quick] [--unthreaded] [--repeat N] [--items N]
 //                       [--only key,key,...]
-//   --quick    sizes divided by 100 (CI smoke run)
-//   --threaded start (and join) one thread first. Otherwise the process has no thread of its
-//              own until g, and glibc locks mutexes without an atomic instruction until then
-//              (__libc_single_threaded): pair, a, signals, a1, c, e and f run with that shortcut
-//   --items N  every timed workload uses N items (h: N / 4 per thread), for callgrind runs
+//   --quick      sizes divided by 100 (CI smoke run)
+//   --unthreaded the old mode: no idle thread. By default one thread is started first and
+//                stays idle until the end, as in any Qt application (thread pool, QML render
+//                thread): without it the process has no thread of its own until g, and glibc
+//                and libstdc++ skip the locked instructions of mutexes and reference counts
+//                until then (__libc_single_threaded), which flatters pair, a, signals, a1, c, e
+//                and f. --threaded is accepted and is the default
+//   --items N    every timed workload uses N items (h: rounded down to a multiple of 4), for
+//                callgrind runs
 //   --only     run only the listed keys (as printed; "m" runs the memory children)
 
 #include <qtaio/asyncqueue.h>
@@ -41,6 +51,7 @@
 #include <qtaio/priorityqueue.h>
 #include <qtaio/taskexecutor.h>
 
+#include <QtConcurrent/QtConcurrentMap>
 #include <QtConcurrent/QtConcurrentRun>
 #include <QtCore/QCoreApplication>
 #include <QtCore/QElapsedTimer>
@@ -61,6 +72,7 @@
 #include <cstring>
 #include <deque>
 #include <functional>
+#include <future>
 #include <limits>
 #include <mutex>
 #include <random>
@@ -337,6 +349,25 @@ QCoro::Task<long long> gatherTrivial(QtAio::TaskExecutor &executor, int n)
     return ns;
 }
 
+//! The floor of c: creating and awaiting one QCoro::Task per item, one after the other.
+QCoro::Task<long long> awaitEachTrivial(int n)
+{
+    long long sum = 0;
+    for (int i = 0; i < n; ++i)
+        sum += co_await trivial(i);
+    co_return sum;
+}
+
+[[gnu::noinline]] qint64 workloadCTask(int n)
+{
+    QElapsedTimer timer;
+    timer.start();
+    const long long sum = QCoro::waitFor(awaitEachTrivial(n));
+    const qint64 ns = timer.nsecsElapsed();
+    check(sum == triangle(n), "c_task: sum");
+    return ns;
+}
+
 // ---------------------------------------------------------------------------------------------
 // e: priority queue
 
@@ -457,14 +488,30 @@ QCoro::Task<long long> runInThreadGathered(QtAio::TaskExecutor &executor, int n)
     co_return sum;
 }
 
-QCoro::Task<long long> mapOnPool(QtAio::TaskExecutor &executor, int n)
+long long sumOf(const QList<int> &values)
 {
-    auto work = executor.map(twice, std::views::iota(0, n));
-    const QList<int> results = co_await std::move(work);
     long long sum = 0;
-    for (const int value : results)
+    for (const int value : values)
         sum += value;
-    co_return sum;
+    return sum;
+}
+
+//! The inputs of the bulk maps (g_map and its QtConcurrent baselines): 0 .. n-1, built before
+//! the clock starts, as a caller of QtConcurrent::mapped has its sequence already.
+QList<int> inputList(int n)
+{
+    QList<int> inputs;
+    inputs.reserve(n);
+    for (int i = 0; i < n; ++i)
+        inputs.push_back(i);
+    return inputs;
+}
+
+QCoro::Task<long long> mapOnPool(QtAio::TaskExecutor &executor, const QList<int> &inputs)
+{
+    auto work = executor.map(twice, std::views::all(inputs));
+    const QList<int> results = co_await std::move(work);
+    co_return sumOf(results);
 }
 
 QCoro::Task<long long> concurrentSequential(int n)
@@ -522,9 +569,51 @@ qint64 timeTask(int n, Make make, const char *what)
     return timeExecutorTask(n, runInThreadGathered, "g gathered: sum");
 }
 
+//! Times \a mapAll over inputList(n) (built first, untimed); it returns the sum of the results.
+template<typename MapAll>
+qint64 timeBulkMap(int n, MapAll mapAll, const char *what)
+{
+    const QList<int> inputs = inputList(n);
+    QElapsedTimer timer;
+    timer.start();
+    const long long sum = mapAll(inputs);
+    const qint64 ns = timer.nsecsElapsed();
+    check(sum == 2 * triangle(n), what);
+    return ns;
+}
+
 [[gnu::noinline]] qint64 workloadGMap(int n)
 {
-    return timeExecutorTask(n, mapOnPool, "g map: sum");
+    QtAio::TaskExecutor executor;
+    return timeBulkMap(
+        n,
+        [&executor](const QList<int> &inputs) {
+            return QCoro::waitFor(mapOnPool(executor, inputs));
+        },
+        "g map: sum");
+}
+
+[[gnu::noinline]] qint64 workloadGMapped(int n)
+{
+    return timeBulkMap(
+        n,
+        [](const QList<int> &inputs) {
+            QFuture<int> future = QtConcurrent::mapped(inputs, twice);
+            future.waitForFinished();
+            return sumOf(future.results());
+        },
+        "g QtConcurrent::mapped: sum");
+}
+
+[[gnu::noinline]] qint64 workloadGBlockingMapped(int n)
+{
+    return timeBulkMap(
+        n,
+        [](const QList<int> &inputs) {
+            const QList<int> results = QtConcurrent::blockingMapped(inputs, twice);
+            return sumOf(results);
+        },
+        "g QtConcurrent::blockingMapped: sum");
 }
 
 [[gnu::noinline]] qint64 workloadGSeqConcurrent(int n)
@@ -548,16 +637,18 @@ QCoro::Task<long long> drain(QtAio::AsyncQueue<int> &queue, long long n)
     co_return sum;
 }
 
-constexpr int producerThreads = 4;
-
-[[gnu::noinline]] qint64 workloadH(int perThread)
+//! \a total items (a multiple of \a Producers) from \a Producers threads, each putBlocking its
+//! share into one AsyncQueue<int> of \a MaxSize (0: unbounded) drained by a coroutine here.
+template<int Producers, int MaxSize>
+[[gnu::noinline]] qint64 workloadHQueue(int total)
 {
+    const int perThread = total / Producers;
     QElapsedTimer timer;
     timer.start();
-    QtAio::AsyncQueue<int> queue;
-    auto consumer = drain(queue, 1LL * producerThreads * perThread);
+    QtAio::AsyncQueue<int> queue(MaxSize);
+    auto consumer = drain(queue, 1LL * Producers * perThread);
     std::vector<std::thread> producers;
-    for (int t = 0; t < producerThreads; ++t) {
+    for (int t = 0; t < Producers; ++t) {
         producers.emplace_back([&queue, perThread] {
             for (int i = 0; i < perThread; ++i)
                 queue.putBlocking(i);
@@ -567,20 +658,23 @@ constexpr int producerThreads = 4;
     const qint64 ns = timer.nsecsElapsed();
     for (std::thread &producer : producers)
         producer.join();
-    check(sum == producerThreads * triangle(perThread), "h: sum");
+    check(sum == Producers * triangle(perThread), "h: sum");
     return ns;
 }
 
-[[gnu::noinline]] qint64 workloadHInvoke(int perThread)
+//! The Qt way of workloadHQueue(): a queued invokeMethod per item from the same threads.
+template<int Producers>
+[[gnu::noinline]] qint64 workloadHInvoke(int total)
 {
+    const int perThread = total / Producers;
     QElapsedTimer timer;
     timer.start();
     Sink sink;
     QEventLoop loop;
-    sink.target = 1LL * producerThreads * perThread;
+    sink.target = 1LL * Producers * perThread;
     sink.loop = &loop;
     std::vector<std::thread> producers;
-    for (int t = 0; t < producerThreads; ++t) {
+    for (int t = 0; t < Producers; ++t) {
         producers.emplace_back([&sink, perThread] {
             for (int i = 0; i < perThread; ++i)
                 QMetaObject::invokeMethod(
@@ -591,7 +685,7 @@ constexpr int producerThreads = 4;
     const qint64 ns = timer.nsecsElapsed();
     for (std::thread &producer : producers)
         producer.join();
-    check(sink.sum == producerThreads * triangle(perThread), "h invokeMethod: sum");
+    check(sink.sum == Producers * triangle(perThread), "h invokeMethod: sum");
     return ns;
 }
 
@@ -753,7 +847,8 @@ struct Sizes {
     int e = 200000;
     int f = 100000;
     int g = 20000;
-    int hPerThread = 250000;
+    int gBulk = 1000000;
+    int h = 1000000; // in total, over 1, 2 or 4 producer threads
     int m = 1000000;
     int pair = 200000;
 };
@@ -776,6 +871,7 @@ const Timed timedWorkloads[] = {
     {"a1_invoke_burst", "a1 baseline: queued invokeMethod burst", &Sizes::a,
      bench::workloadInvokeBurst},
     {"c", "c: gather 100k trivial tasks, limit 100", &Sizes::c, bench::workloadC},
+    {"c_task", "c floor: create + co_await one QCoro::Task", &Sizes::c, bench::workloadCTask},
     {"e", "e: PriorityQueue put+get, prio 0..999", &Sizes::e, bench::workloadE},
     {"e_wide", "e: PriorityQueue put+get, prio 0..2^30", &Sizes::e, bench::workloadEWide},
     {"f", "f: Latch countDown x n + wait", &Sizes::f, bench::workloadF},
@@ -788,9 +884,27 @@ const Timed timedWorkloads[] = {
     {"g_gather_qtconcurrent", "g baseline: QtConcurrent::run gathered", &Sizes::g,
      bench::workloadGGatherConcurrent},
     {"g_map", "g: map(plain func) on the pool", &Sizes::g, bench::workloadGMap},
-    {"h", "h: 4 threads putBlocking -> coroutine", &Sizes::hPerThread, bench::workloadH},
-    {"h_invoke", "h baseline: 4 threads queued invokeMethod", &Sizes::hPerThread,
-     bench::workloadHInvoke},
+    {"g_mapped", "g baseline: QtConcurrent::mapped", &Sizes::g, bench::workloadGMapped},
+    {"g_blocking_mapped", "g baseline: QtConcurrent::blockingMapped", &Sizes::g,
+     bench::workloadGBlockingMapped},
+    {"g_map_1m", "g: map(plain func) on the pool, 1M", &Sizes::gBulk, bench::workloadGMap},
+    {"g_mapped_1m", "g baseline: QtConcurrent::mapped, 1M", &Sizes::gBulk, bench::workloadGMapped},
+    {"g_blocking_mapped_1m", "g baseline: QtConcurrent::blockingMapped, 1M", &Sizes::gBulk,
+     bench::workloadGBlockingMapped},
+    {"h_1", "h: 1 thread putBlocking -> coroutine", &Sizes::h, bench::workloadHQueue<1, 0>},
+    {"h_bounded_1", "h: 1 thread putBlocking, maxSize 1024", &Sizes::h,
+     bench::workloadHQueue<1, 1024>},
+    {"h_invoke_1", "h baseline: 1 thread queued invokeMethod", &Sizes::h,
+     bench::workloadHInvoke<1>},
+    {"h_2", "h: 2 threads putBlocking -> coroutine", &Sizes::h, bench::workloadHQueue<2, 0>},
+    {"h_bounded_2", "h: 2 threads putBlocking, maxSize 1024", &Sizes::h,
+     bench::workloadHQueue<2, 1024>},
+    {"h_invoke_2", "h baseline: 2 threads queued invokeMethod", &Sizes::h,
+     bench::workloadHInvoke<2>},
+    {"h", "h: 4 threads putBlocking -> coroutine", &Sizes::h, bench::workloadHQueue<4, 0>},
+    {"h_bounded_4", "h: 4 threads putBlocking, maxSize 1024", &Sizes::h,
+     bench::workloadHQueue<4, 1024>},
+    {"h_invoke", "h baseline: 4 threads queued invokeMethod", &Sizes::h, bench::workloadHInvoke<4>},
 };
 
 // Run by runSignalWorkloads(), right after a.
@@ -807,7 +921,7 @@ struct Options {
     bool quick = false;
     int repeat = 3;
     int items = 0;
-    bool threaded = false;
+    bool threaded = true;
     std::set<std::string> only;
 };
 
@@ -834,7 +948,7 @@ struct Entry {
 
 void usage()
 {
-    std::fprintf(stderr, "usage: qtaio-bench-all [--json] [--quick] [--threaded] [--repeat N] "
+    std::fprintf(stderr, "usage: qtaio-bench-all [--json] [--quick] [--unthreaded] [--repeat N] "
                          "[--items N] [--only key,key,...]\n");
 }
 
@@ -882,8 +996,9 @@ const Entry *find(const std::vector<Entry> &entries, const std::string &key)
 void printTable(const std::vector<Entry> &entries, const Options &options)
 {
     std::printf("QtAio benchmarks (DESIGN.md section 7)%s%s, best of %d; pool threads: %d\n\n",
-                options.quick ? " --quick" : "", options.threaded ? " --threaded" : "",
-                options.repeat, QThreadPool::globalInstance()->maxThreadCount());
+                options.quick ? " --quick" : "",
+                options.threaded ? ", an idle thread started" : " --unthreaded", options.repeat,
+                QThreadPool::globalInstance()->maxThreadCount());
     std::printf("%-50s %10s %14s\n", "workload", "items", "result");
     for (const Entry &e : entries) {
         if (e.bytes >= 0)
@@ -906,7 +1021,16 @@ void printTable(const std::vector<Entry> &entries, const Options &options)
         {"a1 / queued invokeMethod burst", "a1", "a1_invoke_burst"},
         {"g seq runInThread / QtConcurrent", "g_seq", "g_seq_qtconcurrent"},
         {"g gathered runInThread / QtConcurrent", "g_gather", "g_gather_qtconcurrent"},
-        {"h putBlocking / invokeMethod", "h", "h_invoke"},
+        {"g map / QtConcurrent::mapped, 20k", "g_map", "g_mapped"},
+        {"g map / QtConcurrent::mapped, 1M", "g_map_1m", "g_mapped_1m"},
+        {"c gather / one QCoro::Task", "c", "c_task"},
+        {"f countDown / one atomic fetch_sub", "f", "f_atomic"},
+        {"h 1 thread putBlocking / invokeMethod", "h_1", "h_invoke_1"},
+        {"h 2 threads putBlocking / invokeMethod", "h_2", "h_invoke_2"},
+        {"h 4 threads putBlocking / invokeMethod", "h", "h_invoke"},
+        {"h 1 thread maxSize 1024 / unbounded", "h_bounded_1", "h_1"},
+        {"h 2 threads maxSize 1024 / unbounded", "h_bounded_2", "h_2"},
+        {"h 4 threads maxSize 1024 / unbounded", "h_bounded_4", "h"},
         {"a nothing connected / change tracking forced", "signals_none", "signals_tracked"},
         {"a sizeChanged connected / nothing connected", "signals_delivered", "signals_none"},
     };
@@ -985,7 +1109,9 @@ int main(int argc, char *argv[])
         } else if (arg == "--quick") {
             options.quick = true;
         } else if (arg == "--threaded") {
-            options.threaded = true;
+            options.threaded = true; // the default
+        } else if (arg == "--unthreaded") {
+            options.threaded = false;
         } else if (arg == "--repeat" && i + 1 < argc) {
             options.repeat = parseInt(argv[++i], "--repeat");
         } else if (arg == "--items" && i + 1 < argc) {
@@ -1008,22 +1134,24 @@ int main(int argc, char *argv[])
     Sizes sizes;
     if (options.quick) {
         for (int Sizes::*size : {&Sizes::a, &Sizes::c, &Sizes::e, &Sizes::f, &Sizes::g,
-                                 &Sizes::hPerThread, &Sizes::m, &Sizes::pair})
+                                 &Sizes::gBulk, &Sizes::h, &Sizes::m, &Sizes::pair})
             sizes.*size /= 100;
     }
     if (options.items > 0) {
-        for (int Sizes::*size :
-             {&Sizes::a, &Sizes::c, &Sizes::e, &Sizes::f, &Sizes::g, &Sizes::m, &Sizes::pair})
+        for (int Sizes::*size : {&Sizes::a, &Sizes::c, &Sizes::e, &Sizes::f, &Sizes::g,
+                                 &Sizes::gBulk, &Sizes::h, &Sizes::m, &Sizes::pair})
             sizes.*size = options.items;
-        sizes.hPerThread = std::max(1, options.items / bench::producerThreads);
     }
+    sizes.h = std::max(4, sizes.h - sizes.h % 4); // every producer count divides it
 
-    if (options.threaded) {
-        // glibc locks a mutex without an atomic instruction while the process has never started
-        // a thread (__libc_single_threaded); here nothing starts one before g. An application
-        // with a thread pool or a QML render thread never takes that shortcut.
-        std::thread([] {}).join();
-    }
+    // glibc and libstdc++ skip the locked instructions of mutexes and reference counts while
+    // the process has never started a thread (__libc_single_threaded); nothing here starts one
+    // before g. An application with a thread pool or a QML render thread never takes that
+    // shortcut, so by default a thread is started now and stays idle until the end.
+    std::promise<void> stopIdle;
+    std::thread idle;
+    if (options.threaded)
+        idle = std::thread([done = stopIdle.get_future()] { done.wait(); });
 
     std::vector<Entry> entries;
 
@@ -1059,13 +1187,18 @@ int main(int argc, char *argv[])
             entry.key = w.key;
             entry.label = w.label;
             entry.seconds = double(best) * 1e-9;
-            entry.items = w.size == &Sizes::hPerThread ? 1LL * bench::producerThreads * n : n;
+            entry.items = n;
             entries.push_back(entry);
         }
-        // The signals variants run right after a, in the same conditions: before g and h
-        // start the first threads of the process (see --threaded).
+        // The signals variants run right after a, in the same conditions: with --unthreaded,
+        // before g and h start the first threads of the process.
         if (std::strcmp(w.key, "a") == 0)
             runSignalWorkloads(options, sizes, entries);
+    }
+
+    if (idle.joinable()) {
+        stopIdle.set_value();
+        idle.join();
     }
 
     if (options.json)
