@@ -371,7 +371,8 @@ def print_report(args, cpp_rounds, py_rounds, cpu, check, check_note):
         f"QtAio (Qt {cm.get('qt')}, QThreadPool {cm.get('pool_threads')} threads; {mode}) vs "
         f"{pm.get('implementation')} {pm.get('python')} asyncio (ThreadPoolExecutor "
         f"{pm.get('pool_threads')} threads)",
-        f"{rounds} alternating rounds (C++, then asyncio), each workload the best of "
+        f"{rounds} alternating round{'s' if rounds != 1 else ''} (C++, then asyncio), each "
+        f"workload the best of "
         f"{cm.get('repeat')} runs per round; ratio: best of the rounds; spread: lowest-highest "
         f"ratio of one round{quick}",
     ]
