@@ -4,6 +4,7 @@
 #include <qtaio/asyncqueuebase.h>
 #include <qtaio/detail/basicqueue.h>
 #include <qtaio/detail/queuestorage.h>
+#include <qtaio/inspection.h>
 
 #include <chrono>
 #include <optional>
@@ -148,7 +149,10 @@ public:
     explicit AsyncQueue(int maxSize = 0, QObject *parent = nullptr)
         : SimpleQueue<T, detail::FifoStorage<T>>(maxSize, parent)
     {
+        Inspection::add(this, Inspection::Kind::Queue);
     }
+    //! Waiters still waiting end with CancelledError.
+    ~AsyncQueue() override { Inspection::remove(this); }
 };
 
 } // namespace QtAio

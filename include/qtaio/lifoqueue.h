@@ -17,7 +17,10 @@ public:
     explicit LifoQueue(int maxSize = 0, QObject *parent = nullptr)
         : SimpleQueue<T, detail::LifoStorage<T>>(maxSize, parent)
     {
+        Inspection::add(this, Inspection::Kind::Queue);
     }
+    //! Waiters still waiting end with CancelledError.
+    ~LifoQueue() override { Inspection::remove(this); }
 };
 
 } // namespace QtAio

@@ -4,6 +4,7 @@
 #include <qtaio/asyncqueuebase.h>
 #include <qtaio/detail/basicqueue.h>
 #include <qtaio/detail/queuestorage.h>
+#include <qtaio/inspection.h>
 
 #include <chrono>
 #include <cmath>
@@ -60,7 +61,12 @@ public:
     using Item = PriorityItem<T, P>;
 
     //! \a maxSize <= 0 means unbounded.
-    explicit PriorityQueue(int maxSize = 0, QObject *parent = nullptr) : Base(maxSize, parent) {}
+    explicit PriorityQueue(int maxSize = 0, QObject *parent = nullptr) : Base(maxSize, parent)
+    {
+        Inspection::add(this, Inspection::Kind::Queue);
+    }
+    //! Waiters still waiting end with CancelledError.
+    ~PriorityQueue() override { Inspection::remove(this); }
 
     //! Waits for room, then puts \a item with \a priority (moved from only when admitted).
     //! Throws QueueClosedError on a closed queue, CancelledError when \a stop is requested.

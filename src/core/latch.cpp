@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include <qtaio/latch.h>
 
+#include <qtaio/inspection.h>
+
 #include "waitcore_p.h"
 
 #include <QtCore/QEvent>
@@ -83,10 +85,12 @@ Latch::Latch(int count, QObject *parent) : QObject(parent), d(std::make_shared<d
     d->emittedCount = count;
     d->releasedEmitted = (count == 0);
     d->owner = this;
+    Inspection::add(this, Inspection::Kind::Latch);
 }
 
 Latch::~Latch()
 {
+    Inspection::remove(this);
     detail::Waiter *chain = nullptr;
     {
         std::scoped_lock lock(d->mutex);

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include <qtaio/semaphore.h>
 
+#include <qtaio/inspection.h>
+
 #include "waitcore_p.h"
 
 #include <QtCore/QEvent>
@@ -141,10 +143,12 @@ Semaphore::Semaphore(int capacity, QObject *parent)
     }
     d->capacity = d->emittedCapacity = d->emittedAvailable = capacity;
     d->owner = this;
+    Inspection::add(this, Inspection::Kind::Semaphore);
 }
 
 Semaphore::~Semaphore()
 {
+    Inspection::remove(this);
     detail::Waiter *chain = nullptr;
     {
         std::scoped_lock lock(d->mutex);

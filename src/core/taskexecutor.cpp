@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include <qtaio/taskexecutor.h>
 
+#include <qtaio/inspection.h>
+
 #include "waitcore_p.h"
 
 #include <QtCore/QElapsedTimer>
@@ -488,10 +490,12 @@ TaskExecutor::TaskExecutor(QThreadPool *pool, QObject *parent)
     : QObject(parent), d(std::make_shared<detail::ExecutorCore>(pool))
 {
     d->owner = this;
+    Inspection::add(this, Inspection::Kind::Executor);
 }
 
 TaskExecutor::~TaskExecutor()
 {
+    Inspection::remove(this);
     {
         std::scoped_lock lock(d->mutex);
         d->owner = nullptr;

@@ -1,0 +1,71 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include <qtaio/qtaiocore_export.h>
+
+#include <QtCore/QtGlobal>
+
+#include <functional>
+
+QT_BEGIN_NAMESPACE
+class QObject;
+QT_END_NAMESPACE
+
+namespace QtAio {
+
+//! The opt-in registry of every live QtAio primitive in the process: what the QtAio Inspector
+//! lists and samples.
+/*!
+ * Off by default, and then it costs a primitive nothing but one relaxed atomic load when it is
+ * created. Once enabled (setEnabled(true), or the environment variable `QTAIO_INSPECTOR=1` at
+ * start-up), every queue, latch, semaphore and executor created afterwards is listed from its
+ * construction to its destruction, whatever thread it lives on. Primitives created before
+ * stay unlisted.
+ */
+class QTAIO_CORE_EXPORT Inspection {
+public:
+    //! What a listed primitive is.
+    enum class Kind {
+        Queue,     //!< AsyncQueue, PriorityQueue or LifoQueue (an AsyncQueueBase)
+        Latch,     //!< Latch
+        Semaphore, //!< Semaphore
+        Executor,  //!< TaskExecutor
+    };
+
+    //! One listed primitive, as forEach() shows it.
+    struct Primitive {
+        //! Unique for the process's lifetime: an id is never reused, even after its primitive
+        //! is gone.
+        quint64 id = 0;
+        //! What the primitive is.
+        Kind kind = Kind::Queue;
+        //! The primitive. Valid only during the forEach() visit that shows it.
+        QObject *object = nullptr;
+    };
+
+    Inspection() = delete;
+
+    //! Starts (or stops) listing primitives created from now on. Stopping forgets every
+    //! listed primitive. Thread-safe.
+    static void setEnabled(bool enabled);
+    //! Whether primitives are being listed. Thread-safe.
+    [[nodiscard]] static bool isEnabled() noexcept;
+
+    //! Calls \a visit for every listed primitive, oldest first, while the registry is locked:
+    //! a primitive is not destroyed during the call that shows it (its destructor waits), so
+    //! \a visit may read its thread-safe getters from any thread. \a visit must not create or
+    //! destroy a QtAio primitive, nor call forEach().
+    static void forEach(const std::function<void(const Primitive &)> &visit);
+
+    //! Changes whenever a primitive is listed or unlisted: a view compares it with the value
+    //! it saw last to know whether its list is still current. Thread-safe.
+    [[nodiscard]] static quint64 generation() noexcept;
+
+    //! \cond INTERNAL
+    // Called by every primitive's constructor (after it is complete) and destructor (first).
+    static void add(QObject *object, Kind kind);
+    static void remove(QObject *object) noexcept;
+    //! \endcond
+};
+
+} // namespace QtAio
