@@ -106,16 +106,18 @@ void CallState::itemEnded() noexcept
         done.set();
 }
 
-void CallState::countLaunched()
+void CallState::countLaunched(std::size_t index)
 {
     std::scoped_lock lock(m_mutex);
+    reserveLocked(index);
     ++m_inFlight;
 }
 
-void CallState::uncountLaunched() noexcept
+void CallState::uncountLaunched(std::size_t index) noexcept
 {
     std::scoped_lock lock(m_mutex);
     --m_inFlight; // still launching: this cannot be the end
+    unreserveLocked(index);
 }
 
 void CallState::launchingDone(bool all)
@@ -191,10 +193,10 @@ QCoro::Task<> runCall(std::shared_ptr<ExecutorCore> core, std::shared_ptr<CallSt
             // A failure may have come while this waited for room: start nothing new after it.
             if (state->stopRequested())
                 break;
-            state->countLaunched();
+            state->countLaunched(index);
             try {
                 if (!launcher->launchNext(index, std::move(permit))) {
-                    state->uncountLaunched();
+                    state->uncountLaunched(index);
                     all = true;
                     break;
                 }

@@ -56,13 +56,18 @@ protected:
     //! Counts an item out; whether it was the last one (then set `done`). With m_mutex held.
     [[nodiscard]] bool endItemLocked() noexcept { return --m_inFlight == 0 && !m_launching; }
 
+    //! Makes room for the result of item \a index, about to be launched. With m_mutex held.
+    virtual void reserveLocked(std::size_t index) { (void)index; }
+    //! Gives back the room of reserveLocked(\a index): the input had ended. With m_mutex held.
+    virtual void unreserveLocked(std::size_t index) noexcept { (void)index; }
+
     mutable std::mutex m_mutex;
 
 private:
     friend QCoro::Task<> runCall(std::shared_ptr<ExecutorCore>, std::shared_ptr<CallState>,
                                  std::shared_ptr<ItemLauncher>);
-    void countLaunched();
-    void uncountLaunched() noexcept;
+    void countLaunched(std::size_t index);
+    void uncountLaunched(std::size_t index) noexcept;
     void launchingDone(bool all);
 
     std::optional<std::pair<std::size_t, std::exception_ptr>> m_failure;

@@ -53,13 +53,6 @@ public:
     template<typename Factory>
     using Item = CollectItem<R, Settled, Factory>;
 
-    //! Makes room for the result of item \a index.
-    void reserve(std::size_t index)
-    {
-        std::scoped_lock lock(m_mutex);
-        reserveLocked(index);
-    }
-
     template<typename... V>
     void succeed(std::size_t index, V &&...value)
     {
@@ -116,10 +109,15 @@ public:
     }
 
 private:
-    void reserveLocked(std::size_t index)
+    void reserveLocked(std::size_t index) override
     {
         if (m_slots.size() <= index)
             m_slots.resize(index + 1);
+    }
+    void unreserveLocked(std::size_t index) noexcept override
+    {
+        if (m_slots.size() == index + 1)
+            m_slots.pop_back();
     }
 
     std::deque<Slot> m_slots; // guarded by m_mutex
@@ -141,7 +139,6 @@ public:
         auto factory = m_next(); // inputs are consumed only once there is room for them
         if (!factory)
             return false;
-        m_state->reserve(index);
         using Item = typename State::template Item<typename decltype(factory)::value_type>;
         // The item stops with its call (a failure, cancelAll()): it shares the call's stop.
         launch(m_core, m_operation, true, m_state->callStop, std::move(permit), m_state, index,

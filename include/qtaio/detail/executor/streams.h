@@ -48,8 +48,6 @@ public:
     template<typename Factory>
     using Item = StreamItem<R, Factory>;
 
-    void reserve(std::size_t) noexcept {}
-
     bool fail(std::size_t index, std::exception_ptr error) noexcept override
     {
         // The first failure is delivered before the cancellations it causes, so the consumer
