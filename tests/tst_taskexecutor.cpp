@@ -80,6 +80,7 @@ private Q_SLOTS:
     void mapSettled();
     void asCompletedAndInOrderStreams();
     void asCompletedYieldsTheInputIndex();
+    void internalGateIsFifoAndCompletionWins();
     void inOrderLimitAndWindowAreSeparate_data();
     void inOrderLimitAndWindowAreSeparate();
     void streamsFailFastAndStopWhenAbandoned();
@@ -776,6 +777,45 @@ void tst_TaskExecutor::asCompletedYieldsTheInputIndex()
         }
         QTAIO_COMPARE(ended, (QList<qsizetype>{3, 2, 1, 0}));
         QTAIO_COMPARE(ran, (QList<int>{3, 2, 1, 0}));
+    }));
+}
+
+void tst_TaskExecutor::internalGateIsFifoAndCompletionWins()
+{
+    // The gate behind a call's limit, inOrder()'s window and a stream's results.
+    QtAio::detail::Gate gate(1);
+    QList<int> order;
+    QVERIFY(QtAioTest::runAsync([&]() -> QCoro::Task<> {
+        auto first = gate.acquire();
+        co_await first; // the one free permit, at once
+        auto waiter = [&](int id, std::stop_token stop) -> QCoro::Task<> {
+            try {
+                auto acquire = gate.acquire(std::move(stop));
+                co_await acquire;
+                order.push_back(id);
+            } catch (const QtAio::CancelledError &) {
+                order.push_back(-id);
+            }
+        };
+        std::stop_source leaves;
+        auto w1 = waiter(1, {});
+        auto w2 = waiter(2, leaves.get_token());
+        auto w3 = waiter(3, {});
+        leaves.request_stop();         // the second leaves the line
+        gate.release(2);               // the first and the third, in order
+        QTAIO_VERIFY(order.isEmpty()); // nothing resumes inline
+        co_await w1;
+        co_await w2;
+        co_await w3;
+        QTAIO_COMPARE(order, (QList<int>{-2, 1, 3}));
+
+        // Completion wins: a permit handed over before the stop is kept.
+        std::stop_source late;
+        auto w4 = waiter(4, late.get_token());
+        gate.release();
+        late.request_stop();
+        co_await w4;
+        QTAIO_COMPARE(order.last(), 4);
     }));
 }
 
