@@ -79,6 +79,10 @@ private Q_SLOTS:
     void executorInAWorkerThread();
     void mapSettled();
     void asCompletedAndInOrderStreams();
+    void asCompletedYieldsTheInputIndex();
+    void internalGateIsFifoAndCompletionWins();
+    void inOrderLimitAndWindowAreSeparate_data();
+    void inOrderLimitAndWindowAreSeparate();
     void streamsFailFastAndStopWhenAbandoned();
     void runInThreadResumesOnTheCallerAndNestsErrors();
     void aBlockedPoolCallDoesNotHoldBackTheNext();
@@ -717,9 +721,10 @@ void tst_TaskExecutor::asCompletedAndInOrderStreams()
     QVERIFY(QtAioTest::runAsync([&]() -> QCoro::Task<> {
         QList<int> completed;
         auto stream = executor.asCompleted(makeFactories());
-        QCORO_FOREACH(int v, stream)
+        QCORO_FOREACH(const QtAio::Completed<int> &c, stream)
         {
-            completed.push_back(v);
+            QTAIO_COMPARE(c.index, qsizetype(c.value)); // factory i yields i
+            completed.push_back(c.value);
         }
         QTAIO_COMPARE(completed.size(), 6);
         std::sort(completed.begin(), completed.end());
@@ -734,6 +739,129 @@ void tst_TaskExecutor::asCompletedAndInOrderStreams()
         }
         QTAIO_COMPARE(ordered, (QList<int>{0, 1, 2, 3, 4, 5}));
     }));
+}
+
+void tst_TaskExecutor::asCompletedYieldsTheInputIndex()
+{
+    TaskExecutor executor;
+    std::vector<std::function<QCoro::Task<QString>()>> named;
+    std::vector<std::function<QCoro::Task<>()>> plain;
+    QList<int> ran;
+    for (int i = 0; i < 4; ++i) {
+        // Later inputs finish first, so the completion order is not the input order.
+        named.push_back([i]() -> QCoro::Task<QString> {
+            co_await QCoro::sleepFor(std::chrono::milliseconds(5 * (4 - i)));
+            co_return QString::number(i);
+        });
+        plain.push_back([i, &ran]() -> QCoro::Task<> {
+            co_await QCoro::sleepFor(std::chrono::milliseconds(5 * (4 - i)));
+            ran.push_back(i);
+        });
+    }
+    QVERIFY(QtAioTest::runAsync([&]() -> QCoro::Task<> {
+        QList<qsizetype> order;
+        auto stream = executor.asCompleted(std::move(named));
+        QCORO_FOREACH(const QtAio::Completed<QString> &c, stream)
+        {
+            QTAIO_COMPARE(c.value, QString::number(c.index));
+            order.push_back(c.index);
+        }
+        QTAIO_COMPARE(order, (QList<qsizetype>{3, 2, 1, 0}));
+
+        // Task<void> factories: just the index, in the order the tasks ended.
+        QList<qsizetype> ended;
+        auto voids = executor.asCompleted(std::move(plain));
+        QCORO_FOREACH(const QtAio::Completed<void> &c, voids)
+        {
+            ended.push_back(c.index);
+        }
+        QTAIO_COMPARE(ended, (QList<qsizetype>{3, 2, 1, 0}));
+        QTAIO_COMPARE(ran, (QList<int>{3, 2, 1, 0}));
+    }));
+}
+
+void tst_TaskExecutor::internalGateIsFifoAndCompletionWins()
+{
+    // The gate behind a call's limit, inOrder()'s window and a stream's results.
+    QtAio::detail::Gate gate(1);
+    QList<int> order;
+    QVERIFY(QtAioTest::runAsync([&]() -> QCoro::Task<> {
+        auto first = gate.acquire();
+        co_await first; // the one free permit, at once
+        auto waiter = [&](int id, std::stop_token stop) -> QCoro::Task<> {
+            try {
+                auto acquire = gate.acquire(std::move(stop));
+                co_await acquire;
+                order.push_back(id);
+            } catch (const QtAio::CancelledError &) {
+                order.push_back(-id);
+            }
+        };
+        std::stop_source leaves;
+        auto w1 = waiter(1, {});
+        auto w2 = waiter(2, leaves.get_token());
+        auto w3 = waiter(3, {});
+        leaves.request_stop();         // the second leaves the line
+        gate.release(2);               // the first and the third, in order
+        QTAIO_VERIFY(order.isEmpty()); // nothing resumes inline
+        co_await w1;
+        co_await w2;
+        co_await w3;
+        QTAIO_COMPARE(order, (QList<int>{-2, 1, 3}));
+
+        // Completion wins: a permit handed over before the stop is kept.
+        std::stop_source late;
+        auto w4 = waiter(4, late.get_token());
+        gate.release();
+        late.request_stop();
+        co_await w4;
+        QTAIO_COMPARE(order.last(), 4);
+    }));
+}
+
+void tst_TaskExecutor::inOrderLimitAndWindowAreSeparate_data()
+{
+    QTest::addColumn<int>("limit");
+    QTest::addColumn<int>("window");
+    QTest::addColumn<int>("expectedPeak");
+    // limit <= 0 means no per-call cap, for inOrder() as for gather(); the window bounds the
+    // read-ahead on its own.
+    QTest::newRow("no limit, no window") << 0 << 0 << 8;
+    QTest::newRow("no limit, window 2") << 0 << 2 << 2;
+    QTest::newRow("negative limit, window 3") << -1 << 3 << 3;
+    QTest::newRow("limit 2, no window") << 2 << 0 << 2;
+    QTest::newRow("limit 3, default window") << 3 << GatherOptions{}.window << 3;
+    QTest::newRow("no limit, default window") << 0 << GatherOptions{}.window << 8;
+}
+
+void tst_TaskExecutor::inOrderLimitAndWindowAreSeparate()
+{
+    QFETCH(int, limit);
+    QFETCH(int, window);
+    QFETCH(int, expectedPeak);
+    QCOMPARE(GatherOptions{}.window, 16);
+    TaskExecutor executor;
+    Concurrency c;
+    std::vector<std::function<QCoro::Task<int>()>> factories;
+    for (int i = 0; i < 8; ++i) {
+        factories.push_back([&c, i]() -> QCoro::Task<int> {
+            c.enter();
+            co_await QCoro::sleepFor(std::chrono::milliseconds(2 + (i % 3)));
+            c.leave();
+            co_return i;
+        });
+    }
+    QVERIFY(QtAioTest::runAsync([&]() -> QCoro::Task<> {
+        QList<int> ordered;
+        const GatherOptions options{.limit = limit, .window = window};
+        auto stream = executor.inOrder(std::move(factories), options);
+        QCORO_FOREACH(int v, stream)
+        {
+            ordered.push_back(v);
+        }
+        QTAIO_COMPARE(ordered, (QList<int>{0, 1, 2, 3, 4, 5, 6, 7}));
+    }));
+    QCOMPARE(c.peak, expectedPeak);
 }
 
 void tst_TaskExecutor::streamsFailFastAndStopWhenAbandoned()
@@ -764,9 +892,9 @@ void tst_TaskExecutor::streamsFailFastAndStopWhenAbandoned()
         QList<int> seen;
         try {
             auto stream = executor.asCompleted(makeFactories(3));
-            QCORO_FOREACH(int v, stream)
+            QCORO_FOREACH(const QtAio::Completed<int> &c, stream)
             {
-                seen.push_back(v);
+                seen.push_back(c.value);
             }
             QTAIO_FAIL("no exception");
         } catch (const QtAio::ExecutionError &e) {
@@ -781,7 +909,8 @@ void tst_TaskExecutor::streamsFailFastAndStopWhenAbandoned()
         {
             auto stream = executor.asCompleted(makeFactories(-1));
             auto it = co_await stream.begin();
-            QTAIO_COMPARE(*it, 0);
+            QTAIO_COMPARE((*it).index, qsizetype(0));
+            QTAIO_COMPARE((*it).value, 0);
         }
         co_await executor.cancelAll(); // nothing is left once the stopped items ended
         QTAIO_COMPARE(stopped, 4);

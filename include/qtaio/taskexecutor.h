@@ -2,6 +2,9 @@
 #pragma once
 
 #include <qtaio/detail/concepts.h>
+#include <qtaio/detail/executor/resultlist.h>
+#include <qtaio/detail/executor/runslot.h>
+#include <qtaio/detail/executor/trackedtask.h>
 #include <qtaio/detail/executorcore.h>
 #include <qtaio/detail/waitcore.h>
 #include <qtaio/errors.h>
@@ -34,24 +37,37 @@ namespace QtAio {
 //! The list gather(), map() and their settled forms yield: a QList when \a T can be copied (as
 //! Qt code expects), a std::vector for move-only results (a QList needs copyable items).
 template<typename T>
-using ResultList = std::conditional_t<std::is_copy_constructible_v<T>, QList<T>, std::vector<T>>;
+using ResultList = detail::ResultContainer<T>;
 
-//! Options of TaskExecutor::gather(), map() and the streaming forms.
+//! Options of TaskExecutor::gather(), map() and the streaming forms. Each field has one
+//! meaning in every call that takes it.
 struct GatherOptions {
     //! At most this many tasks of this call run at once; 0 or negative: no per-call cap (the
-    //! executor's own limit still applies).
+    //! executor's own limit still applies). The same for every call, inOrder() included.
     int limit = 0;
+    //! inOrder() only: at most this many tasks are running or have results buffered ahead of
+    //! the one the consumer waits for, so that one slow task cannot make results pile up
+    //! without bound; 0 or negative: no bound. Other calls ignore it.
+    int window = 16;
+};
+
+//! One result of TaskExecutor::asCompleted(): which task ended, and its value.
+template<typename T>
+struct Completed {
+    //! The task's position in the input range (0 for the first factory).
+    qsizetype index = 0;
+    //! The task's result.
+    T value;
+};
+
+//! One result of TaskExecutor::asCompleted() over Task<void> factories: which task ended.
+template<>
+struct Completed<void> {
+    //! The task's position in the input range (0 for the first factory).
+    qsizetype index = 0;
 };
 
 namespace detail {
-template<typename T>
-inline constexpr bool isQCoroTask = false;
-template<typename T>
-inline constexpr bool isQCoroTask<QCoro::Task<T>> = true;
-//! A QCoro::Task (run() awaits a started one).
-template<typename T>
-concept IsQCoroTask = isQCoroTask<std::remove_cvref_t<T>>;
-
 template<typename Func, bool TakesStop, typename... Args>
 struct ThreadCallOf {
 };
@@ -72,20 +88,6 @@ using ThreadResult =
 template<typename Func, typename... Args>
 concept ThreadCallable =
     std::invocable<Func &, std::stop_token, Args...> || std::invocable<Func &, Args...>;
-
-template<typename T>
-using ValueOrMonostate = std::conditional_t<std::is_void_v<T>, std::monostate, T>;
-
-template<typename R>
-struct CollectResult {
-    using type = ResultList<R>;
-};
-template<>
-struct CollectResult<void> {
-    using type = void;
-};
-template<typename R>
-using CollectResultT = typename CollectResult<R>::type;
 
 //! A map() call's result: what awaiting it yields if \a T is awaitable, else \a T itself.
 template<typename T>
@@ -108,8 +110,6 @@ struct MapResult<Func, Args...> {
 } // namespace detail
 
 namespace detail {
-template<typename R>
-class RunSlot;
 //! Reports the failure of spawned work whose handle went without taking it.
 QTAIO_CORE_EXPORT void reportUntakenFailure(quint64 id, std::exception_ptr error) noexcept;
 } // namespace detail
@@ -366,14 +366,24 @@ public:
         -> QCoro::Task<ResultList<Outcome<
             typename detail::MapResult<Func, std::ranges::range_reference_t<Ranges>...>::type>>>;
 
-    //! Streams the results of \a factories as they complete (at most \a options.limit
-    //! running). Fail-fast as gather(): the failure is thrown from the generator's increment.
-    //! Destroying the generator early stops and releases the remaining work.
+    //! Streams the results of \a factories as they complete, each with its input index (at
+    //! most \a options.limit running; GatherOptions::window does not apply).
+    /*!
+     * Yields Completed<T>: `index` (the factory's position in \a factories) and `value` (just
+     * the index for Task<void> factories). Fail-fast as gather(): the failure is thrown from
+     * the generator's increment. Destroying the generator early stops and releases the
+     * remaining work. Resumes on the consuming thread.
+     */
     template<detail::FactoryRange Range>
-    QCoro::AsyncGenerator<detail::FactoryResult<std::ranges::range_value_t<Range>>>
+    QCoro::AsyncGenerator<Completed<detail::FactoryResult<std::ranges::range_value_t<Range>>>>
     asCompleted(Range factories, GatherOptions options = {});
-    //! Streams the results of \a factories in input order; at most \a options.limit results
-    //! (default 16) are in flight or buffered ahead of the one the consumer waits for.
+    //! Streams the results of \a factories in input order.
+    /*!
+     * At most \a options.limit tasks run at once (<= 0: no per-call cap, as for gather()), and
+     * at most \a options.window (default 16; <= 0: no bound) are running or buffered ahead of
+     * the result the consumer waits for. Fail-fast as gather(); destroying the generator early
+     * stops and releases the remaining work. Resumes on the consuming thread.
+     */
     template<detail::FactoryRange Range>
     QCoro::AsyncGenerator<detail::FactoryResult<std::ranges::range_value_t<Range>>>
     inOrder(Range factories, GatherOptions options = {});

@@ -63,10 +63,11 @@ ExecutorCore::ExecutorCore(QThreadPool *pool) : m_pool(pool ? pool : QThreadPool
 
 ExecutorCore::~ExecutorCore() = default;
 
-bool ExecutorCore::registerTask(TrackedTask &task, const char *operation, bool mayNest)
+void ExecutorCore::registerTask(TrackedTask &task, const char *operation, bool mayNest)
 {
     bool flushNow = false;
     bool started = false;
+    task.started = false;
     task.nested = mayNest && currentTaskContext() == this;
     {
         std::scoped_lock lock(mutex);
@@ -81,7 +82,7 @@ bool ExecutorCore::registerTask(TrackedTask &task, const char *operation, bool m
             m_tracked->prev = &task;
         m_tracked = &task;
         if (task.nested) {
-            started = true; // in the slot of the task that started it
+            started = task.started = true; // in the slot of the task that started it
             if (hasReceiversLocked())
                 events.push_back({Event::Started, task.id, {}});
         } else {
@@ -94,7 +95,7 @@ bool ExecutorCore::registerTask(TrackedTask &task, const char *operation, bool m
         flushNow = markChangedLocked();
     }
     if (!flushNow)
-        return started;
+        return;
     try {
         flush();
     } catch (...) {
@@ -115,11 +116,11 @@ bool ExecutorCore::registerTask(TrackedTask &task, const char *operation, bool m
         }
         throw;
     }
-    return started;
 }
 
-void ExecutorCore::startLocked(const TrackedTask &task)
+void ExecutorCore::startLocked(TrackedTask &task)
 {
+    task.started = true;
     --pending;
     ++running;
     if (hasReceiversLocked())
@@ -147,8 +148,8 @@ void ExecutorCore::unlinkLocked(TrackedTask &task) noexcept
     task.prev = task.next = nullptr;
 }
 
-void ExecutorCore::taskFinished(TrackedTask &task, bool started, std::exception_ptr error,
-                                TaskSink *sink, std::size_t index) noexcept
+void ExecutorCore::taskEnded(TrackedTask &task, std::exception_ptr error, TaskSink *sink,
+                             std::size_t index) noexcept
 {
     const TaskId id = task.id;
     const bool wasCancelled = error && isCancellation(error);
@@ -165,7 +166,7 @@ void ExecutorCore::taskFinished(TrackedTask &task, bool started, std::exception_
     {
         std::scoped_lock lock(mutex);
         if (!task.nested) { // a nested task had no slot of its own
-            if (started)
+            if (task.started)
                 --running;
             else
                 --pending;

@@ -54,10 +54,13 @@ private:
 };
 
 //! A task's entry in its executor's list of tracked work. It lives in the task's own coroutine
-//! frame, linked from registerTask() until taskFinished().
+//! frame (in its TaskScope), linked from registerTask() until taskEnded().
 struct TrackedTask {
     std::stop_source stop;
     quint64 id = 0;
+    //! It got its slot (or shares its parent's). Written under the core's mutex; read by the
+    //! task's own coroutine, which the slot's hand-over resumes.
+    bool started = false;
     //! Started from inside a running task of the same executor: it runs in that task's slot,
     //! counted in neither `running` nor `pending` (so nesting cannot deadlock under a limit).
     bool nested = false;
@@ -73,16 +76,17 @@ public:
     explicit ExecutorCore(QThreadPool *pool);
     ~ExecutorCore() override;
 
-    //! Registers \a task and gives it its id. Returns true when the task started at once (the
-    //! executor's limit has room and nobody waits for a slot, or \a mayNest and the caller is
-    //! a task of this executor, whose slot it shares); otherwise it is pending, and awaits
+    //! Registers \a task and gives it its id. Sets task.started when the task started at once
+    //! (the executor's limit has room and nobody waits for a slot, or \a mayNest and the caller
+    //! is a task of this executor, whose slot it shares); otherwise it is pending, and awaits
     //! SlotWait before it runs. Throws ExecutionError naming \a operation when the executor is
     //! shut down.
-    bool registerTask(TrackedTask &task, const char *operation, bool mayNest);
-    //! The task ended (\a error null: success). Reports the failure to \a sink, or as
-    //! unhandled (taskFailed + a qtaio.executor warning) when no sink takes it.
-    void taskFinished(TrackedTask &task, bool started, std::exception_ptr error, TaskSink *sink,
-                      std::size_t index) noexcept;
+    void registerTask(TrackedTask &task, const char *operation, bool mayNest);
+    //! The task ended, however: success (\a error null), failure or cancellation. Reports a
+    //! failure to \a sink, or as unhandled (taskFailed + a qtaio.executor warning) when no sink
+    //! takes it.
+    void taskEnded(TrackedTask &task, std::exception_ptr error, TaskSink *sink,
+                   std::size_t index) noexcept;
 
     //! Registers a running gather()/map()/stream call, so that stopAll() also stops it from
     //! starting more tasks. Returns a key for unregisterCall().
@@ -187,7 +191,7 @@ private:
     //! Whether the limit lets one more task run. With the mutex held.
     [[nodiscard]] bool hasRoomLocked() const noexcept { return m_limit == 0 || running < m_limit; }
     //! Starts \a task (pending until now). With the mutex held.
-    void startLocked(const TrackedTask &task);
+    void startLocked(TrackedTask &task);
     //! Starts waiting tasks while the limit has room. With the mutex held.
     void admitWaitersLocked(WakeList &wake);
 

@@ -1,0 +1,205 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+// The life of one tracked task, the same for every path that starts work (run(), spawn(), each
+// gather()/map()/stream item, runInThread()): registered with its executor, waiting for a slot
+// under the executor's limit, running, and its end reported exactly once (TaskScope).
+
+#include <qtaio/detail/concepts.h>
+#include <qtaio/detail/executor/gate.h>
+#include <qtaio/detail/executorcore.h>
+#include <qtaio/qtaiocore_export.h>
+
+#include <qcoro/qcorotask.h>
+
+#include <cstddef>
+#include <exception>
+#include <memory>
+#include <optional>
+#include <stop_token>
+#include <type_traits>
+#include <utility>
+
+namespace QtAio::detail {
+
+template<typename T>
+inline constexpr bool isQCoroTask = false;
+template<typename T>
+inline constexpr bool isQCoroTask<QCoro::Task<T>> = true;
+//! A QCoro::Task (run() awaits a started one).
+template<typename T>
+concept IsQCoroTask = isQCoroTask<std::remove_cvref_t<T>>;
+
+//! Rethrows \a error: a cancellation as it is, anything else as ExecutionError with the cause
+//! nested, naming \a operation (and \a index where there is one).
+[[noreturn]] QTAIO_CORE_EXPORT void rethrowForCaller(std::exception_ptr error,
+                                                     const char *operation,
+                                                     std::optional<std::size_t> index = {});
+
+//! One tracked task's registration with its executor, from registration to its end (RAII).
+/*!
+ * Lives in the task's own coroutine frame. The constructor registers the task (or records why
+ * it was refused: the executor is shut down); waitForSlot() waits for a slot under the
+ * executor's limit when the task did not start at once; end() reports how it ended. If the
+ * frame goes before end() (its coroutine was destroyed while it waited), the destructor ends
+ * it as cancelled, so the executor never keeps a task that no longer exists.
+ */
+class QTAIO_CORE_EXPORT TaskScope {
+public:
+    //! Registers a task whose stop is \a stop; with \a mayNest, inside a task of the same
+    //! executor it runs in that task's slot (see ExecutorCore::registerTask()).
+    TaskScope(std::shared_ptr<ExecutorCore> core, std::stop_source stop, const char *operation,
+              bool mayNest) noexcept;
+    TaskScope(const TaskScope &) = delete;
+    TaskScope &operator=(const TaskScope &) = delete;
+    ~TaskScope();
+
+    //! Why registration failed (ExecutionError: the executor is shut down), or nullptr.
+    [[nodiscard]] const std::exception_ptr &refusal() const noexcept { return m_refusal; }
+    [[nodiscard]] ExecutorCore::TaskId id() const noexcept { return m_task.id; }
+    [[nodiscard]] std::stop_token stopToken() const noexcept { return m_task.stop.get_token(); }
+    [[nodiscard]] ExecutorCore *core() const noexcept { return m_core.get(); }
+    //! Whether the task holds its slot (then waitForSlot() is not needed).
+    [[nodiscard]] bool started() const noexcept { return m_task.started; }
+    //! Awaitable: completes once the task got its slot; CancelledError when its stop comes
+    //! first.
+    [[nodiscard]] ExecutorCore::SlotWait waitForSlot() noexcept
+    {
+        return {m_core.get(), &m_task, m_task.stop.get_token()};
+    }
+    //! Reports the task's end (\a error null: success) to the executor, and a failure to
+    //! \a sink (see ExecutorCore::taskEnded()). Once.
+    void end(std::exception_ptr error, TaskSink *sink, std::size_t index) noexcept;
+
+private:
+    std::shared_ptr<ExecutorCore> m_core;
+    TrackedTask m_task;
+    std::exception_ptr m_refusal;
+    bool m_ended = false;
+};
+
+template<typename F>
+auto invokeFactory(F &factory, std::stop_token stop)
+{
+    if constexpr (TakesStopToken<F>)
+        return factory(std::move(stop));
+    else
+        return factory();
+}
+
+//! What runTracked() awaits of a factory's work: a QCoro::Task as an lvalue (g++ 12 mis-handles
+//! the temporary that QCoro 0.8's await_transform(Task&&) makes of an rvalue one), any other
+//! awaitable as the rvalue it was returned as (a put request is awaitable only as an rvalue).
+template<typename Work>
+decltype(auto) awaitWork(Work &work)
+{
+    if constexpr (IsQCoroTask<Work>)
+        return (work);
+    else
+        return std::move(work);
+}
+
+//! Sets the calling thread's task context for a scope (see currentTaskContext()).
+class TaskContextScope {
+public:
+    explicit TaskContextScope(const void *context) noexcept : m_outer(exchangeTaskContext(context))
+    {
+    }
+    TaskContextScope(const TaskContextScope &) = delete;
+    TaskContextScope &operator=(const TaskContextScope &) = delete;
+    ~TaskContextScope() { exchangeTaskContext(m_outer); }
+
+private:
+    const void *m_outer;
+};
+
+//! Calls \a factory with \a core as the thread's task context, so that the work it starts, and
+//! what it does after each QtAio await, is known to run inside a task of \a core. The context
+//! is restored when the factory returns (at the work's first suspension): it never leaks to the
+//! caller.
+template<typename F>
+auto invokeInTask(const ExecutorCore *core, F &factory, std::stop_token stop)
+{
+    const TaskContextScope context(core);
+    return invokeFactory(factory, std::move(stop));
+}
+
+//! What launch() learns from a tracked task before its first suspension.
+struct Launched {
+    ExecutorCore::TaskId id = 0;
+    std::exception_ptr refused; //!< registration failed: the executor is shut down
+};
+
+// GCC 12 warns that this coroutine's frame "uses the anonymous namespace" when a factory is a
+// lambda of a non-inline function (a type with no linkage); the frame is local to this
+// translation unit like the lambda, so nothing can clash. Clang has no such warning.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wsubobject-linkage"
+#endif
+//! The life of one tracked task whose work a factory starts (see TaskScope). \a launched is
+//! written before the first suspension only (it lives in launch()).
+template<typename Body>
+QCoro::Task<> runTracked(std::shared_ptr<ExecutorCore> core, const char *operation, bool mayNest,
+                         Launched *launched, std::stop_source stop,
+                         std::optional<GatePermit> callPermit, std::shared_ptr<TaskSink> sink,
+                         std::size_t index, Body body)
+{
+    // A local, so that it goes before the parameters that keep its gate alive (sink, body).
+    std::optional<GatePermit> permit = std::move(callPermit);
+    TaskScope scope(std::move(core), std::move(stop), operation, mayNest);
+    if (scope.refusal()) {
+        launched->refused = scope.refusal();
+        co_return;
+    }
+    launched->id = scope.id();
+    std::exception_ptr error;
+    try {
+        if (!scope.started())
+            co_await scope.waitForSlot();
+        // The factory's awaitable is awaited right here, not through a wrapping coroutine.
+        auto work = invokeInTask(scope.core(), body.factory, scope.stopToken());
+        if constexpr (std::is_void_v<FactoryResult<decltype(body.factory)>>) {
+            co_await awaitWork(work);
+            body.finish();
+        } else {
+            body.finish(co_await awaitWork(work));
+        }
+    } catch (...) {
+        error = std::current_exception();
+    }
+    // The end is reported before the call's permit goes: a failure requests the call's stop
+    // first, so the launcher that the permit wakes starts nothing new (fail-fast).
+    scope.end(std::move(error), sink.get(), index);
+    permit.reset(); // lets the owning call start its next item
+}
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
+
+//! Registers and starts a tracked task whose stop is \a stop (see runTracked()). \a body has a
+//! `factory` (see invokeFactory()) and a `finish(value)` (`finish()` for void) that takes its
+//! result. Throws ExecutionError when the executor is shut down.
+template<typename Body>
+ExecutorCore::TaskId launch(const std::shared_ptr<ExecutorCore> &core, const char *operation,
+                            bool mayNest, std::stop_source stop,
+                            std::optional<GatePermit> callPermit, std::shared_ptr<TaskSink> sink,
+                            std::size_t index, Body body)
+{
+    Launched launched;
+    // The task runs on by itself (QCoro tasks are eager and detach when dropped); runTracked
+    // owns everything it needs, and reports its end to the core.
+    auto task = runTracked(core, operation, mayNest, &launched, std::move(stop),
+                           std::move(callPermit), std::move(sink), index, std::move(body));
+    if (launched.refused)
+        std::rethrow_exception(launched.refused);
+    return launched.id;
+}
+
+//! A sink for work whose caller receives the error itself.
+class QTAIO_CORE_EXPORT CallerSink final : public TaskSink {
+public:
+    bool fail(std::size_t, std::exception_ptr) noexcept override;
+};
+
+} // namespace QtAio::detail
