@@ -231,7 +231,7 @@ void tst_TaskExecutor::executorLimitCapsEverything()
     QTRY_COMPARE(executor.running(), 2);
     // Waiting for the executor's slot: 1 of the first call (its own limit holds back its
     // fourth item) and all 4 of the second.
-    QCOMPARE(executor.pending(), 5);
+    QCOMPARE(executor.waiting(), 5);
     gate->countDown();
     QTRY_COMPARE(total, 8);
     QCOMPARE(c.peak, 2);
@@ -280,7 +280,7 @@ void tst_TaskExecutor::gatherFailsFastWithoutOrphans()
             QTAIO_COMPARE(nestedCause(e), std::string("bad input 2"));
         }
         QTAIO_COMPARE(executor.running(), 0); // no orphans
-        QTAIO_COMPARE(executor.pending(), 0);
+        QTAIO_COMPARE(executor.waiting(), 0);
     }));
     // Item 2 fails as it starts (QCoro tasks are eager): items 0 and 1 are running and are
     // stopped and awaited; nothing after item 2 is started.
@@ -384,7 +384,7 @@ void tst_TaskExecutor::nestedGatherUnderALimitOfOne()
         };
         QTAIO_COMPARE(co_await executor.run(outer, 60s), 10);
         QTAIO_COMPARE(executor.running(), 0);
-        QTAIO_COMPARE(executor.pending(), 0);
+        QTAIO_COMPARE(executor.waiting(), 0);
     }));
 }
 
@@ -1041,29 +1041,29 @@ void tst_TaskExecutor::waitingTasksStartInOrderAndCanBeCancelled()
         co_return;
     });
     QCOMPARE(executor.running(), 1);
-    QCOMPARE(executor.pending(), 2);
+    QCOMPARE(executor.waiting(), 2);
     QCOMPARE(ran, std::vector<char>{'A'});
 
     executor.setLimit(2); // B, first in line, starts; C still waits
     QCOMPARE(executor.running(), 2);
-    QCOMPARE(executor.pending(), 1);
+    QCOMPARE(executor.waiting(), 1);
     QTRY_COMPARE(ran, (std::vector<char>{'A', 'B'}));
 
     gateA.countDown(); // A ends: its slot goes to C
     QTRY_COMPARE(ran, (std::vector<char>{'A', 'B', 'C'}));
     QTRY_COMPARE(executor.running(), 1); // B
-    QCOMPARE(executor.pending(), 0);
+    QCOMPARE(executor.waiting(), 0);
 
     executor.setLimit(1);
     executor.spawn([&ran]() -> QCoro::Task<> {
         ran.push_back('D');
         co_return;
     });
-    QCOMPARE(executor.pending(), 1); // waits for B's slot
+    QCOMPARE(executor.waiting(), 1); // waits for B's slot
     const int cancelledBefore = executor.cancelled();
     QVERIFY(QtAioTest::runAsync([&]() -> QCoro::Task<> { co_await executor.cancelAll(); }));
     QCOMPARE(executor.running(), 0);
-    QCOMPARE(executor.pending(), 0);
+    QCOMPARE(executor.waiting(), 0);
     QCOMPARE(executor.cancelled(), cancelledBefore + 2); // B stopped, D never started
     QCOMPARE(ran, (std::vector<char>{'A', 'B', 'C'}));
 }
@@ -1072,7 +1072,7 @@ void tst_TaskExecutor::spawnReportsFailures()
 {
     TaskExecutor executor;
     QSignalSpy failed(&executor, &TaskExecutor::taskFailed);
-    QSignalSpy finished(&executor, &TaskExecutor::taskFinished);
+    QSignalSpy finished(&executor, &TaskExecutor::taskCompleted);
     QSignalSpy idle(&executor, &TaskExecutor::idle);
     QVERIFY(failed.isValid() && finished.isValid() && idle.isValid());
     QTest::ignoreMessage(QtWarningMsg,
@@ -1119,7 +1119,7 @@ void tst_TaskExecutor::cancelAllAndShutdown()
     }));
     QVERIFY_THROWS_EXCEPTION(QtAio::ExecutionError,
                              executor->spawn([]() -> QCoro::Task<> { co_return; }));
-    QCOMPARE(executor->pending(), 0);
+    QCOMPARE(executor->waiting(), 0);
     QCOMPARE(executor->running(), 0);
     QCOMPARE(cancelled.count(), 3);
     // The pool passed in is the caller's: still usable.
@@ -1205,9 +1205,9 @@ void tst_TaskExecutor::countersAndSignals()
     QSignalSpy running(&executor, &TaskExecutor::runningChanged);
     QSignalSpy completed(&executor, &TaskExecutor::completedChanged);
     QSignalSpy started(&executor, &TaskExecutor::taskStarted);
-    QSignalSpy pending(&executor, &TaskExecutor::pendingChanged);
+    QSignalSpy waiting(&executor, &TaskExecutor::waitingChanged);
     QVERIFY(limit.isValid() && running.isValid() && completed.isValid() && started.isValid() &&
-            pending.isValid());
+            waiting.isValid());
     executor.setLimit(1);
     executor.setLimit(1);
     QCOMPARE(limit.count(), 1);
@@ -1216,13 +1216,13 @@ void tst_TaskExecutor::countersAndSignals()
     executor.spawn(work);
     executor.spawn(work);
     QCOMPARE(executor.running(), 1);
-    QCOMPARE(executor.pending(), 1);
+    QCOMPARE(executor.waiting(), 1);
     QCOMPARE(started.count(), 1);
     QCOMPARE(running.last().at(0).toInt(), 1);
-    QCOMPARE(pending.last().at(0).toInt(), 1); // the second waits for the slot
+    QCOMPARE(waiting.last().at(0).toInt(), 1); // the second waits for the slot
     gate.countDown();
     QTRY_COMPARE(executor.completed(), 2);
-    QCOMPARE(pending.last().at(0).toInt(), 0);
+    QCOMPARE(waiting.last().at(0).toInt(), 0);
     QCOMPARE(started.count(), 2);
     QCOMPARE(completed.last().at(0).toInt(), 2);
     QCOMPARE(running.last().at(0).toInt(), 0);

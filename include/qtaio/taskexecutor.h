@@ -243,7 +243,7 @@ class QTAIO_CORE_EXPORT TaskExecutor : public QObject {
     //! Tasks running now.
     Q_PROPERTY(int running READ running NOTIFY runningChanged)
     //! Tasks started by a call but waiting for a slot under the limit.
-    Q_PROPERTY(int pending READ pending NOTIFY pendingChanged)
+    Q_PROPERTY(int waiting READ waiting NOTIFY waitingChanged)
     //! Tasks that ended successfully.
     Q_PROPERTY(qint64 completed READ completed NOTIFY completedChanged)
     //! Tasks that ended with an exception other than CancelledError.
@@ -271,7 +271,7 @@ public:
     //! Throws std::invalid_argument if \a limit is negative.
     void setLimit(int limit);
     [[nodiscard]] int running() const;
-    [[nodiscard]] int pending() const;
+    [[nodiscard]] int waiting() const;
     [[nodiscard]] qint64 completed() const;
     [[nodiscard]] qint64 failed() const;
     [[nodiscard]] qint64 cancelled() const;
@@ -481,23 +481,23 @@ Q_SIGNALS:
     //! Emitted in the home thread when the property of the same name changes.
     /*! Coalesced (one emission carrying the latest value) when the change was made on another
      * thread. */
-    void limitChanged(int limit);
-    void runningChanged(int running);
-    void pendingChanged(int pending);
-    void completedChanged(qint64 completed);
-    void failedChanged(qint64 failed);
-    void cancelledChanged(qint64 cancelled);
+    void limitChanged(int limit, QPrivateSignal);
+    void runningChanged(int running, QPrivateSignal);
+    void waitingChanged(int waiting, QPrivateSignal);
+    void completedChanged(qint64 completed, QPrivateSignal);
+    void failedChanged(qint64 failed, QPrivateSignal);
+    void cancelledChanged(qint64 cancelled, QPrivateSignal);
     //!@}
     //! A task got its slot and started.
-    void taskStarted(quint64 id);
+    void taskStarted(quint64 id, QPrivateSignal);
     //! A task ended successfully.
-    void taskFinished(quint64 id);
+    void taskCompleted(quint64 id, QPrivateSignal);
     //! A task ended with an exception; \a message is its what().
-    void taskFailed(quint64 id, const QString &message);
+    void taskFailed(quint64 id, const QString &message, QPrivateSignal);
     //! A task ended with CancelledError.
-    void taskCancelled(quint64 id);
+    void taskCancelled(quint64 id, QPrivateSignal);
     //! The last tracked task ended.
-    void idle();
+    void idle(QPrivateSignal);
 
 protected:
     //! \cond INTERNAL
@@ -513,7 +513,7 @@ private:
     // Shared with tracked work, which may outlive the executor object.
     const std::shared_ptr<detail::ExecutorCore> d;
     struct {
-        int limit = 0, running = 0, pending = 0;
+        int limit = 0, running = 0, waiting = 0;
         qint64 completed = 0, failed = 0, cancelled = 0;
     } m_emitted;
 };

@@ -86,7 +86,7 @@ void ExecutorCore::registerTask(TrackedTask &task, const char *operation, bool m
             if (hasReceiversLocked())
                 events.push_back({Event::Started, task.id, {}});
         } else {
-            ++pending;
+            ++waiting;
             // Straight to running when the limit has room and nobody waits ahead (FIFO).
             started = m_slotWaiters.isEmpty() && hasRoomLocked();
             if (started)
@@ -110,7 +110,7 @@ void ExecutorCore::registerTask(TrackedTask &task, const char *operation, bool m
                     --running;
                     admitWaitersLocked(wake);
                 } else {
-                    --pending;
+                    --waiting;
                 }
             }
         }
@@ -121,7 +121,7 @@ void ExecutorCore::registerTask(TrackedTask &task, const char *operation, bool m
 void ExecutorCore::startLocked(TrackedTask &task)
 {
     task.started = true;
-    --pending;
+    --waiting;
     ++running;
     if (hasReceiversLocked())
         events.push_back({Event::Started, task.id, {}});
@@ -169,9 +169,9 @@ void ExecutorCore::taskEnded(TrackedTask &task, std::exception_ptr error, TaskSi
             if (task.started)
                 --running;
             else
-                --pending;
+                --waiting;
         }
-        Event::Kind kind = Event::Finished;
+        Event::Kind kind = Event::Completed;
         if (!error) {
             ++completed;
         } else if (wasCancelled) {
@@ -523,10 +523,10 @@ int TaskExecutor::running() const
     return d->running;
 }
 
-int TaskExecutor::pending() const
+int TaskExecutor::waiting() const
 {
     std::scoped_lock lock(d->mutex);
-    return d->pending;
+    return d->waiting;
 }
 
 qint64 TaskExecutor::completed() const
@@ -605,36 +605,36 @@ void TaskExecutor::emitChanges()
     for (const auto &e : events) {
         switch (e.kind) {
         case detail::ExecutorCore::Event::Started:
-            Q_EMIT taskStarted(e.id);
+            Q_EMIT taskStarted(e.id, QPrivateSignal());
             break;
-        case detail::ExecutorCore::Event::Finished:
-            Q_EMIT taskFinished(e.id);
+        case detail::ExecutorCore::Event::Completed:
+            Q_EMIT taskCompleted(e.id, QPrivateSignal());
             break;
         case detail::ExecutorCore::Event::Failed:
-            Q_EMIT taskFailed(e.id, e.message);
+            Q_EMIT taskFailed(e.id, e.message, QPrivateSignal());
             break;
         case detail::ExecutorCore::Event::Cancelled:
-            Q_EMIT taskCancelled(e.id);
+            Q_EMIT taskCancelled(e.id, QPrivateSignal());
             break;
         case detail::ExecutorCore::Event::Idle:
             break; // emitted below, after the counters
         }
     }
     if (auto v = takeChange(*d, m_emitted.limit, [this] { return d->limitLocked(); }))
-        Q_EMIT limitChanged(*v);
+        Q_EMIT limitChanged(*v, QPrivateSignal());
     if (auto v = takeChange(*d, m_emitted.running, [this] { return d->running; }))
-        Q_EMIT runningChanged(*v);
-    if (auto v = takeChange(*d, m_emitted.pending, [this] { return d->pending; }))
-        Q_EMIT pendingChanged(*v);
+        Q_EMIT runningChanged(*v, QPrivateSignal());
+    if (auto v = takeChange(*d, m_emitted.waiting, [this] { return d->waiting; }))
+        Q_EMIT waitingChanged(*v, QPrivateSignal());
     if (auto v = takeChange(*d, m_emitted.completed, [this] { return d->completed; }))
-        Q_EMIT completedChanged(*v);
+        Q_EMIT completedChanged(*v, QPrivateSignal());
     if (auto v = takeChange(*d, m_emitted.failed, [this] { return d->failed; }))
-        Q_EMIT failedChanged(*v);
+        Q_EMIT failedChanged(*v, QPrivateSignal());
     if (auto v = takeChange(*d, m_emitted.cancelled, [this] { return d->cancelled; }))
-        Q_EMIT cancelledChanged(*v);
+        Q_EMIT cancelledChanged(*v, QPrivateSignal());
     for (const auto &e : events) {
         if (e.kind == detail::ExecutorCore::Event::Idle)
-            Q_EMIT idle();
+            Q_EMIT idle(QPrivateSignal());
     }
 }
 

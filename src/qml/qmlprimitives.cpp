@@ -150,12 +150,12 @@ QmlTaskExecutor::QmlTaskExecutor(QObject *parent)
     auto *e = m_executor.get();
     connect(e, &E::limitChanged, this, &QmlTaskExecutor::limitChanged);
     connect(e, &E::runningChanged, this, &QmlTaskExecutor::runningChanged);
-    connect(e, &E::pendingChanged, this, &QmlTaskExecutor::pendingChanged);
+    connect(e, &E::waitingChanged, this, &QmlTaskExecutor::waitingChanged);
     connect(e, &E::completedChanged, this, &QmlTaskExecutor::completedChanged);
     connect(e, &E::failedChanged, this, &QmlTaskExecutor::failedChanged);
     connect(e, &E::cancelledChanged, this, &QmlTaskExecutor::cancelledChanged);
     connect(e, &E::taskStarted, this, &QmlTaskExecutor::taskStarted);
-    connect(e, &E::taskFinished, this, &QmlTaskExecutor::taskFinished);
+    connect(e, &E::taskCompleted, this, &QmlTaskExecutor::taskCompleted);
     connect(e, &E::taskFailed, this, &QmlTaskExecutor::taskFailed);
     connect(e, &E::taskCancelled, this, &QmlTaskExecutor::taskCancelled);
     connect(e, &E::idle, this, &QmlTaskExecutor::idle);

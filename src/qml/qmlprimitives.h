@@ -132,7 +132,7 @@ class QTAIO_QML_EXPORT QmlTaskExecutor : public QObject, public QmlDeclared {
     QML_NAMED_ELEMENT(TaskExecutor)
     Q_PROPERTY(int limit READ limit WRITE setLimit NOTIFY limitChanged)
     Q_PROPERTY(int running READ running NOTIFY runningChanged)
-    Q_PROPERTY(int pending READ pending NOTIFY pendingChanged)
+    Q_PROPERTY(int waiting READ waiting NOTIFY waitingChanged)
     Q_PROPERTY(qint64 completed READ completed NOTIFY completedChanged)
     Q_PROPERTY(qint64 failed READ failed NOTIFY failedChanged)
     Q_PROPERTY(qint64 cancelled READ cancelled NOTIFY cancelledChanged)
@@ -145,7 +145,7 @@ public:
     //! A JS RangeError if \a limit is negative (a warning in a declaration); 0 means unlimited.
     void setLimit(int limit);
     [[nodiscard]] int running() const { return m_executor->running(); }
-    [[nodiscard]] int pending() const { return m_executor->pending(); }
+    [[nodiscard]] int waiting() const { return m_executor->waiting(); }
     [[nodiscard]] qint64 completed() const { return m_executor->completed(); }
     [[nodiscard]] qint64 failed() const { return m_executor->failed(); }
     [[nodiscard]] qint64 cancelled() const { return m_executor->cancelled(); }
@@ -181,12 +181,12 @@ public:
 Q_SIGNALS:
     void limitChanged(int limit);
     void runningChanged(int running);
-    void pendingChanged(int pending);
+    void waitingChanged(int waiting);
     void completedChanged(qint64 completed);
     void failedChanged(qint64 failed);
     void cancelledChanged(qint64 cancelled);
     void taskStarted(quint64 id);
-    void taskFinished(quint64 id);
+    void taskCompleted(quint64 id);
     void taskFailed(quint64 id, const QString &message);
     void taskCancelled(quint64 id);
     void idle();

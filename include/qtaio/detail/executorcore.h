@@ -62,7 +62,7 @@ struct TrackedTask {
     //! task's own coroutine, which the slot's hand-over resumes.
     bool started = false;
     //! Started from inside a running task of the same executor: it runs in that task's slot,
-    //! counted in neither `running` nor `pending` (so nesting cannot deadlock under a limit).
+    //! counted in neither `running` nor `waiting` (so nesting cannot deadlock under a limit).
     bool nested = false;
     TrackedTask *prev = nullptr;
     TrackedTask *next = nullptr;
@@ -78,7 +78,7 @@ public:
 
     //! Registers \a task and gives it its id. Sets task.started when the task started at once
     //! (the executor's limit has room and nobody waits for a slot, or \a mayNest and the caller
-    //! is a task of this executor, whose slot it shares); otherwise it is pending, and awaits
+    //! is a task of this executor, whose slot it shares); otherwise it is waiting, and awaits
     //! SlotWait before it runs. Throws ExecutionError naming \a operation when the executor is
     //! shut down.
     void registerTask(TrackedTask &task, const char *operation, bool mayNest);
@@ -113,7 +113,7 @@ public:
     void setLimit(int limit);
     [[nodiscard]] QThreadPool *pool() const noexcept { return m_pool; }
 
-    //! Awaitable of a pending task: completes when the task got a slot under the executor's
+    //! Awaitable of a waiting task: completes when the task got a slot under the executor's
     //! limit (waiting tasks start in FIFO order); throws CancelledError when \a stop is
     //! requested first (the task then ends without having run).
     class QTAIO_CORE_EXPORT SlotWait : public WaitOperation {
@@ -154,7 +154,7 @@ public:
 
     // Guarded by mutex.
     int running = 0;
-    int pending = 0;
+    int waiting = 0;
     // 64 bits: an executor that runs for days ends billions of tasks.
     qint64 completed = 0;
     qint64 failed = 0;
@@ -163,7 +163,7 @@ public:
 
     //! Task events waiting to be emitted in the home thread, in order.
     struct Event {
-        enum Kind { Started, Finished, Failed, Cancelled, Idle } kind;
+        enum Kind { Started, Completed, Failed, Cancelled, Idle } kind;
         TaskId id;
         QString message;
     };
@@ -190,13 +190,13 @@ private:
     TaskId m_nextId = 1;
     //! Whether the limit lets one more task run. With the mutex held.
     [[nodiscard]] bool hasRoomLocked() const noexcept { return m_limit == 0 || running < m_limit; }
-    //! Starts \a task (pending until now). With the mutex held.
+    //! Starts \a task (waiting until now). With the mutex held.
     void startLocked(TrackedTask &task);
     //! Starts waiting tasks while the limit has room. With the mutex held.
     void admitWaitersLocked(WakeList &wake);
 
     TrackedTask *m_tracked = nullptr; // head of the list of tracked tasks
-    WaitList m_slotWaiters;           // pending tasks waiting for a slot (SlotWait)
+    WaitList m_slotWaiters;           // tasks waiting for a slot (SlotWait)
     std::unordered_map<quint64, std::stop_source> m_calls;
     quint64 m_nextCall = 1;
     WaitList m_idleWaiters;
