@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
+#include <qtaio/deadline.h>
 #include <qtaio/detail/queuecore.h>
 #include <qtaio/detail/waitcore.h>
 #include <qtaio/qtaiocore_export.h>
@@ -8,7 +9,6 @@
 #include <QtCore/QDeadlineTimer>
 #include <QtCore/QObject>
 
-#include <chrono>
 #include <coroutine>
 #include <memory>
 #include <stop_token>
@@ -23,8 +23,8 @@ class QueueCore;
 //! Awaitable returned by AsyncQueueBase::join().
 class QTAIO_CORE_EXPORT QueueJoin : public WaitOperation {
 public:
-    QueueJoin(AsyncQueueBase *queue, WaitOptions options) noexcept
-        : WaitOperation(std::move(options)), m_queue(queue)
+    QueueJoin(AsyncQueueBase *queue, const char *typeName, WaitOptions options) noexcept
+        : WaitOperation(std::move(options)), m_queue(queue), m_typeName(typeName)
     {
     }
 
@@ -34,6 +34,7 @@ public:
 
 private:
     AsyncQueueBase *m_queue;
+    const char *m_typeName; // for errors: the queue may be gone by then
 };
 } // namespace detail
 
@@ -100,6 +101,9 @@ public:
     [[nodiscard]] int highWaterMark() const;
     //!@}
 
+    //! The awaitable that join() returns.
+    using JoinOperation = detail::QueueJoin;
+
     //! Marks one item taken from the queue as processed (asyncio's task_done()).
     /*! Throws std::logic_error if called more times than items were put. */
     void taskDone();
@@ -107,16 +111,9 @@ public:
     //! Waits until every item put has been marked done with taskDone(). Completes at once when
     //! none is unfinished. Resumes on the awaiting thread through its event loop. Throws
     //! CancelledError when \a stop is requested first.
-    [[nodiscard]] detail::QueueJoin join(std::stop_token stop = {});
+    [[nodiscard]] JoinOperation join(std::stop_token stop = {});
     //! As join(std::stop_token), throwing TimeoutError if \a deadline passes first.
-    [[nodiscard]] detail::QueueJoin join(QDeadlineTimer deadline, std::stop_token stop = {});
-    //! As join(QDeadlineTimer, std::stop_token), with a timeout counted from now.
-    template<typename Rep, typename Period>
-    [[nodiscard]] detail::QueueJoin join(std::chrono::duration<Rep, Period> timeout,
-                                         std::stop_token stop = {})
-    {
-        return join(detail::deadlineAfter(timeout), std::move(stop));
-    }
+    [[nodiscard]] JoinOperation join(Deadline deadline, std::stop_token stop = {});
 
     //! Closes the queue (see CloseMode). Closing twice is harmless; an Immediate close of a
     //! queue closed with Drain discards what is left.
@@ -149,7 +146,8 @@ Q_SIGNALS:
 
 protected:
     //! \cond INTERNAL
-    explicit AsyncQueueBase(int maxSize, QObject *parent = nullptr);
+    //! \a typeName names the queue type in error messages ("PriorityQueue").
+    AsyncQueueBase(const char *typeName, int maxSize, QObject *parent = nullptr);
 
     bool event(QEvent *event) override;
     void connectNotify(const QMetaMethod &signal) override;

@@ -58,14 +58,15 @@ void QueueJoin::await_resume()
 {
     disarm();
     if (status != WaitStatus::Completed)
-        throwFor(status, "AsyncQueue::join");
+        throwFor(status, m_typeName, "join");
 }
 
 } // namespace detail
 
-AsyncQueueBase::AsyncQueueBase(int maxSize, QObject *parent)
+AsyncQueueBase::AsyncQueueBase(const char *typeName, int maxSize, QObject *parent)
     : QObject(parent), d(std::make_shared<detail::QueueCore>())
 {
+    d->typeName = typeName;
     d->maxSize = d->emitted.maxSize = std::max(0, maxSize);
     d->owner = this;
 }
@@ -152,21 +153,22 @@ void AsyncQueueBase::taskDone()
 {
     Transaction tx(this);
     if (tx.core.unfinishedTasks == 0) {
-        throw std::logic_error("AsyncQueue::taskDone: called more times than items were put "
+        throw std::logic_error(std::string(d->typeName) +
+                               "::taskDone: called more times than items were put "
                                "(unfinishedTasks is already 0)");
     }
     --tx.core.unfinishedTasks;
     tx.core.tasksDoneLocked(tx.wake);
 }
 
-detail::QueueJoin AsyncQueueBase::join(std::stop_token stop)
+AsyncQueueBase::JoinOperation AsyncQueueBase::join(std::stop_token stop)
 {
-    return {this, {std::move(stop), QDeadlineTimer(QDeadlineTimer::Forever)}};
+    return join(Deadline(), std::move(stop));
 }
 
-detail::QueueJoin AsyncQueueBase::join(QDeadlineTimer deadline, std::stop_token stop)
+AsyncQueueBase::JoinOperation AsyncQueueBase::join(Deadline deadline, std::stop_token stop)
 {
-    return {this, {std::move(stop), deadline}};
+    return {this, d->typeName, {std::move(stop), deadline.timer()}};
 }
 
 void AsyncQueueBase::close(CloseMode mode)

@@ -6,6 +6,7 @@
 // lifoqueue.h and priorityqueue.h.
 
 #include <qtaio/asyncqueuebase.h>
+#include <qtaio/deadline.h>
 #include <qtaio/detail/concepts.h>
 #include <qtaio/detail/queuecore.h>
 #include <qtaio/errors.h>
@@ -15,6 +16,7 @@
 #include <concepts>
 #include <coroutine>
 #include <optional>
+#include <string>
 #include <stop_token>
 #include <type_traits>
 #include <utility>
@@ -122,7 +124,7 @@ public:
         {
             this->disarm();
             if (this->status != WaitStatus::Completed)
-                WaitOperation::throwFor(this->status, "AsyncQueue::put");
+                WaitOperation::throwFor(this->status, Storage::typeName, "put");
         }
 
     private:
@@ -207,7 +209,10 @@ public:
                     return std::optional<value_type>();
             }
             if (this->status != WaitStatus::Completed)
-                WaitOperation::throwFor(this->status, "AsyncQueue::get");
+                WaitOperation::throwFor(this->status, Storage::typeName,
+                                        Form == GetForm::WithKey    ? "getWithPriority"
+                                        : Form == GetForm::OrClosed ? "next"
+                                                                    : "get");
             if constexpr (Form == GetForm::WithKey)
                 return std::move(*this->result);
             else if constexpr (Form == GetForm::OrClosed)
@@ -251,33 +256,31 @@ public:
     //! Items are destroyed with the queue; waiters still pending fail with CancelledError.
     ~BasicQueue() override = default;
 
-    //! Waits for an item and yields it (for a PriorityQueue, the one with the lowest priority
-    //! value). Resumes on the awaiting thread through its event loop. Throws QueueClosedError
-    //! once a closed queue is drained, CancelledError when \a stop is requested first (an item
-    //! that is there at once is taken even then).
     [[nodiscard]] GetOperation get(std::stop_token stop = {})
     {
-        return {this, {std::move(stop), QDeadlineTimer(QDeadlineTimer::Forever)}};
+        return {this, {std::move(stop), Deadline::never().timer()}};
     }
-    //! As get(std::stop_token), throwing TimeoutError if \a deadline passes first.
-    [[nodiscard]] GetOperation get(QDeadlineTimer deadline, std::stop_token stop = {})
+    [[nodiscard]] GetOperation get(Deadline deadline, std::stop_token stop = {})
     {
-        return {this, {std::move(stop), deadline}};
-    }
-    template<typename Rep, typename Period>
-    [[nodiscard]] GetOperation get(std::chrono::duration<Rep, Period> timeout,
-                                   std::stop_token stop = {})
-    {
-        return get(deadlineAfter(timeout), std::move(stop));
+        return {this, {std::move(stop), deadline.timer()}};
     }
 
-    //! Waits for the next item, as get(), but yields std::nullopt instead of throwing
-    //! QueueClosedError once the queue is closed and drained: the consumer loop
-    //! `while (auto item = co_await queue.next()) { ... }`. A stop still throws
-    //! CancelledError. Resumes on the awaiting thread through its event loop.
     [[nodiscard]] NextOperation next(std::stop_token stop = {})
     {
-        return {this, {std::move(stop), QDeadlineTimer(QDeadlineTimer::Forever)}};
+        return {this, {std::move(stop), Deadline::never().timer()}};
+    }
+    [[nodiscard]] NextOperation next(Deadline deadline, std::stop_token stop = {})
+    {
+        return {this, {std::move(stop), deadline.timer()}};
+    }
+
+    value_type getBlocking(std::stop_token stop = {})
+    {
+        return Storage::value(getBlockingImpl({std::move(stop), Deadline::never().timer()}));
+    }
+    value_type getBlocking(Deadline deadline, std::stop_token stop = {})
+    {
+        return Storage::value(getBlockingImpl({std::move(stop), deadline.timer()}));
     }
 
     //! Takes an item if there is one. Throws QueueClosedError on a closed, drained queue.
@@ -290,7 +293,10 @@ public:
     }
 
 protected:
-    explicit BasicQueue(int maxSize, QObject *parent) : AsyncQueueBase(maxSize, parent) {}
+    explicit BasicQueue(int maxSize, QObject *parent)
+        : AsyncQueueBase(Storage::typeName, maxSize, parent)
+    {
+    }
 
     // --- non-waiting forms ------------------------------------------------------------
 
@@ -298,7 +304,8 @@ protected:
     {
         Transaction tx(this);
         if (tx.core.closed)
-            throw QueueClosedError("AsyncQueue::tryPut: the queue is closed");
+            throw QueueClosedError(std::string(Storage::typeName) +
+                                   "::tryPut: the queue is closed");
         return putLocked(tx.wake, item, key);
     }
 
@@ -309,7 +316,8 @@ protected:
         if (getLocked(tx.wake, out))
             return out;
         if (tx.core.closed)
-            throw QueueClosedError("AsyncQueue::tryGet: the queue is closed and drained");
+            throw QueueClosedError(std::string(Storage::typeName) +
+                                   "::tryGet: the queue is closed and drained");
         return std::nullopt;
     }
 
@@ -326,10 +334,10 @@ protected:
             return putLocked(wake, item, op.key);
         });
         if (op.status != WaitStatus::Completed)
-            WaitOperation::throwFor(op.status, "AsyncQueue::putBlocking");
+            WaitOperation::throwFor(op.status, Storage::typeName, "putBlocking");
     }
 
-    Item getBlockingImpl(WaitOptions options)
+    Item getBlockingImpl(WaitOptions options, const char *what = "getBlocking")
     {
         Getter op(std::move(options));
         runBlocking(op, core().getters, [&](WakeList &wake) {
@@ -342,7 +350,7 @@ protected:
             return false;
         });
         if (op.status != WaitStatus::Completed)
-            WaitOperation::throwFor(op.status, "AsyncQueue::getBlocking");
+            WaitOperation::throwFor(op.status, Storage::typeName, what);
         return std::move(*op.result);
     }
 

@@ -11,6 +11,7 @@ namespace QtAio::detail {
 //! The shared, lock-guarded state of a queue that is not typed by its items.
 class QTAIO_CORE_EXPORT QueueCore final : public WaitCore {
 public:
+    const char *typeName = "AsyncQueue"; // in error messages: "PriorityQueue::get: ..."
     int size = 0;
     int maxSize = 0;
     qint64 unfinishedTasks = 0; // 64 bits: a queue used without taskDone() counts up for good

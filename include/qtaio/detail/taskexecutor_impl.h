@@ -430,10 +430,12 @@ QCoro::Task<bool> launchAll(std::shared_ptr<ExecutorCore> core, const char *oper
     for (std::size_t index = 0; !state->stopRequested(); ++index) {
         std::optional<SemaphorePermit> permit;
         try {
-            if (window)
-                co_await window->acquire(state->callStop.get_token());
+            if (window) {
+                auto slot = co_await window->acquire(state->callStop.get_token());
+                slot.detach(); // given back by the reader (inOrder)
+            }
             if (state->callLimit)
-                permit = co_await state->callLimit->permit(state->callStop.get_token());
+                permit = co_await state->callLimit->acquire(state->callStop.get_token());
         } catch (const CancelledError &) {
             break; // the call was stopped
         }

@@ -300,6 +300,8 @@ public:
 
     //! Throws the error that a non-Completed status stands for; \a what names the operation.
     [[noreturn]] static void throwFor(WaitStatus status, const char *what);
+    //! As throwFor(WaitStatus, const char *), naming the operation "type::operation".
+    [[noreturn]] static void throwFor(WaitStatus status, const char *type, const char *operation);
 
     [[nodiscard]] bool stopRequested() const noexcept { return m_options.stop.stop_requested(); }
 
