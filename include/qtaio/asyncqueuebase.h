@@ -2,7 +2,6 @@
 #pragma once
 
 #include <qtaio/deadline.h>
-#include <qtaio/detail/queuecore.h>
 #include <qtaio/detail/waitcore.h>
 #include <qtaio/qtaiocore_export.h>
 
@@ -19,6 +18,7 @@ class AsyncQueueBase;
 
 namespace detail {
 class QueueCore;
+struct QueueAccess;
 
 //! Awaitable returned by AsyncQueueBase::join().
 class QTAIO_CORE_EXPORT QueueJoin : public WaitOperation {
@@ -152,46 +152,18 @@ protected:
     bool event(QEvent *event) override;
     void connectNotify(const QMetaMethod &signal) override;
     void disconnectNotify(const QMetaMethod &signal) override;
-
-    //! The shared state the typed queue operates on, under core().mutex.
-    [[nodiscard]] detail::QueueCore &core() const noexcept { return *d; }
-    [[nodiscard]] const std::shared_ptr<detail::QueueCore> &sharedCore() const noexcept
-    {
-        return d;
-    }
-
-    //! Removes every stored item and returns how many there were. Called with the lock held.
-    virtual int discardAllLocked() = 0;
-    //! Moves the items of waiting putters in while there is room. Called with the lock held.
-    virtual void admitPuttersLocked(detail::WakeList &wake) = 0;
-
-    //! Records a change under the lock; flushes and wakes once unlocked (see WaitCore).
-    class Transaction {
-    public:
-        explicit Transaction(AsyncQueueBase *queue) : core(*queue->d) { core.mutex.lock(); }
-        ~Transaction()
-        {
-            const bool flushNow = core.markChangedLocked();
-            core.mutex.unlock();
-            // Signals first, then wake-ups: state is final before either, and woken
-            // coroutines only resume later from their own event loops. (WakeList's own
-            // destructor wakes whatever is left, which is nothing.)
-            if (flushNow)
-                core.flush();
-            wake.wakeAll();
-        }
-        Transaction(const Transaction &) = delete;
-        Transaction &operator=(const Transaction &) = delete;
-
-        detail::QueueCore &core;
-        detail::WakeList wake;
-    };
     //! \endcond
 
 private:
     friend class detail::QueueJoin;
     friend class detail::QueueCore;
+    friend struct detail::QueueAccess;
     void emitChanges();
+
+    // The typed queue's part, called with the lock held: removes every stored item and
+    // returns how many there were; moves the items of waiting putters in while there is room.
+    virtual int discardAllLocked() = 0;
+    virtual void admitPuttersLocked(detail::WakeList &wake) = 0;
 
     // Shared with suspended waiters, which may outlive the queue object.
     const std::shared_ptr<detail::QueueCore> d;

@@ -168,14 +168,13 @@ public:
     //! queue, so put and get pay nothing for it).
     [[nodiscard]] std::map<P, int> sizeByPriority() const
     {
-        std::scoped_lock lock(this->core().mutex);
-        return this->storageLocked().counts();
+        return this->readStorage([](const Storage &storage) { return storage.counts(); });
     }
     //! The number of queued items with \a priority (a scan of the queue).
     [[nodiscard]] int sizeOfPriority(const P &priority) const
     {
-        std::scoped_lock lock(this->core().mutex);
-        return this->storageLocked().count(priority);
+        return this->readStorage(
+            [&priority](const Storage &storage) { return storage.count(priority); });
     }
 
 private:

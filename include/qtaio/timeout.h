@@ -72,7 +72,7 @@ public:
 private:
     void throwIfTimedOut() const
     {
-        if (m_inner.status == WaitStatus::TimedOut)
+        if (m_inner.waitStatus() == WaitStatus::TimedOut)
             throw TimeoutError("withTimeout: timed out");
     }
     A m_inner;

@@ -32,8 +32,8 @@ void QueueCore::flush()
 
 bool QueueJoin::await_ready()
 {
-    std::scoped_lock lock(m_queue->core().mutex);
-    if (m_queue->core().unfinishedTasks != 0)
+    std::scoped_lock lock(m_queue->d->mutex);
+    if (m_queue->d->unfinishedTasks != 0)
         return false;
     status = WaitStatus::Completed;
     return true;
@@ -43,11 +43,11 @@ bool QueueJoin::await_suspend(std::coroutine_handle<> handle)
 {
     bool suspended = false;
     {
-        AsyncQueueBase::Transaction tx(m_queue);
+        QueueTransaction tx(*m_queue->d);
         if (tx.core.unfinishedTasks == 0)
             status = WaitStatus::Completed;
         else
-            suspended = enqueueLocked(m_queue->sharedCore(), tx.core.joiners, handle);
+            suspended = enqueueLocked(m_queue->d, tx.core.joiners, handle);
     }
     if (suspended)
         arm();
@@ -100,7 +100,7 @@ int AsyncQueueBase::maxSize() const
 
 void AsyncQueueBase::setMaxSize(int maxSize)
 {
-    Transaction tx(this);
+    detail::QueueTransaction tx(*d);
     maxSize = std::max(0, maxSize);
     if (tx.core.maxSize == maxSize)
         return;
@@ -151,7 +151,7 @@ int AsyncQueueBase::highWaterMark() const
 
 void AsyncQueueBase::taskDone()
 {
-    Transaction tx(this);
+    detail::QueueTransaction tx(*d);
     if (tx.core.unfinishedTasks == 0) {
         throw std::logic_error(std::string(d->typeName) +
                                "::taskDone: called more times than items were put "
@@ -173,7 +173,7 @@ AsyncQueueBase::JoinOperation AsyncQueueBase::join(Deadline deadline, std::stop_
 
 void AsyncQueueBase::close(CloseMode mode)
 {
-    Transaction tx(this);
+    detail::QueueTransaction tx(*d);
     auto &c = tx.core;
     if (c.closed && mode == CloseMode::Drain)
         return;

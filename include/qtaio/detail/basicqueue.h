@@ -15,6 +15,8 @@
 
 #include <concepts>
 #include <coroutine>
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <stop_token>
@@ -33,6 +35,15 @@
 #endif
 
 namespace QtAio::detail {
+
+//! The typed queues' access to the untyped state of AsyncQueueBase, which keeps it private.
+struct QueueAccess {
+    static QueueCore &core(const AsyncQueueBase &queue) noexcept { return *queue.d; }
+    static const std::shared_ptr<QueueCore> &sharedCore(const AsyncQueueBase &queue) noexcept
+    {
+        return queue.d;
+    }
+};
 
 //! The key of FIFO and LIFO queues: nothing.
 struct NoKey {
@@ -302,7 +313,7 @@ protected:
 
     bool tryPutImpl(value_type &item, const Key &key)
     {
-        Transaction tx(this);
+        QueueTransaction tx(core());
         if (tx.core.closed)
             throw QueueClosedError(std::string(Storage::typeName) +
                                    "::tryPut: the queue is closed");
@@ -311,7 +322,7 @@ protected:
 
     std::optional<Item> tryGetImpl()
     {
-        Transaction tx(this);
+        QueueTransaction tx(core());
         std::optional<Item> out;
         if (getLocked(tx.wake, out))
             return out;
@@ -354,9 +365,21 @@ protected:
         return std::move(*op.result);
     }
 
-    [[nodiscard]] const Storage &storageLocked() const { return m_storage; }
+    //! Calls \a read with the storage, under the lock.
+    template<typename Read>
+    decltype(auto) readStorage(Read read) const
+    {
+        std::scoped_lock lock(core().mutex);
+        return read(m_storage);
+    }
 
 private:
+    [[nodiscard]] QueueCore &core() const noexcept { return QueueAccess::core(*this); }
+    [[nodiscard]] const std::shared_ptr<QueueCore> &sharedCore() const noexcept
+    {
+        return QueueAccess::sharedCore(*this);
+    }
+
     // Runs \a tryNow under the lock; when it cannot finish, blocks \a op in \a list.
     template<typename TryNow>
     void runBlocking(WaitOperation &op, WaitList &list, TryNow tryNow)
@@ -452,7 +475,7 @@ private:
 
     bool tryPutNow(PutAwaiter &op)
     {
-        Transaction tx(this);
+        QueueTransaction tx(core());
         if (tx.core.closed) {
             op.status = WaitStatus::Closed;
             return true;
@@ -467,7 +490,7 @@ private:
     {
         bool suspended = false;
         {
-            Transaction tx(this);
+            QueueTransaction tx(core());
             if (tx.core.closed)
                 op.status = WaitStatus::Closed;
             else if (putLocked(tx.wake, *op.item, op.key))
@@ -483,7 +506,7 @@ private:
     template<GetForm Form>
     bool tryGetNow(GetAwaiter<Form> &op)
     {
-        Transaction tx(this);
+        QueueTransaction tx(core());
         if (getLocked(tx.wake, op.result)) {
             op.status = WaitStatus::Completed;
             return true;
@@ -500,7 +523,7 @@ private:
     {
         bool suspended = false;
         {
-            Transaction tx(this);
+            QueueTransaction tx(core());
             if (getLocked(tx.wake, op.result))
                 op.status = WaitStatus::Completed;
             else if (tx.core.closed)

@@ -70,4 +70,27 @@ protected:
     }
 };
 
+//! One change of a queue: locks the core, and once the change is made (at destruction)
+//! unlocks it, emits the change signals due in this thread and wakes the finished waiters.
+class QueueTransaction {
+public:
+    explicit QueueTransaction(QueueCore &queueCore) : core(queueCore) { core.mutex.lock(); }
+    ~QueueTransaction()
+    {
+        const bool flushNow = core.markChangedLocked();
+        core.mutex.unlock();
+        // Signals first, then wake-ups: state is final before either, and woken coroutines only
+        // resume later from their own event loops. (WakeList's own destructor wakes whatever
+        // is left, which is nothing.)
+        if (flushNow)
+            core.flush();
+        wake.wakeAll();
+    }
+    QueueTransaction(const QueueTransaction &) = delete;
+    QueueTransaction &operator=(const QueueTransaction &) = delete;
+
+    QueueCore &core;
+    WakeList wake;
+};
+
 } // namespace QtAio::detail
