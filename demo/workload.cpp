@@ -194,8 +194,7 @@ void Workload::producerLoop(std::stop_token stop)
             Job job{id++, priority, m_clock.nsecsElapsed()};
             try {
                 // Waits while the queue is full: the producer feels the back-pressure.
-                m_queue.putBlocking(std::move(job), priority,
-                                    QDeadlineTimer(QDeadlineTimer::Forever), stop);
+                m_queue.putBlocking(std::move(job), priority, stop);
             } catch (const QtAio::Error &) {
                 return; // stopped or closed
             }
@@ -212,8 +211,8 @@ QCoro::Task<> Workload::dispatch()
         Job job;
         QtAio::SemaphorePermit slot;
         try {
-            slot = co_await m_slots.permit(stop); // a job is taken only when it can start
-            job = co_await m_queue.get(stop);     // the most urgent one waiting
+            slot = co_await m_slots.acquire(stop); // a job is taken only when it can start
+            job = co_await m_queue.get(stop);      // the most urgent one waiting
         } catch (const QtAio::Error &) {
             co_return; // stopped, or the queue closed
         }

@@ -286,7 +286,7 @@ void tst_Latch::waitBlockingTimesOut()
         [&] {
             std::stop_source stop;
             stop.request_stop();
-            latch.waitBlocking(QDeadlineTimer::Forever, stop.get_token());
+            latch.waitBlocking(stop.get_token());
         }(),
         "cancelled");
 }

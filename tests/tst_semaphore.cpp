@@ -19,6 +19,18 @@
 using namespace std::chrono_literals;
 using QtAio::Semaphore;
 
+namespace {
+// Takes a permit for code that gives it back with Semaphore::release().
+bool tryAcquireDetached(Semaphore &s)
+{
+    auto permit = s.tryAcquire();
+    if (!permit)
+        return false;
+    permit->detach();
+    return true;
+}
+} // namespace
+
 class tst_Semaphore : public QObject {
     Q_OBJECT
 
@@ -34,6 +46,9 @@ private Q_SLOTS:
     void completionWinsOverStopAndDeadline_data();
     void completionWinsOverStopAndDeadline();
     void permitReleasesOnScopeExit();
+    void acquireYieldsAPermit();
+    void detachedPermitIsGivenBackByRelease();
+    void tryAcquireAndAcquireBlockingYieldPermits();
     void permitReleasesWhenExceptionUnwinds();
     void acquireBlockingTimesOut();
     void resumesOnTheAwaitingThread();
@@ -48,7 +63,7 @@ void tst_Semaphore::zeroCapacityIsAClosedGate()
     QCOMPARE(gate.available(), 0);
     QVERIFY(!gate.tryAcquire());
     QVERIFY(QtAioTest::runAsync([&]() -> QCoro::Task<> {
-        QTAIO_VERIFY_THROWS(QtAio::TimeoutError, co_await gate.acquire(10ms), "timed out");
+        QTAIO_VERIFY_THROWS(QtAio::TimeoutError, (void)co_await gate.acquire(10ms), "timed out");
         QTAIO_COMPARE(gate.held(), 0);
         QTAIO_COMPARE(gate.waiting(), 0);
     }));
@@ -66,7 +81,7 @@ void tst_Semaphore::releasingMoreThanHeldIsRejected()
 {
     Semaphore s(2);
     QTAIO_VERIFY_THROWS_SYNC(std::logic_error, s.release(), "only 0 are held");
-    QVERIFY(s.tryAcquire());
+    QVERIFY(tryAcquireDetached(s));
     QTAIO_VERIFY_THROWS_SYNC(std::logic_error, s.release(2), "releasing 2 permit(s)");
     QTAIO_VERIFY_THROWS_SYNC(std::invalid_argument, s.release(0), "got 0");
     s.release();
@@ -76,7 +91,7 @@ void tst_Semaphore::releasingMoreThanHeldIsRejected()
 void tst_Semaphore::waitersAreServedFifoAcrossCoroutinesAndThreads()
 {
     Semaphore s(1);
-    QVERIFY(s.tryAcquire());
+    QVERIFY(tryAcquireDetached(s));
     std::mutex orderMutex;
     std::vector<int> order;
     auto record = [&](int id) {
@@ -84,24 +99,21 @@ void tst_Semaphore::waitersAreServedFifoAcrossCoroutinesAndThreads()
         order.push_back(id);
     };
     auto coroutineWaiter = [&](int id) -> QCoro::Task<> {
-        co_await s.acquire();
+        auto permit = co_await s.acquire();
         record(id);
-        s.release();
     };
     QThreadPool pool;
     std::vector<QCoro::Task<>> tasks;
     tasks.push_back(coroutineWaiter(0));
     pool.start([&] {
-        s.acquireBlocking(60s);
+        auto permit = s.acquireBlocking(60s);
         record(1);
-        s.release();
     });
     QTRY_COMPARE(s.waiting(), 2);
     tasks.push_back(coroutineWaiter(2));
     pool.start([&] {
-        s.acquireBlocking(60s);
+        auto permit = s.acquireBlocking(60s);
         record(3);
-        s.release();
     });
     QTRY_COMPARE(s.waiting(), 4);
     tasks.push_back(coroutineWaiter(4));
@@ -119,7 +131,8 @@ void tst_Semaphore::raisingCapacityAdmitsWaiters()
     Semaphore s(0);
     int acquired = 0;
     auto waiter = [&]() -> QCoro::Task<> {
-        co_await s.acquire();
+        auto permit = co_await s.acquire();
+        permit.detach(); // given back by the test
         ++acquired;
     };
     std::vector<QCoro::Task<>> tasks;
@@ -138,13 +151,14 @@ void tst_Semaphore::loweringCapacityRevokesNothing()
 {
     Semaphore s(3);
     for (int i = 0; i < 3; ++i)
-        QVERIFY(s.tryAcquire());
+        QVERIFY(tryAcquireDetached(s));
     s.setCapacity(1);
     QCOMPARE(s.held(), 3);
     QCOMPARE(s.available(), 0);
     bool acquired = false;
     auto body = [&]() -> QCoro::Task<> {
-        co_await s.acquire();
+        auto permit = co_await s.acquire();
+        permit.detach(); // given back by the test
         acquired = true;
     };
     auto task = body();
@@ -170,13 +184,14 @@ void tst_Semaphore::cancelledOrTimedOutWaiterLosesNoPermit()
 {
     QFETCH(bool, byStop);
     Semaphore s(1);
-    QVERIFY(s.tryAcquire());
+    QVERIFY(tryAcquireDetached(s));
     std::stop_source stop;
     bool secondAcquired = false;
     // A second waiter behind the one that gives up must still be served. Its closure outlives
     // the test body, since it resumes after the body has returned.
     auto second = [&]() -> QCoro::Task<> {
-        co_await s.acquire();
+        auto permit = co_await s.acquire();
+        permit.detach(); // given back by the test
         secondAcquired = true;
     };
     QVERIFY(QtAioTest::runAsync([&]() -> QCoro::Task<> {
@@ -184,11 +199,11 @@ void tst_Semaphore::cancelledOrTimedOutWaiterLosesNoPermit()
             QTimer::singleShot(0, [&] { stop.request_stop(); });
             auto acquire = s.acquire(stop.get_token());
             auto behind = second();
-            QTAIO_VERIFY_THROWS(QtAio::CancelledError, co_await acquire, "cancelled");
+            QTAIO_VERIFY_THROWS(QtAio::CancelledError, (void)co_await acquire, "cancelled");
         } else {
             auto acquire = s.acquire(5ms);
             auto behind = second();
-            QTAIO_VERIFY_THROWS(QtAio::TimeoutError, co_await acquire, "timed out");
+            QTAIO_VERIFY_THROWS(QtAio::TimeoutError, (void)co_await acquire, "timed out");
         }
         QTAIO_COMPARE(s.waiting(), 1);
         QTAIO_COMPARE(s.held(), 1);
@@ -212,7 +227,7 @@ void tst_Semaphore::completionWinsOverStopAndDeadline()
 {
     QFETCH(bool, byStop);
     Semaphore s(1);
-    QVERIFY(s.tryAcquire());
+    QVERIFY(tryAcquireDetached(s));
     std::stop_source stop;
     QVERIFY(QtAioTest::runAsync([&]() -> QCoro::Task<> {
         QTimer::singleShot(0, [&] {
@@ -222,11 +237,13 @@ void tst_Semaphore::completionWinsOverStopAndDeadline()
             else
                 QThread::msleep(30); // ... and before its deadline timer gets to run
         });
+        QtAio::SemaphorePermit permit;
         if (byStop)
-            co_await s.acquire(stop.get_token());
+            permit = co_await s.acquire(stop.get_token());
         else
-            co_await s.acquire(QDeadlineTimer(20ms, Qt::PreciseTimer));
+            permit = co_await s.acquire(QDeadlineTimer(20ms, Qt::PreciseTimer));
         QTAIO_COMPARE(s.held(), 1);
+        permit.detach(); // given back by the test
     }));
     s.release();
     QCOMPARE(s.available(), 1);
@@ -237,7 +254,7 @@ void tst_Semaphore::permitReleasesOnScopeExit()
     Semaphore s(1);
     QVERIFY(QtAioTest::runAsync([&]() -> QCoro::Task<> {
         {
-            auto permit = co_await s.permit();
+            auto permit = co_await s.acquire();
             QTAIO_VERIFY(permit.isHeld());
             QTAIO_COMPARE(s.available(), 0);
             auto moved = std::move(permit);
@@ -248,12 +265,64 @@ void tst_Semaphore::permitReleasesOnScopeExit()
     }));
 }
 
+void tst_Semaphore::acquireYieldsAPermit()
+{
+    Semaphore s(2);
+    QVERIFY(QtAioTest::runAsync([&]() -> QCoro::Task<> {
+        Semaphore::AcquireOperation acquire = s.acquire(); // a stable, storable name
+        QtAio::SemaphorePermit first = co_await acquire;
+        auto second = co_await s.acquire(1s);
+        QTAIO_VERIFY(first.isHeld() && second.isHeld());
+        QTAIO_COMPARE(s.held(), 2);
+        first.release(); // early
+        QTAIO_VERIFY(!first);
+        first.release(); // nothing held: nothing happens
+        QTAIO_COMPARE(s.held(), 1);
+        first = std::move(second);
+        QTAIO_COMPARE(s.held(), 1);
+        first = QtAio::SemaphorePermit(); // assigning releases the permit held before
+        QTAIO_COMPARE(s.held(), 0);
+    }));
+}
+
+void tst_Semaphore::detachedPermitIsGivenBackByRelease()
+{
+    Semaphore s(1);
+    QVERIFY(QtAioTest::runAsync([&]() -> QCoro::Task<> {
+        {
+            auto permit = co_await s.acquire();
+            permit.detach(); // released elsewhere
+            QTAIO_VERIFY(!permit.isHeld());
+        }
+        QTAIO_COMPARE(s.held(), 1);
+        s.release();
+        QTAIO_COMPARE(s.held(), 0);
+    }));
+}
+
+void tst_Semaphore::tryAcquireAndAcquireBlockingYieldPermits()
+{
+    Semaphore s(1);
+    {
+        auto permit = s.tryAcquire();
+        QVERIFY(permit && permit->isHeld());
+        QCOMPARE(s.held(), 1);
+        QVERIFY(!s.tryAcquire()); // none free: std::nullopt
+    }
+    QCOMPARE(s.held(), 0);
+    std::jthread([&] {
+        auto permit = s.acquireBlocking(60s);
+        QCOMPARE(s.held(), 1);
+    }).join();
+    QCOMPARE(s.held(), 0);
+}
+
 void tst_Semaphore::permitReleasesWhenExceptionUnwinds()
 {
     Semaphore s(1);
     QVERIFY(QtAioTest::runAsync([&]() -> QCoro::Task<> {
         auto failing = [&]() -> QCoro::Task<> {
-            auto permit = co_await s.permit();
+            auto permit = co_await s.acquire();
             throw std::runtime_error("work failed");
         };
         QTAIO_VERIFY_THROWS(std::runtime_error, co_await failing(), "work failed");
@@ -268,7 +337,7 @@ void tst_Semaphore::acquireBlockingTimesOut()
     std::string message;
     std::jthread t([&] {
         try {
-            s.acquireBlocking(10ms);
+            auto permit = s.acquireBlocking(10ms);
         } catch (const QtAio::TimeoutError &e) {
             message = e.what();
         }
@@ -285,7 +354,8 @@ void tst_Semaphore::resumesOnTheAwaitingThread()
     QtAioTest::EventLoopThread worker;
     std::atomic<QThread *> resumedOn = nullptr;
     auto body = [&]() -> QCoro::Task<> {
-        co_await s.acquire();
+        auto permit = co_await s.acquire();
+        permit.detach(); // dies with the semaphore
         resumedOn = QThread::currentThread();
     };
     worker.invoke([&] { body(); });
@@ -300,7 +370,7 @@ void tst_Semaphore::destroyingWithWaitersCancelsThem()
     auto *s = new Semaphore(0);
     QVERIFY(QtAioTest::runAsync([&]() -> QCoro::Task<> {
         QTimer::singleShot(0, [&] { delete s; });
-        QTAIO_VERIFY_THROWS(QtAio::CancelledError, co_await s->acquire(), "destroyed");
+        QTAIO_VERIFY_THROWS(QtAio::CancelledError, (void)co_await s->acquire(), "destroyed");
     }));
 }
 
@@ -311,8 +381,8 @@ void tst_Semaphore::signalsReportChangesInHomeThread()
     QSignalSpy held(&s, &Semaphore::heldChanged);
     QSignalSpy capacity(&s, &Semaphore::capacityChanged);
     QVERIFY(available.isValid() && held.isValid() && capacity.isValid());
-    QVERIFY(s.tryAcquire());
-    QVERIFY(s.tryAcquire());
+    QVERIFY(tryAcquireDetached(s));
+    QVERIFY(tryAcquireDetached(s));
     s.release(2);
     s.setCapacity(3);
     s.setCapacity(3); // unchanged: no emission
@@ -332,11 +402,9 @@ void tst_Semaphore::signalsReportChangesInHomeThread()
         inHomeThread &= QThread::currentThread() == thread();
     });
     std::jthread([&] {
-        for (int i = 0; i < 1000; ++i) {
-            s.acquireBlocking();
-            s.release();
-        }
-        s.acquireBlocking();
+        for (int i = 0; i < 1000; ++i)
+            s.acquireBlocking().release();
+        s.acquireBlocking().detach(); // given back by the test
     }).join();
     QTRY_VERIFY(!seen.empty() && seen.back() == 2);
     QVERIFY(inHomeThread);
@@ -369,11 +437,13 @@ void tst_Semaphore::stressManyThreads()
             std::stop_source stop;
             if (random() % 8 == 0)
                 stop.request_stop();
+            QtAio::SemaphorePermit permit;
             try {
                 if (random() % 2)
-                    co_await s.acquire(std::chrono::microseconds(random() % 200), stop.get_token());
+                    permit = co_await s.acquire(std::chrono::microseconds(random() % 200),
+                                                stop.get_token());
                 else
-                    co_await s.acquire(stop.get_token());
+                    permit = co_await s.acquire(stop.get_token());
             } catch (const QtAio::TimeoutError &) {
                 ++timeouts;
                 continue;
@@ -383,7 +453,7 @@ void tst_Semaphore::stressManyThreads()
             }
             enter();
             --inside;
-            s.release();
+            permit.release();
             ++coroutineRounds;
         }
     };
@@ -398,10 +468,9 @@ void tst_Semaphore::stressManyThreads()
     for (int t = 0; t < threads; ++t)
         workers.emplace_back([&] {
             for (int i = 0; i < perThread; ++i) {
-                s.acquireBlocking();
+                auto permit = s.acquireBlocking();
                 enter();
                 --inside;
-                s.release();
             }
         });
     workers.clear();

@@ -55,8 +55,8 @@ void tst_Timeout::earlierDeadlineWins()
     QtAio::Semaphore gate(0);
     QVERIFY(QtAioTest::runAsync([&]() -> QCoro::Task<> {
         // The awaitable's own deadline (10 ms) is earlier than withTimeout's (60 s).
-        QTAIO_VERIFY_THROWS(QtAio::TimeoutError, co_await withTimeout(gate.acquire(10ms), 60s),
-                            "timed out");
+        QTAIO_VERIFY_THROWS(QtAio::TimeoutError,
+                            (void)co_await withTimeout(gate.acquire(10ms), 60s), "timed out");
         QTAIO_COMPARE(gate.waiting(), 0);
     }));
 }

@@ -130,25 +130,25 @@ void tst_WaitCore::foreverTimeoutsNeverExpire()
         case 0: {
             QTAIO_COMPARE(co_await queue.get(std::chrono::hours::max()), 1);
             QTAIO_VERIFY(co_await latch.wait(std::chrono::hours::max()));
-            co_await gate.acquire(std::chrono::hours::max());
+            auto permit = co_await gate.acquire(std::chrono::hours::max());
             break;
         }
         case 1: {
             QTAIO_COMPARE(co_await queue.get(std::chrono::seconds::max()), 1);
             QTAIO_VERIFY(co_await latch.wait(std::chrono::seconds::max()));
-            co_await QtAio::withTimeout(gate.acquire(), std::chrono::seconds::max());
+            auto permit = co_await QtAio::withTimeout(gate.acquire(), std::chrono::seconds::max());
             break;
         }
         case 2: {
             QTAIO_COMPARE(co_await queue.get(Years(1000)), 1);
             QTAIO_VERIFY(co_await latch.wait(Years(1000)));
-            co_await gate.acquire(Years(1000));
+            auto permit = co_await gate.acquire(Years(1000));
             break;
         }
         default: {
             QTAIO_COMPARE(co_await QtAio::withTimeout(queue.get(), deadline), 1);
             QTAIO_VERIFY(co_await latch.wait(deadline));
-            co_await gate.acquire(deadline);
+            auto permit = co_await gate.acquire(deadline);
             break;
         }
         }
@@ -222,14 +222,14 @@ void tst_WaitCore::longTimeoutsDoNotFireEarly()
         };
         auto acquirer = [&](auto timeout) -> QCoro::Task<> {
             try {
-                co_await gate.acquire(timeout);
+                auto permit = co_await gate.acquire(timeout);
             } catch (const QtAio::Error &) {
             }
             ++ended;
         };
         auto wrapped = [&](auto timeout) -> QCoro::Task<> {
             try {
-                co_await QtAio::withTimeout(other.acquire(), timeout);
+                auto permit = co_await QtAio::withTimeout(other.acquire(), timeout);
             } catch (const QtAio::Error &) {
             }
             ++ended;
@@ -378,7 +378,7 @@ void tst_WaitCore::latchAndSemaphoreWaitersOnAnEndedThread()
             }(*latch, cancelled);
             [](QtAio::Semaphore &s, std::atomic<int> &n) -> QCoro::Task<> {
                 try {
-                    co_await s.acquire();
+                    auto permit = co_await s.acquire();
                 } catch (const QtAio::CancelledError &) {
                     ++n;
                 }

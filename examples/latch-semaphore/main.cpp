@@ -33,11 +33,12 @@ int main(int argc, char *argv[])
 
     for (int id = 0; id < jobs; ++id) {
         QThreadPool::globalInstance()->start([&, id] {
-            slots.acquireBlocking(); // pool threads have no event loop: use the blocking form
+            // Pool threads have no event loop: the blocking form. The permit goes at scope end.
+            auto permit = slots.acquireBlocking();
             std::printf("[%5lld ms] job %d runs (%d of 2 slots held)\n", clock.elapsed(), id,
                         slots.held());
             QThread::msleep(150);
-            slots.release();
+            permit.release();
             done.countDown();
         });
     }

@@ -1,14 +1,13 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
-#include <qtaio/detail/queuecore.h>
+#include <qtaio/deadline.h>
 #include <qtaio/detail/waitcore.h>
 #include <qtaio/qtaiocore_export.h>
 
 #include <QtCore/QDeadlineTimer>
 #include <QtCore/QObject>
 
-#include <chrono>
 #include <coroutine>
 #include <memory>
 #include <stop_token>
@@ -19,12 +18,13 @@ class AsyncQueueBase;
 
 namespace detail {
 class QueueCore;
+struct QueueAccess;
 
 //! Awaitable returned by AsyncQueueBase::join().
 class QTAIO_CORE_EXPORT QueueJoin : public WaitOperation {
 public:
-    QueueJoin(AsyncQueueBase *queue, WaitOptions options) noexcept
-        : WaitOperation(std::move(options)), m_queue(queue)
+    QueueJoin(AsyncQueueBase *queue, const char *typeName, WaitOptions options) noexcept
+        : WaitOperation(std::move(options)), m_queue(queue), m_typeName(typeName)
     {
     }
 
@@ -34,6 +34,7 @@ public:
 
 private:
     AsyncQueueBase *m_queue;
+    const char *m_typeName; // for errors: the queue may be gone by then
 };
 } // namespace detail
 
@@ -100,6 +101,9 @@ public:
     [[nodiscard]] int highWaterMark() const;
     //!@}
 
+    //! The awaitable that join() returns.
+    using JoinOperation = detail::QueueJoin;
+
     //! Marks one item taken from the queue as processed (asyncio's task_done()).
     /*! Throws std::logic_error if called more times than items were put. */
     void taskDone();
@@ -107,16 +111,9 @@ public:
     //! Waits until every item put has been marked done with taskDone(). Completes at once when
     //! none is unfinished. Resumes on the awaiting thread through its event loop. Throws
     //! CancelledError when \a stop is requested first.
-    [[nodiscard]] detail::QueueJoin join(std::stop_token stop = {});
+    [[nodiscard]] JoinOperation join(std::stop_token stop = {});
     //! As join(std::stop_token), throwing TimeoutError if \a deadline passes first.
-    [[nodiscard]] detail::QueueJoin join(QDeadlineTimer deadline, std::stop_token stop = {});
-    //! As join(QDeadlineTimer, std::stop_token), with a timeout counted from now.
-    template<typename Rep, typename Period>
-    [[nodiscard]] detail::QueueJoin join(std::chrono::duration<Rep, Period> timeout,
-                                         std::stop_token stop = {})
-    {
-        return join(detail::deadlineAfter(timeout), std::move(stop));
-    }
+    [[nodiscard]] JoinOperation join(Deadline deadline, std::stop_token stop = {});
 
     //! Closes the queue (see CloseMode). Closing twice is harmless; an Immediate close of a
     //! queue closed with Drain discards what is left.
@@ -149,51 +146,24 @@ Q_SIGNALS:
 
 protected:
     //! \cond INTERNAL
-    explicit AsyncQueueBase(int maxSize, QObject *parent = nullptr);
+    //! \a typeName names the queue type in error messages ("PriorityQueue").
+    AsyncQueueBase(const char *typeName, int maxSize, QObject *parent = nullptr);
 
     bool event(QEvent *event) override;
     void connectNotify(const QMetaMethod &signal) override;
     void disconnectNotify(const QMetaMethod &signal) override;
-
-    //! The shared state the typed queue operates on, under core().mutex.
-    [[nodiscard]] detail::QueueCore &core() const noexcept { return *d; }
-    [[nodiscard]] const std::shared_ptr<detail::QueueCore> &sharedCore() const noexcept
-    {
-        return d;
-    }
-
-    //! Removes every stored item and returns how many there were. Called with the lock held.
-    virtual int discardAllLocked() = 0;
-    //! Moves the items of waiting putters in while there is room. Called with the lock held.
-    virtual void admitPuttersLocked(detail::WakeList &wake) = 0;
-
-    //! Records a change under the lock; flushes and wakes once unlocked (see WaitCore).
-    class Transaction {
-    public:
-        explicit Transaction(AsyncQueueBase *queue) : core(*queue->d) { core.mutex.lock(); }
-        ~Transaction()
-        {
-            const bool flushNow = core.markChangedLocked();
-            core.mutex.unlock();
-            // Signals first, then wake-ups: state is final before either, and woken
-            // coroutines only resume later from their own event loops. (WakeList's own
-            // destructor wakes whatever is left, which is nothing.)
-            if (flushNow)
-                core.flush();
-            wake.wakeAll();
-        }
-        Transaction(const Transaction &) = delete;
-        Transaction &operator=(const Transaction &) = delete;
-
-        detail::QueueCore &core;
-        detail::WakeList wake;
-    };
     //! \endcond
 
 private:
     friend class detail::QueueJoin;
     friend class detail::QueueCore;
+    friend struct detail::QueueAccess;
     void emitChanges();
+
+    // The typed queue's part, called with the lock held: removes every stored item and
+    // returns how many there were; moves the items of waiting putters in while there is room.
+    virtual int discardAllLocked() = 0;
+    virtual void admitPuttersLocked(detail::WakeList &wake) = 0;
 
     // Shared with suspended waiters, which may outlive the queue object.
     const std::shared_ptr<detail::QueueCore> d;

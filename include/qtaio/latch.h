@@ -1,13 +1,13 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
+#include <qtaio/deadline.h>
 #include <qtaio/detail/waitcore.h>
 #include <qtaio/qtaiocore_export.h>
 
 #include <QtCore/QDeadlineTimer>
 #include <QtCore/QObject>
 
-#include <chrono>
 #include <coroutine>
 #include <memory>
 #include <stop_token>
@@ -83,32 +83,23 @@ public:
     //! True if the count is 0. Never waits.
     [[nodiscard]] bool tryWait() const;
 
+    //! The awaitable that wait() returns; `co_await` yields a bool.
+    using WaitOperation = detail::LatchWait;
+
     //! Waits until the count is 0. `co_await` yields true; it resumes on the thread that
     //! awaited, through its event loop. Throws CancelledError if \a stop is requested first
     //! (a latch already at 0 completes even then).
-    [[nodiscard]] detail::LatchWait wait(std::stop_token stop = {});
+    [[nodiscard]] WaitOperation wait(std::stop_token stop = {});
     //! Waits until the count is 0 or \a deadline passes: yields true or false, never throws on
     //! timeout. True at once if the count is already 0, even with an expired deadline.
-    [[nodiscard]] detail::LatchWait wait(QDeadlineTimer deadline, std::stop_token stop = {});
-    //! As wait(QDeadlineTimer, std::stop_token), with a timeout counted from now.
-    template<typename Rep, typename Period>
-    [[nodiscard]] detail::LatchWait wait(std::chrono::duration<Rep, Period> timeout,
-                                         std::stop_token stop = {})
-    {
-        return wait(detail::deadlineAfter(timeout), std::move(stop));
-    }
+    [[nodiscard]] WaitOperation wait(Deadline deadline, std::stop_token stop = {});
 
     //! Blocks the calling thread (one without a running event loop, such as a QThreadPool job)
-    //! until the count is 0 (true) or \a deadline passes (false). Waits in the same FIFO as
-    //! coroutine waiters. Throws CancelledError if \a stop is requested first.
-    bool waitBlocking(QDeadlineTimer deadline = QDeadlineTimer(QDeadlineTimer::Forever),
-                      std::stop_token stop = {});
-    //! As waitBlocking(QDeadlineTimer, std::stop_token), with a timeout counted from now.
-    template<typename Rep, typename Period>
-    bool waitBlocking(std::chrono::duration<Rep, Period> timeout, std::stop_token stop = {})
-    {
-        return waitBlocking(detail::deadlineAfter(timeout), std::move(stop));
-    }
+    //! until the count is 0 (true). Waits in the same FIFO as coroutine waiters. Throws
+    //! CancelledError if \a stop is requested first.
+    bool waitBlocking(std::stop_token stop = {});
+    //! As waitBlocking(std::stop_token), returning false when \a deadline passes first.
+    bool waitBlocking(Deadline deadline, std::stop_token stop = {});
 
 Q_SIGNALS:
     //! The count changed; carries the new value. Emitted in the home thread.

@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
-#include <qtaio/asyncqueue.h>
+#include <qtaio/asyncqueuebase.h>
+#include <qtaio/deadline.h>
+#include <qtaio/detail/simplequeue.h>
+#include <qtaio/inspection.h>
 
 namespace QtAio {
 
@@ -11,11 +14,11 @@ namespace QtAio {
  * Waiting getters and putters are still served in FIFO order among themselves.
  */
 template<typename T>
-class LifoQueue : public SimpleQueue<T, detail::LifoStorage<T>> {
+class LifoQueue : public detail::SimpleQueue<T, detail::LifoStorage<T>> {
 public:
     //! \a maxSize <= 0 means unbounded.
     explicit LifoQueue(int maxSize = 0, QObject *parent = nullptr)
-        : SimpleQueue<T, detail::LifoStorage<T>>(maxSize, parent)
+        : detail::SimpleQueue<T, detail::LifoStorage<T>>(maxSize, parent)
     {
         Inspection::add(this, Inspection::Kind::Queue);
     }

@@ -2,11 +2,11 @@
 #pragma once
 
 #include <qtaio/asyncqueuebase.h>
+#include <qtaio/deadline.h>
 #include <qtaio/detail/basicqueue.h>
 #include <qtaio/detail/queuestorage.h>
 #include <qtaio/inspection.h>
 
-#include <chrono>
 #include <cmath>
 #include <map>
 #include <mutex>
@@ -18,15 +18,25 @@
 
 namespace QtAio {
 
+//! An item taken from a PriorityQueue together with its priority.
+template<typename T, typename P>
+struct PriorityItem {
+    //! The item.
+    T value;
+    //! The priority it was put with.
+    P priority;
+};
+
 //! A priority queue: the lowest priority value comes out first, first-in first-out among
 //! equal priorities. The QtAio form of mtaio's PriorityQueue.
 /*!
  * The same guarantees as AsyncQueue<T> (thread safety, resumption on the awaiting thread,
  * FIFO service of waiters, closing, task accounting, signals). \a P is any type ordered by
  * `<`, e.g. int or double (fractional and negative priorities are fine). The timeout form of
- * put is put(item, priority, timeout): a priority is never mistaken for a duration. get() and
- * tryGet() work as for AsyncQueue<T> (see SimpleQueue) and take the item with the lowest
- * priority value.
+ * put is put(item, priority, deadline): there is no two-argument put with a timeout, so a
+ * priority is never mistaken for a duration. get(), next(), tryGet() and getBlocking() work
+ * as for AsyncQueue<T> and take the item with the lowest priority value; every waiting
+ * operation takes a Deadline (a std::chrono duration or a QDeadlineTimer) in the same way.
  *
  * A put costs O(1), a get O(log n) amortized. Items put in a burst are sorted once, at the
  * first get after it (a stable radix sort for integral priorities), and then taken in order,
@@ -50,6 +60,7 @@ class PriorityQueue : public detail::BasicQueue<detail::PriorityStorageFor<T, P>
 
 public:
     using Base::get;
+    using Base::getBlocking;
     using Base::next;
     using Base::tryGet;
     using typename Base::GetOperation;
@@ -73,60 +84,35 @@ public:
     [[nodiscard]] PutOperation put(T &&item QTAIO_LIFETIMEBOUND, P priority,
                                    std::stop_token stop = {})
     {
-        return {this, &item, checked(std::move(priority)), {std::move(stop), noDeadline()}};
+        return put(std::move(item), std::move(priority), Deadline(), std::move(stop));
     }
     //! As put(T&&, P, std::stop_token), with a copy of \a item.
     [[nodiscard]] PutOperation put(const T &item, P priority, std::stop_token stop = {})
     {
-        return {this, item, checked(std::move(priority)), {std::move(stop), noDeadline()}};
+        return put(item, std::move(priority), Deadline(), std::move(stop));
     }
     //! As put(T&&, P, std::stop_token), throwing TimeoutError if \a deadline passes first.
-    [[nodiscard]] PutOperation put(T &&item QTAIO_LIFETIMEBOUND, P priority,
-                                   QDeadlineTimer deadline, std::stop_token stop = {})
-    {
-        return {this, &item, checked(std::move(priority)), {std::move(stop), deadline}};
-    }
-    //! As put(T&&, P, QDeadlineTimer, std::stop_token), with a copy of \a item.
-    [[nodiscard]] PutOperation put(const T &item, P priority, QDeadlineTimer deadline,
+    [[nodiscard]] PutOperation put(T &&item QTAIO_LIFETIMEBOUND, P priority, Deadline deadline,
                                    std::stop_token stop = {})
     {
-        return {this, item, checked(std::move(priority)), {std::move(stop), deadline}};
+        return {this, &item, checked(std::move(priority)), {std::move(stop), deadline.timer()}};
     }
-    //! As put(T&&, P, QDeadlineTimer, std::stop_token), with a timeout counted from now.
-    template<typename Rep, typename Period>
-    [[nodiscard]] PutOperation put(T &&item QTAIO_LIFETIMEBOUND, P priority,
-                                   std::chrono::duration<Rep, Period> timeout,
+    //! As put(T&&, P, Deadline, std::stop_token), with a copy of \a item.
+    [[nodiscard]] PutOperation put(const T &item, P priority, Deadline deadline,
                                    std::stop_token stop = {})
     {
-        return put(std::move(item), std::move(priority), detail::deadlineAfter(timeout),
-                   std::move(stop));
-    }
-    //! As put(const T&, P, QDeadlineTimer, std::stop_token), with a timeout counted from now.
-    template<typename Rep, typename Period>
-    [[nodiscard]] PutOperation put(const T &item, P priority,
-                                   std::chrono::duration<Rep, Period> timeout,
-                                   std::stop_token stop = {})
-    {
-        return put(item, std::move(priority), detail::deadlineAfter(timeout), std::move(stop));
+        return {this, item, checked(std::move(priority)), {std::move(stop), deadline.timer()}};
     }
 
     //! As get(), yielding the item together with its priority.
     [[nodiscard]] GetWithKeyOperation getWithPriority(std::stop_token stop = {})
     {
-        return {this, {std::move(stop), noDeadline()}};
+        return getWithPriority(Deadline(), std::move(stop));
     }
     //! As getWithPriority(std::stop_token), throwing TimeoutError if \a deadline passes first.
-    [[nodiscard]] GetWithKeyOperation getWithPriority(QDeadlineTimer deadline,
-                                                      std::stop_token stop = {})
+    [[nodiscard]] GetWithKeyOperation getWithPriority(Deadline deadline, std::stop_token stop = {})
     {
-        return {this, {std::move(stop), deadline}};
-    }
-    //! As getWithPriority(QDeadlineTimer, std::stop_token), with a timeout counted from now.
-    template<typename Rep, typename Period>
-    [[nodiscard]] GetWithKeyOperation getWithPriority(std::chrono::duration<Rep, Period> timeout,
-                                                      std::stop_token stop = {})
-    {
-        return getWithPriority(detail::deadlineAfter(timeout), std::move(stop));
+        return {this, {std::move(stop), deadline.timer()}};
     }
 
     //! Puts \a item if there is room now and nobody waits to put; otherwise returns false and
@@ -145,46 +131,56 @@ public:
     //! is empty. Never waits. Throws QueueClosedError on a closed, drained queue.
     [[nodiscard]] std::optional<Item> tryGetWithPriority() { return this->tryGetImpl(); }
 
-    //! Blocking forms for threads without a running event loop (see AsyncQueue).
-    /*! Waits in the same FIFO as coroutine putters. Throws TimeoutError when \a deadline
-     * passes, CancelledError when \a stop is requested, QueueClosedError when closed; then
-     * \a item is untouched. */
-    void putBlocking(T &&item, P priority, QDeadlineTimer deadline = noDeadline(),
-                     std::stop_token stop = {})
+    //! Blocking put for threads without a running event loop (see AsyncQueue).
+    /*! Waits in the same FIFO as coroutine putters. Throws CancelledError when \a stop is
+     * requested, QueueClosedError when closed; then \a item is untouched. */
+    void putBlocking(T &&item, P priority, std::stop_token stop = {})
     {
-        this->putBlockingImpl(item, checked(std::move(priority)), {std::move(stop), deadline});
+        putBlocking(std::move(item), std::move(priority), Deadline(), std::move(stop));
     }
-    //! As putBlocking(T&&, P, QDeadlineTimer, std::stop_token), with a copy of \a item.
-    void putBlocking(const T &item, P priority, QDeadlineTimer deadline = noDeadline(),
-                     std::stop_token stop = {})
+    //! As putBlocking(T&&, P, std::stop_token), with a copy of \a item.
+    void putBlocking(const T &item, P priority, std::stop_token stop = {})
+    {
+        putBlocking(item, std::move(priority), Deadline(), std::move(stop));
+    }
+    //! As putBlocking(T&&, P, std::stop_token), throwing TimeoutError when \a deadline passes
+    //! first.
+    void putBlocking(T &&item, P priority, Deadline deadline, std::stop_token stop = {})
+    {
+        this->putBlockingImpl(item, checked(std::move(priority)),
+                              {std::move(stop), deadline.timer()});
+    }
+    //! As putBlocking(T&&, P, Deadline, std::stop_token), with a copy of \a item.
+    void putBlocking(const T &item, P priority, Deadline deadline, std::stop_token stop = {})
     {
         T copy(item);
-        this->putBlockingImpl(copy, checked(std::move(priority)), {std::move(stop), deadline});
-    }
-    //! Blocking get for threads without a running event loop; same errors as putBlocking()
-    //! (QueueClosedError once a closed queue is drained).
-    T getBlocking(QDeadlineTimer deadline = noDeadline(), std::stop_token stop = {})
-    {
-        return std::move(this->getBlockingImpl({std::move(stop), deadline}).value);
+        this->putBlockingImpl(copy, checked(std::move(priority)),
+                              {std::move(stop), deadline.timer()});
     }
     //! As getBlocking(), yielding the item together with its priority.
-    Item getBlockingWithPriority(QDeadlineTimer deadline = noDeadline(), std::stop_token stop = {})
+    Item getBlockingWithPriority(std::stop_token stop = {})
     {
-        return this->getBlockingImpl({std::move(stop), deadline});
+        return getBlockingWithPriority(Deadline(), std::move(stop));
+    }
+    //! As getBlockingWithPriority(std::stop_token), throwing TimeoutError when \a deadline
+    //! passes first.
+    Item getBlockingWithPriority(Deadline deadline, std::stop_token stop = {})
+    {
+        return this->getBlockingImpl({std::move(stop), deadline.timer()},
+                                     "getBlockingWithPriority");
     }
 
     //! The number of queued items per priority, in priority order (a snapshot; it scans the
     //! queue, so put and get pay nothing for it).
     [[nodiscard]] std::map<P, int> sizeByPriority() const
     {
-        std::scoped_lock lock(this->core().mutex);
-        return this->storageLocked().counts();
+        return this->readStorage([](const Storage &storage) { return storage.counts(); });
     }
     //! The number of queued items with \a priority (a scan of the queue).
     [[nodiscard]] int sizeOfPriority(const P &priority) const
     {
-        std::scoped_lock lock(this->core().mutex);
-        return this->storageLocked().count(priority);
+        return this->readStorage(
+            [&priority](const Storage &storage) { return storage.count(priority); });
     }
 
 private:
@@ -203,7 +199,6 @@ private:
         checked(std::as_const(priority));
         return std::move(priority);
     }
-    static QDeadlineTimer noDeadline() { return QDeadlineTimer(QDeadlineTimer::Forever); }
 };
 
 } // namespace QtAio

@@ -1,53 +1,70 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
+#include <qtaio/deadline.h>
 #include <qtaio/detail/waitcore.h>
 #include <qtaio/qtaiocore_export.h>
 
 #include <QtCore/QDeadlineTimer>
 #include <QtCore/QObject>
 
-#include <chrono>
 #include <coroutine>
 #include <memory>
+#include <optional>
 #include <stop_token>
+#include <utility>
 
 namespace QtAio {
 
 class Semaphore;
 namespace detail {
-class SemaphorePermitAcquire;
+class SemaphoreAcquire;
 }
 
 //! One permit of a Semaphore, released when the permit is destroyed (RAII).
 /*!
- * Move-only. A default-constructed or moved-from permit holds nothing. The permit must not
- * outlive its semaphore.
+ * Yielded by `co_await semaphore.acquire()` and returned by acquireBlocking() and
+ * tryAcquire(). Move-only. A default-constructed, moved-from, released or detached permit
+ * holds nothing. The permit must not outlive its semaphore. [[nodiscard]]: a permit that is
+ * not kept is released at once.
  */
-class QTAIO_CORE_EXPORT SemaphorePermit {
+class [[nodiscard]] SemaphorePermit {
 public:
     //! A permit object that holds nothing.
     SemaphorePermit() noexcept = default;
     //! Takes over the permit of \a other, which then holds nothing.
-    SemaphorePermit(SemaphorePermit &&other) noexcept;
+    SemaphorePermit(SemaphorePermit &&other) noexcept
+        : m_semaphore(std::exchange(other.m_semaphore, nullptr))
+    {
+    }
     //! Releases the permit this object holds, if any, and takes over the one of \a other,
     //! which then holds nothing.
-    SemaphorePermit &operator=(SemaphorePermit &&other) noexcept;
+    SemaphorePermit &operator=(SemaphorePermit &&other) noexcept
+    {
+        if (this != &other) {
+            release();
+            m_semaphore = std::exchange(other.m_semaphore, nullptr);
+        }
+        return *this;
+    }
     SemaphorePermit(const SemaphorePermit &) = delete;
     SemaphorePermit &operator=(const SemaphorePermit &) = delete;
     //! Releases the permit, if one is held.
-    ~SemaphorePermit();
+    ~SemaphorePermit() { release(); }
 
     //! Whether this object holds a permit.
     [[nodiscard]] bool isHeld() const noexcept { return m_semaphore != nullptr; }
     //! Same as isHeld().
     explicit operator bool() const noexcept { return isHeld(); }
     //! Gives the permit back now instead of at destruction. Does nothing if none is held.
-    void release() noexcept;
+    inline void release() noexcept;
+    //! Lets go of the permit without releasing it: it stays held until someone calls
+    //! Semaphore::release() (for code that releases elsewhere). Does nothing if none is held.
+    void detach() noexcept { m_semaphore = nullptr; }
 
 private:
     friend class Semaphore;
-    friend class detail::SemaphorePermitAcquire;
+    friend class detail::SemaphoreAcquire;
     explicit SemaphorePermit(Semaphore *semaphore) noexcept : m_semaphore(semaphore) {}
     Semaphore *m_semaphore = nullptr;
 };
@@ -55,7 +72,7 @@ private:
 namespace detail {
 class SemaphoreCore;
 
-//! Awaitable returned by Semaphore::acquire(); Semaphore::permit() wraps the result.
+//! Awaitable returned by Semaphore::acquire(): yields a SemaphorePermit.
 class QTAIO_CORE_EXPORT SemaphoreAcquire : public WaitOperation {
 public:
     SemaphoreAcquire(Semaphore *semaphore, WaitOptions options) noexcept
@@ -65,17 +82,10 @@ public:
 
     bool await_ready();
     bool await_suspend(std::coroutine_handle<> handle);
-    void await_resume();
-
-protected:
-    Semaphore *m_semaphore;
-};
-
-//! Awaitable returned by Semaphore::permit(): yields a SemaphorePermit.
-class QTAIO_CORE_EXPORT SemaphorePermitAcquire : public SemaphoreAcquire {
-public:
-    using SemaphoreAcquire::SemaphoreAcquire;
     SemaphorePermit await_resume();
+
+private:
+    Semaphore *m_semaphore;
 };
 } // namespace detail
 
@@ -93,10 +103,13 @@ public:
  * \code
  * QtAio::Semaphore limit(4);
  * {
- *     auto permit = co_await limit.permit(); // resumes on this thread's event loop
+ *     auto permit = co_await limit.acquire(); // resumes on this thread's event loop
  *     co_await doWork();
  * } // permit released here, also when doWork() throws
  * \endcode
+ *
+ * A permit that must be given back elsewhere is detached (`permit.detach()`) and returned
+ * with release().
  */
 class QTAIO_CORE_EXPORT Semaphore : public QObject {
     Q_OBJECT
@@ -127,48 +140,25 @@ public:
     [[nodiscard]] int waiting() const;
     //!@}
 
-    //! Takes a permit if one is free and nobody waits. Never waits.
-    [[nodiscard]] bool tryAcquire();
+    //! The awaitable that acquire() returns; `co_await` yields a SemaphorePermit.
+    using AcquireOperation = detail::SemaphoreAcquire;
 
-    //! Waits for a permit; release() it when done (or use permit()). Resumes on the awaiting
-    //! thread through its event loop. Throws CancelledError if \a stop is requested first;
-    //! a permit that is free at once is taken even then.
-    [[nodiscard]] detail::SemaphoreAcquire acquire(std::stop_token stop = {});
+    //! Takes a permit if one is free and nobody waits; std::nullopt otherwise. Never waits.
+    [[nodiscard]] std::optional<SemaphorePermit> tryAcquire();
+
+    //! Waits for a permit: `co_await` yields a SemaphorePermit that gives it back when
+    //! destroyed. Resumes on the awaiting thread through its event loop. Throws CancelledError
+    //! if \a stop is requested first; a permit that is free at once is taken even then.
+    [[nodiscard]] AcquireOperation acquire(std::stop_token stop = {});
     //! As acquire(std::stop_token), throwing TimeoutError if \a deadline passes first.
-    [[nodiscard]] detail::SemaphoreAcquire acquire(QDeadlineTimer deadline,
-                                                   std::stop_token stop = {});
-    //! As acquire(QDeadlineTimer, std::stop_token), with a timeout counted from now.
-    template<typename Rep, typename Period>
-    [[nodiscard]] detail::SemaphoreAcquire acquire(std::chrono::duration<Rep, Period> timeout,
-                                                   std::stop_token stop = {})
-    {
-        return acquire(detail::deadlineAfter(timeout), std::move(stop));
-    }
-
-    //! As acquire(), yielding a SemaphorePermit that releases the permit when destroyed.
-    [[nodiscard]] detail::SemaphorePermitAcquire permit(std::stop_token stop = {});
-    //! As permit(std::stop_token), throwing TimeoutError if \a deadline passes first.
-    [[nodiscard]] detail::SemaphorePermitAcquire permit(QDeadlineTimer deadline,
-                                                        std::stop_token stop = {});
-    //! As permit(QDeadlineTimer, std::stop_token), with a timeout counted from now.
-    template<typename Rep, typename Period>
-    [[nodiscard]] detail::SemaphorePermitAcquire permit(std::chrono::duration<Rep, Period> timeout,
-                                                        std::stop_token stop = {})
-    {
-        return permit(detail::deadlineAfter(timeout), std::move(stop));
-    }
+    [[nodiscard]] AcquireOperation acquire(Deadline deadline, std::stop_token stop = {});
 
     //! Blocks the calling thread (one without a running event loop) until a permit is taken,
-    //! in the same FIFO as coroutine acquirers. Throws TimeoutError if \a deadline passes and
-    //! CancelledError if \a stop is requested first.
-    void acquireBlocking(QDeadlineTimer deadline = QDeadlineTimer(QDeadlineTimer::Forever),
-                         std::stop_token stop = {});
-    //! As acquireBlocking(QDeadlineTimer, std::stop_token), with a timeout counted from now.
-    template<typename Rep, typename Period>
-    void acquireBlocking(std::chrono::duration<Rep, Period> timeout, std::stop_token stop = {})
-    {
-        acquireBlocking(detail::deadlineAfter(timeout), std::move(stop));
-    }
+    //! in the same FIFO as coroutine acquirers, and returns it. Throws CancelledError if
+    //! \a stop is requested first.
+    [[nodiscard]] SemaphorePermit acquireBlocking(std::stop_token stop = {});
+    //! As acquireBlocking(std::stop_token), throwing TimeoutError if \a deadline passes first.
+    [[nodiscard]] SemaphorePermit acquireBlocking(Deadline deadline, std::stop_token stop = {});
 
     //! Gives back \a n permits, handing them to waiters first. Never re-entrant: waiters
     //! resume later in their own threads. Throws std::invalid_argument if \a n < 1 and
@@ -203,5 +193,11 @@ private:
     // Shared with suspended acquirers, which may outlive the Semaphore object.
     const std::shared_ptr<detail::SemaphoreCore> d;
 };
+
+void SemaphorePermit::release() noexcept
+{
+    if (Semaphore *semaphore = std::exchange(m_semaphore, nullptr))
+        semaphore->release(1); // cannot throw: this permit is held, so held >= 1
+}
 
 } // namespace QtAio

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
+#include <qtaio/deadline.h>
 #include <qtaio/detail/resultslot.h>
 #include <qtaio/detail/waitcore.h>
 #include <qtaio/errors.h>
@@ -10,7 +11,6 @@
 
 #include <qcoro/qcorotask.h>
 
-#include <chrono>
 #include <concepts>
 #include <coroutine>
 #include <exception>
@@ -72,7 +72,7 @@ public:
 private:
     void throwIfTimedOut() const
     {
-        if (m_inner.status == WaitStatus::TimedOut)
+        if (m_inner.waitStatus() == WaitStatus::TimedOut)
             throw TimeoutError("withTimeout: timed out");
     }
     A m_inner;
@@ -100,22 +100,16 @@ QCoro::Task<> runRace(QCoro::Task<T> task, std::shared_ptr<ResultSlot<T>> race)
 } // namespace detail
 
 //! Awaits \a awaitable (any QtAio awaitable: put, get, wait, acquire, join, ...) with a
-//! deadline; throws TimeoutError when \a deadline passes first, also for Latch::wait (which
-//! alone would yield false). The earlier of this deadline and the awaitable's own wins; the
-//! operation's semantics are unchanged otherwise: completion wins, and a put that times out
-//! leaves its item untouched. Resumes on the awaiting thread through its event loop.
+//! deadline (a std::chrono duration or a QDeadlineTimer); throws TimeoutError when
+//! \a deadline passes first, also for Latch::wait (which alone would yield false). The
+//! earlier of this deadline and the awaitable's own wins; the operation's semantics are
+//! unchanged otherwise: completion wins, and a put that times out leaves its item untouched.
+//! Resumes on the awaiting thread through its event loop.
 template<detail::WaitAwaitable A>
-[[nodiscard]] auto withTimeout(A awaitable, const QDeadlineTimer &deadline)
+[[nodiscard]] auto withTimeout(A awaitable, Deadline deadline)
 {
     auto wait = detail::waitOf(std::move(awaitable));
-    return detail::WithTimeout<decltype(wait)>(std::move(wait), deadline);
-}
-
-//! As withTimeout(A, const QDeadlineTimer &), with a timeout counted from now.
-template<detail::WaitAwaitable A, typename Rep, typename Period>
-[[nodiscard]] auto withTimeout(A awaitable, std::chrono::duration<Rep, Period> timeout)
-{
-    return withTimeout(std::move(awaitable), detail::deadlineAfter(timeout));
+    return detail::WithTimeout<decltype(wait)>(std::move(wait), deadline.timer());
 }
 
 //! Awaits an already started \a task with a deadline: yields its result, rethrows its
@@ -125,21 +119,14 @@ template<detail::WaitAwaitable A, typename Rep, typename Period>
 //! that should stop on timeout belongs in TaskExecutor::run(factory, timeout). Resumes on the
 //! awaiting thread through its event loop.
 template<typename T>
-QCoro::Task<T> withTimeout(QCoro::Task<T> task, QDeadlineTimer deadline)
+QCoro::Task<T> withTimeout(QCoro::Task<T> task, Deadline deadline)
 {
     auto race = std::make_shared<detail::ResultSlot<T>>();
     auto runner = detail::runRace(std::move(task), race);
-    auto finished = race->done.wait({{}, deadline});
+    auto finished = race->done.wait({{}, deadline.timer()});
     if (!co_await finished && race->abandon())
         throw TimeoutError("withTimeout: timed out");
     co_return race->take();
-}
-
-//! As withTimeout(QCoro::Task<T>, QDeadlineTimer), with a timeout counted from now.
-template<typename T, typename Rep, typename Period>
-QCoro::Task<T> withTimeout(QCoro::Task<T> task, std::chrono::duration<Rep, Period> timeout)
-{
-    return withTimeout(std::move(task), detail::deadlineAfter(timeout));
 }
 
 } // namespace QtAio

@@ -32,8 +32,8 @@ void QueueCore::flush()
 
 bool QueueJoin::await_ready()
 {
-    std::scoped_lock lock(m_queue->core().mutex);
-    if (m_queue->core().unfinishedTasks != 0)
+    std::scoped_lock lock(m_queue->d->mutex);
+    if (m_queue->d->unfinishedTasks != 0)
         return false;
     status = WaitStatus::Completed;
     return true;
@@ -43,11 +43,11 @@ bool QueueJoin::await_suspend(std::coroutine_handle<> handle)
 {
     bool suspended = false;
     {
-        AsyncQueueBase::Transaction tx(m_queue);
+        QueueTransaction tx(*m_queue->d);
         if (tx.core.unfinishedTasks == 0)
             status = WaitStatus::Completed;
         else
-            suspended = enqueueLocked(m_queue->sharedCore(), tx.core.joiners, handle);
+            suspended = enqueueLocked(m_queue->d, tx.core.joiners, handle);
     }
     if (suspended)
         arm();
@@ -58,14 +58,15 @@ void QueueJoin::await_resume()
 {
     disarm();
     if (status != WaitStatus::Completed)
-        throwFor(status, "AsyncQueue::join");
+        throwFor(status, m_typeName, "join");
 }
 
 } // namespace detail
 
-AsyncQueueBase::AsyncQueueBase(int maxSize, QObject *parent)
+AsyncQueueBase::AsyncQueueBase(const char *typeName, int maxSize, QObject *parent)
     : QObject(parent), d(std::make_shared<detail::QueueCore>())
 {
+    d->typeName = typeName;
     d->maxSize = d->emitted.maxSize = std::max(0, maxSize);
     d->owner = this;
 }
@@ -99,7 +100,7 @@ int AsyncQueueBase::maxSize() const
 
 void AsyncQueueBase::setMaxSize(int maxSize)
 {
-    Transaction tx(this);
+    detail::QueueTransaction tx(*d);
     maxSize = std::max(0, maxSize);
     if (tx.core.maxSize == maxSize)
         return;
@@ -150,28 +151,29 @@ int AsyncQueueBase::highWaterMark() const
 
 void AsyncQueueBase::taskDone()
 {
-    Transaction tx(this);
+    detail::QueueTransaction tx(*d);
     if (tx.core.unfinishedTasks == 0) {
-        throw std::logic_error("AsyncQueue::taskDone: called more times than items were put "
+        throw std::logic_error(std::string(d->typeName) +
+                               "::taskDone: called more times than items were put "
                                "(unfinishedTasks is already 0)");
     }
     --tx.core.unfinishedTasks;
     tx.core.tasksDoneLocked(tx.wake);
 }
 
-detail::QueueJoin AsyncQueueBase::join(std::stop_token stop)
+AsyncQueueBase::JoinOperation AsyncQueueBase::join(std::stop_token stop)
 {
-    return {this, {std::move(stop), QDeadlineTimer(QDeadlineTimer::Forever)}};
+    return join(Deadline(), std::move(stop));
 }
 
-detail::QueueJoin AsyncQueueBase::join(QDeadlineTimer deadline, std::stop_token stop)
+AsyncQueueBase::JoinOperation AsyncQueueBase::join(Deadline deadline, std::stop_token stop)
 {
-    return {this, {std::move(stop), deadline}};
+    return {this, d->typeName, {std::move(stop), deadline.timer()}};
 }
 
 void AsyncQueueBase::close(CloseMode mode)
 {
-    Transaction tx(this);
+    detail::QueueTransaction tx(*d);
     auto &c = tx.core;
     if (c.closed && mode == CloseMode::Drain)
         return;

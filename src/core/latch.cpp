@@ -170,14 +170,14 @@ bool Latch::tryWait() const
     return count() == 0;
 }
 
-detail::LatchWait Latch::wait(std::stop_token stop)
+Latch::WaitOperation Latch::wait(std::stop_token stop)
 {
-    return detail::LatchWait(this, {std::move(stop), QDeadlineTimer(QDeadlineTimer::Forever)});
+    return wait(Deadline(), std::move(stop));
 }
 
-detail::LatchWait Latch::wait(QDeadlineTimer deadline, std::stop_token stop)
+Latch::WaitOperation Latch::wait(Deadline deadline, std::stop_token stop)
 {
-    return detail::LatchWait(this, {std::move(stop), deadline});
+    return detail::LatchWait(this, {std::move(stop), deadline.timer()});
 }
 
 namespace {
@@ -195,9 +195,14 @@ public:
 };
 } // namespace
 
-bool Latch::waitBlocking(QDeadlineTimer deadline, std::stop_token stop)
+bool Latch::waitBlocking(std::stop_token stop)
 {
-    LatchBlockingWait op({std::move(stop), deadline});
+    return waitBlocking(Deadline(), std::move(stop));
+}
+
+bool Latch::waitBlocking(Deadline deadline, std::stop_token stop)
+{
+    LatchBlockingWait op({std::move(stop), deadline.timer()});
     const auto status = op.run(d);
     if (status == detail::WaitStatus::Completed)
         return true;

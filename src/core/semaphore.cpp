@@ -90,47 +90,15 @@ bool SemaphoreAcquire::await_suspend(std::coroutine_handle<> handle)
     return suspended;
 }
 
-void SemaphoreAcquire::await_resume()
+SemaphorePermit SemaphoreAcquire::await_resume()
 {
     disarm();
     if (status != WaitStatus::Completed)
         throwFor(status, "Semaphore::acquire");
-}
-
-SemaphorePermit SemaphorePermitAcquire::await_resume()
-{
-    SemaphoreAcquire::await_resume();
     return SemaphorePermit(m_semaphore);
 }
 
 } // namespace detail
-
-// ---------------------------------------------------------------------------------------------
-
-SemaphorePermit::SemaphorePermit(SemaphorePermit &&other) noexcept
-    : m_semaphore(std::exchange(other.m_semaphore, nullptr))
-{
-}
-
-SemaphorePermit &SemaphorePermit::operator=(SemaphorePermit &&other) noexcept
-{
-    if (this != &other) {
-        release();
-        m_semaphore = std::exchange(other.m_semaphore, nullptr);
-    }
-    return *this;
-}
-
-SemaphorePermit::~SemaphorePermit()
-{
-    release();
-}
-
-void SemaphorePermit::release() noexcept
-{
-    if (Semaphore *semaphore = std::exchange(m_semaphore, nullptr))
-        semaphore->release(1); // cannot throw: this permit is held, so held >= 1
-}
 
 // ---------------------------------------------------------------------------------------------
 
@@ -203,38 +171,28 @@ int Semaphore::waiting() const
     return static_cast<int>(d->waiters.size());
 }
 
-bool Semaphore::tryAcquire()
+std::optional<SemaphorePermit> Semaphore::tryAcquire()
 {
     bool flushNow = false;
     {
         std::scoped_lock lock(d->mutex);
         if (!d->tryTakeLocked())
-            return false;
+            return std::nullopt;
         flushNow = d->markChangedLocked();
     }
     if (flushNow)
         emitChanges();
-    return true;
+    return SemaphorePermit(this);
 }
 
-detail::SemaphoreAcquire Semaphore::acquire(std::stop_token stop)
+Semaphore::AcquireOperation Semaphore::acquire(std::stop_token stop)
 {
-    return {this, {std::move(stop), QDeadlineTimer(QDeadlineTimer::Forever)}};
+    return acquire(Deadline(), std::move(stop));
 }
 
-detail::SemaphoreAcquire Semaphore::acquire(QDeadlineTimer deadline, std::stop_token stop)
+Semaphore::AcquireOperation Semaphore::acquire(Deadline deadline, std::stop_token stop)
 {
-    return {this, {std::move(stop), deadline}};
-}
-
-detail::SemaphorePermitAcquire Semaphore::permit(std::stop_token stop)
-{
-    return {this, {std::move(stop), QDeadlineTimer(QDeadlineTimer::Forever)}};
-}
-
-detail::SemaphorePermitAcquire Semaphore::permit(QDeadlineTimer deadline, std::stop_token stop)
-{
-    return {this, {std::move(stop), deadline}};
+    return {this, {std::move(stop), deadline.timer()}};
 }
 
 namespace {
@@ -261,10 +219,16 @@ public:
 };
 } // namespace
 
-void Semaphore::acquireBlocking(QDeadlineTimer deadline, std::stop_token stop)
+SemaphorePermit Semaphore::acquireBlocking(std::stop_token stop)
 {
-    SemaphoreBlockingAcquire op({std::move(stop), deadline});
+    return acquireBlocking(Deadline(), std::move(stop));
+}
+
+SemaphorePermit Semaphore::acquireBlocking(Deadline deadline, std::stop_token stop)
+{
+    SemaphoreBlockingAcquire op({std::move(stop), deadline.timer()});
     op.run(d);
+    return SemaphorePermit(this);
 }
 
 void Semaphore::release(int n)

@@ -596,6 +596,11 @@ WaitStatus WaitOperation::blockLocked(std::shared_ptr<WaitCore> core, WaitList &
     return status;
 }
 
+void WaitOperation::throwFor(WaitStatus status, const char *type, const char *operation)
+{
+    throwFor(status, (std::string(type) + "::" + operation).c_str());
+}
+
 void WaitOperation::throwFor(WaitStatus status, const char *what)
 {
     switch (status) {

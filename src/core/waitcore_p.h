@@ -33,6 +33,9 @@
 
 namespace QtAio::detail {
 
+//! Wakes every waiter of a chain returned by WaitList::finishAll(). Call without the lock.
+void wakeChain(Waiter *chain) noexcept;
+
 //! Resumes the coroutine waiters of one thread through that thread's event loop.
 /*!
  * One Resumer exists per thread that has suspended a QtAio awaitable; it lives in that thread.

@@ -126,14 +126,24 @@ QJSValue QmlSemaphore::acquire(const QJSValue &timeoutMs)
     if (!deadline)
         return {};
     auto deferred = JsDeferred::create(engine);
+    // The permit is let go: QML code gives it back with release().
     settle(
-        deferred, m_semaphore->acquire(*deadline), [] { return QJSValue(); }, operation);
+        deferred, m_semaphore->acquire(*deadline),
+        [](QtAio::SemaphorePermit permit) {
+            permit.detach();
+            return QJSValue();
+        },
+        operation);
     return deferred.promise();
 }
 
 bool QmlSemaphore::tryAcquire()
 {
-    return m_semaphore->tryAcquire();
+    auto permit = m_semaphore->tryAcquire();
+    if (!permit)
+        return false;
+    permit->detach(); // QML code gives it back with release()
+    return true;
 }
 
 void QmlSemaphore::release(int n)

@@ -6,6 +6,7 @@
 // lifoqueue.h and priorityqueue.h.
 
 #include <qtaio/asyncqueuebase.h>
+#include <qtaio/deadline.h>
 #include <qtaio/detail/concepts.h>
 #include <qtaio/detail/queuecore.h>
 #include <qtaio/errors.h>
@@ -14,7 +15,10 @@
 
 #include <concepts>
 #include <coroutine>
+#include <memory>
+#include <mutex>
 #include <optional>
+#include <string>
 #include <stop_token>
 #include <type_traits>
 #include <utility>
@@ -31,6 +35,15 @@
 #endif
 
 namespace QtAio::detail {
+
+//! The typed queues' access to the untyped state of AsyncQueueBase, which keeps it private.
+struct QueueAccess {
+    static QueueCore &core(const AsyncQueueBase &queue) noexcept { return *queue.d; }
+    static const std::shared_ptr<QueueCore> &sharedCore(const AsyncQueueBase &queue) noexcept
+    {
+        return queue.d;
+    }
+};
 
 //! The key of FIFO and LIFO queues: nothing.
 struct NoKey {
@@ -122,7 +135,7 @@ public:
         {
             this->disarm();
             if (this->status != WaitStatus::Completed)
-                WaitOperation::throwFor(this->status, "AsyncQueue::put");
+                WaitOperation::throwFor(this->status, Storage::typeName, "put");
         }
 
     private:
@@ -207,7 +220,10 @@ public:
                     return std::optional<value_type>();
             }
             if (this->status != WaitStatus::Completed)
-                WaitOperation::throwFor(this->status, "AsyncQueue::get");
+                WaitOperation::throwFor(this->status, Storage::typeName,
+                                        Form == GetForm::WithKey    ? "getWithPriority"
+                                        : Form == GetForm::OrClosed ? "next"
+                                                                    : "get");
             if constexpr (Form == GetForm::WithKey)
                 return std::move(*this->result);
             else if constexpr (Form == GetForm::OrClosed)
@@ -251,33 +267,31 @@ public:
     //! Items are destroyed with the queue; waiters still pending fail with CancelledError.
     ~BasicQueue() override = default;
 
-    //! Waits for an item and yields it (for a PriorityQueue, the one with the lowest priority
-    //! value). Resumes on the awaiting thread through its event loop. Throws QueueClosedError
-    //! once a closed queue is drained, CancelledError when \a stop is requested first (an item
-    //! that is there at once is taken even then).
     [[nodiscard]] GetOperation get(std::stop_token stop = {})
     {
-        return {this, {std::move(stop), QDeadlineTimer(QDeadlineTimer::Forever)}};
+        return {this, {std::move(stop), Deadline::never().timer()}};
     }
-    //! As get(std::stop_token), throwing TimeoutError if \a deadline passes first.
-    [[nodiscard]] GetOperation get(QDeadlineTimer deadline, std::stop_token stop = {})
+    [[nodiscard]] GetOperation get(Deadline deadline, std::stop_token stop = {})
     {
-        return {this, {std::move(stop), deadline}};
-    }
-    template<typename Rep, typename Period>
-    [[nodiscard]] GetOperation get(std::chrono::duration<Rep, Period> timeout,
-                                   std::stop_token stop = {})
-    {
-        return get(deadlineAfter(timeout), std::move(stop));
+        return {this, {std::move(stop), deadline.timer()}};
     }
 
-    //! Waits for the next item, as get(), but yields std::nullopt instead of throwing
-    //! QueueClosedError once the queue is closed and drained: the consumer loop
-    //! `while (auto item = co_await queue.next()) { ... }`. A stop still throws
-    //! CancelledError. Resumes on the awaiting thread through its event loop.
     [[nodiscard]] NextOperation next(std::stop_token stop = {})
     {
-        return {this, {std::move(stop), QDeadlineTimer(QDeadlineTimer::Forever)}};
+        return {this, {std::move(stop), Deadline::never().timer()}};
+    }
+    [[nodiscard]] NextOperation next(Deadline deadline, std::stop_token stop = {})
+    {
+        return {this, {std::move(stop), deadline.timer()}};
+    }
+
+    value_type getBlocking(std::stop_token stop = {})
+    {
+        return Storage::value(getBlockingImpl({std::move(stop), Deadline::never().timer()}));
+    }
+    value_type getBlocking(Deadline deadline, std::stop_token stop = {})
+    {
+        return Storage::value(getBlockingImpl({std::move(stop), deadline.timer()}));
     }
 
     //! Takes an item if there is one. Throws QueueClosedError on a closed, drained queue.
@@ -290,26 +304,31 @@ public:
     }
 
 protected:
-    explicit BasicQueue(int maxSize, QObject *parent) : AsyncQueueBase(maxSize, parent) {}
+    explicit BasicQueue(int maxSize, QObject *parent)
+        : AsyncQueueBase(Storage::typeName, maxSize, parent)
+    {
+    }
 
     // --- non-waiting forms ------------------------------------------------------------
 
     bool tryPutImpl(value_type &item, const Key &key)
     {
-        Transaction tx(this);
+        QueueTransaction tx(core());
         if (tx.core.closed)
-            throw QueueClosedError("AsyncQueue::tryPut: the queue is closed");
+            throw QueueClosedError(std::string(Storage::typeName) +
+                                   "::tryPut: the queue is closed");
         return putLocked(tx.wake, item, key);
     }
 
     std::optional<Item> tryGetImpl()
     {
-        Transaction tx(this);
+        QueueTransaction tx(core());
         std::optional<Item> out;
         if (getLocked(tx.wake, out))
             return out;
         if (tx.core.closed)
-            throw QueueClosedError("AsyncQueue::tryGet: the queue is closed and drained");
+            throw QueueClosedError(std::string(Storage::typeName) +
+                                   "::tryGet: the queue is closed and drained");
         return std::nullopt;
     }
 
@@ -326,10 +345,10 @@ protected:
             return putLocked(wake, item, op.key);
         });
         if (op.status != WaitStatus::Completed)
-            WaitOperation::throwFor(op.status, "AsyncQueue::putBlocking");
+            WaitOperation::throwFor(op.status, Storage::typeName, "putBlocking");
     }
 
-    Item getBlockingImpl(WaitOptions options)
+    Item getBlockingImpl(WaitOptions options, const char *what = "getBlocking")
     {
         Getter op(std::move(options));
         runBlocking(op, core().getters, [&](WakeList &wake) {
@@ -342,13 +361,25 @@ protected:
             return false;
         });
         if (op.status != WaitStatus::Completed)
-            WaitOperation::throwFor(op.status, "AsyncQueue::getBlocking");
+            WaitOperation::throwFor(op.status, Storage::typeName, what);
         return std::move(*op.result);
     }
 
-    [[nodiscard]] const Storage &storageLocked() const { return m_storage; }
+    //! Calls \a read with the storage, under the lock.
+    template<typename Read>
+    decltype(auto) readStorage(Read read) const
+    {
+        std::scoped_lock lock(core().mutex);
+        return read(m_storage);
+    }
 
 private:
+    [[nodiscard]] QueueCore &core() const noexcept { return QueueAccess::core(*this); }
+    [[nodiscard]] const std::shared_ptr<QueueCore> &sharedCore() const noexcept
+    {
+        return QueueAccess::sharedCore(*this);
+    }
+
     // Runs \a tryNow under the lock; when it cannot finish, blocks \a op in \a list.
     template<typename TryNow>
     void runBlocking(WaitOperation &op, WaitList &list, TryNow tryNow)
@@ -444,7 +475,7 @@ private:
 
     bool tryPutNow(PutAwaiter &op)
     {
-        Transaction tx(this);
+        QueueTransaction tx(core());
         if (tx.core.closed) {
             op.status = WaitStatus::Closed;
             return true;
@@ -459,7 +490,7 @@ private:
     {
         bool suspended = false;
         {
-            Transaction tx(this);
+            QueueTransaction tx(core());
             if (tx.core.closed)
                 op.status = WaitStatus::Closed;
             else if (putLocked(tx.wake, *op.item, op.key))
@@ -475,7 +506,7 @@ private:
     template<GetForm Form>
     bool tryGetNow(GetAwaiter<Form> &op)
     {
-        Transaction tx(this);
+        QueueTransaction tx(core());
         if (getLocked(tx.wake, op.result)) {
             op.status = WaitStatus::Completed;
             return true;
@@ -492,7 +523,7 @@ private:
     {
         bool suspended = false;
         {
-            Transaction tx(this);
+            QueueTransaction tx(core());
             if (getLocked(tx.wake, op.result))
                 op.status = WaitStatus::Completed;
             else if (tx.core.closed)

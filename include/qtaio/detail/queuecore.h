@@ -11,6 +11,7 @@ namespace QtAio::detail {
 //! The shared, lock-guarded state of a queue that is not typed by its items.
 class QTAIO_CORE_EXPORT QueueCore final : public WaitCore {
 public:
+    const char *typeName = "AsyncQueue"; // in error messages: "PriorityQueue::get: ..."
     int size = 0;
     int maxSize = 0;
     qint64 unfinishedTasks = 0; // 64 bits: a queue used without taskDone() counts up for good
@@ -67,6 +68,29 @@ protected:
         pendingPut = pendingTaken = 0;
         pendingAllTasksDone = false;
     }
+};
+
+//! One change of a queue: locks the core, and once the change is made (at destruction)
+//! unlocks it, emits the change signals due in this thread and wakes the finished waiters.
+class QueueTransaction {
+public:
+    explicit QueueTransaction(QueueCore &queueCore) : core(queueCore) { core.mutex.lock(); }
+    ~QueueTransaction()
+    {
+        const bool flushNow = core.markChangedLocked();
+        core.mutex.unlock();
+        // Signals first, then wake-ups: state is final before either, and woken coroutines only
+        // resume later from their own event loops. (WakeList's own destructor wakes whatever
+        // is left, which is nothing.)
+        if (flushNow)
+            core.flush();
+        wake.wakeAll();
+    }
+    QueueTransaction(const QueueTransaction &) = delete;
+    QueueTransaction &operator=(const QueueTransaction &) = delete;
+
+    QueueCore &core;
+    WakeList wake;
 };
 
 } // namespace QtAio::detail

@@ -20,12 +20,8 @@
 
 namespace QtAio {
 
-//! An item taken from a PriorityQueue together with its priority.
 template<typename T, typename P>
-struct PriorityItem {
-    T value;
-    P priority;
-};
+struct PriorityItem; // defined in priorityqueue.h
 
 namespace detail {
 
@@ -36,6 +32,7 @@ public:
     using value_type = T;
     using Key = NoKey;
     using Item = T;
+    static constexpr const char *typeName = Lifo ? "LifoQueue" : "AsyncQueue";
 
     static Item makeItem(T &&value, const Key &) { return std::move(value); }
     static T value(Item &&item) { return std::move(item); }
@@ -126,6 +123,7 @@ struct PriorityItems {
     using value_type = T;
     using Key = P;
     using Item = PriorityItem<T, P>;
+    static constexpr const char *typeName = "PriorityQueue";
 
     static Item makeItem(T &&value, const Key &priority)
     {

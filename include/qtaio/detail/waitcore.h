@@ -33,11 +33,20 @@ QT_BEGIN_NAMESPACE
 class QObject;
 QT_END_NAMESPACE
 
+namespace QtAio {
+class AsyncQueueBase;
+}
+
 namespace QtAio::detail {
 
+class ExecutorCore;
+class QueueCore;
 class Resumer;
+class SemaphoreCore;
 class WaitList;
 class Waiter;
+template<typename Storage>
+class BasicQueue;
 
 //! Whether this build of the library annotates its cross-thread hand-offs for ThreadSanitizer
 //! (true in every build compiled with -fsanitize=thread, however it was configured).
@@ -58,9 +67,6 @@ QTAIO_CORE_EXPORT void setMaxTimerIntervalForTesting(std::chrono::milliseconds i
 QTAIO_CORE_EXPORT const void *currentTaskContext() noexcept;
 //! Sets the calling thread's task context to \a context and returns the previous one.
 QTAIO_CORE_EXPORT const void *exchangeTaskContext(const void *context) noexcept;
-
-//! Wakes every waiter of a chain returned by WaitList::finishAll(). Call without the lock.
-QTAIO_CORE_EXPORT void wakeChain(Waiter *chain) noexcept;
 
 //! How a wait ended. Set once, under the core's mutex, by whoever finishes the wait.
 enum class WaitStatus : std::uint8_t {
@@ -84,6 +90,14 @@ public:
     //! Wakes the waiter after its status became final. Call without holding the lock.
     void wake() noexcept;
 
+    //! How the wait ended, or Waiting while it lasts. Read by the waiting side once woken, or
+    //! under the core's mutex.
+    [[nodiscard]] WaitStatus waitStatus() const noexcept { return status; }
+
+protected:
+    //! Set once, under the core's mutex, by whoever finishes the wait: the operation itself (a
+    //! wait that completes without suspending, or ends by stop or deadline), the waiting core,
+    //! or the primitive that hands it a result (the friends below).
     WaitStatus status = WaitStatus::Waiting;
 
 private:
@@ -93,6 +107,14 @@ private:
     friend class Resumer;
     friend class OneShot;
     friend void wakeChain(Waiter *chain) noexcept;
+    // The primitives that finish their waiters.
+    friend class QtAio::AsyncQueueBase;
+    friend class QueueCore;
+    friend class SemaphoreCore;
+    friend class ExecutorCore;
+    friend class Gate;
+    template<typename Storage>
+    friend class BasicQueue;
 
     Waiter *m_prev = nullptr;
     Waiter *m_next = nullptr;
@@ -300,6 +322,8 @@ public:
 
     //! Throws the error that a non-Completed status stands for; \a what names the operation.
     [[noreturn]] static void throwFor(WaitStatus status, const char *what);
+    //! As throwFor(WaitStatus, const char *), naming the operation "type::operation".
+    [[noreturn]] static void throwFor(WaitStatus status, const char *type, const char *operation);
 
     [[nodiscard]] bool stopRequested() const noexcept { return m_options.stop.stop_requested(); }
 
