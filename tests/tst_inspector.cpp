@@ -295,7 +295,7 @@ void tst_Inspector::chartScalesToTheVisibleWindowAndItsBound()
     chart.setReferenceKey(QStringLiteral("maxSize"));
     QCOMPARE(chart.yMax(), 500.0);
     // Once the peak leaves the window, the axis shrinks.
-    chart.setWindow(1);
+    chart.setVisibleSamples(1);
     chart.setReferenceKey(QString());
     QCOMPARE(chart.yMax(), 1.0);
 }

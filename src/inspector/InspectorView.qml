@@ -126,6 +126,7 @@ Item {
                     required property string kind
                     required property string name
                     required property string threadName
+                    required property string typeName
                     required property string summary
                     required property string primaryKey
                     required property string referenceKey
@@ -160,18 +161,30 @@ Item {
                         anchors.rightMargin: 8
                         anchors.verticalCenter: parent.verticalCenter
                         spacing: 2
-                        Label {
+                        Row {
                             width: parent.width
-                            text: entry.name !== "" ? entry.name : qsTr("unnamed %1").arg(entry.kind.toLowerCase())
-                            font.pixelSize: 14
-                            font.bold: true
-                            font.italic: entry.name === ""
-                            color: root.palette.text
-                            elide: Text.ElideRight
+                            spacing: 8
+                            Label {
+                                id: nameLabel
+                                width: Math.min(implicitWidth, parent.width - threadLabel.implicitWidth - 8)
+                                text: entry.name !== "" ? entry.name : qsTr("unnamed %1").arg(entry.kind.toLowerCase())
+                                font.pixelSize: 14
+                                font.bold: true
+                                font.italic: entry.name === ""
+                                color: root.palette.text
+                                elide: Text.ElideRight
+                            }
+                            Label {
+                                id: threadLabel
+                                anchors.baseline: nameLabel.baseline
+                                text: qsTr("on %1").arg(entry.threadName)
+                                font.pixelSize: 12
+                                color: root.palette.secondaryText
+                            }
                         }
                         Label {
                             width: parent.width
-                            text: entry.summary + "  ·  " + entry.threadName
+                            text: entry.summary
                             font.pixelSize: 12
                             color: root.palette.secondaryText
                             elide: Text.ElideRight
@@ -193,7 +206,7 @@ Item {
                         referenceColor: root.palette.reference
                         gridColor: "transparent"
                         lineWidth: 1.5
-                        window: 150
+                        visibleSamples: 150
                     }
 
                     Rectangle {
@@ -239,16 +252,23 @@ Item {
                 RowLayout {
                     Layout.fillWidth: true
                     spacing: 10
-                    Label {
+                    Column {
                         Layout.fillWidth: true
-                        text: root.selected
-                              ? ((root.selected.name !== "" ? root.selected.name : qsTr("unnamed"))
-                                 + "  —  " + root.selected.kind + " on " + root.selected.threadName)
-                              : ""
-                        font.pixelSize: 16
-                        font.bold: true
-                        color: root.palette.text
-                        elide: Text.ElideRight
+                        Label {
+                            width: parent.width
+                            text: root.selected ? (root.selected.name !== "" ? root.selected.name : qsTr("unnamed %1").arg(root.selected.kind.toLowerCase())) : ""
+                            font.pixelSize: 16
+                            font.bold: true
+                            color: root.palette.text
+                            elide: Text.ElideRight
+                        }
+                        Label {
+                            width: parent.width
+                            text: root.selected ? qsTr("%1 on thread %2").arg(root.selected.typeName).arg(root.selected.threadName) : ""
+                            font.pixelSize: 12
+                            color: root.palette.secondaryText
+                            elide: Text.ElideRight
+                        }
                     }
                     Label {
                         visible: editor.visible
@@ -266,15 +286,27 @@ Item {
                         font.pixelSize: 13
                         implicitWidth: 130
                         property real forId: -1
+                        // Follows the sampled value until the user changes it, then keeps the
+                        // user's value until it is applied or another primitive is selected.
+                        property bool edited: false
+                        onValueModified: edited = true
                         function load() {
-                            if (!root.selected || root.selected.editableKey === "")
+                            const item = primitiveList.currentItem;
+                            if (!item || item.editableKey === "")
                                 return;
-                            forId = root.selected.primitiveId;
-                            value = root.selected.state[root.selected.editableKey] || 0;
+                            if (forId !== item.primitiveId)
+                                edited = false;
+                            forId = item.primitiveId;
+                            if (!edited)
+                                value = item.state[item.editableKey] || 0;
                         }
                         Connections {
                             target: root
                             function onSelectedIdChanged() { editor.load() }
+                        }
+                        Connections {
+                            target: inspectorModel
+                            function onSampled() { editor.load() }
                         }
                         Component.onCompleted: load()
                     }
@@ -282,7 +314,10 @@ Item {
                         visible: editor.visible
                         text: qsTr("Apply")
                         font.pixelSize: 13
-                        onClicked: inspectorModel.write(editor.forId, root.selected.editableKey, editor.value)
+                        onClicked: {
+                            inspectorModel.write(editor.forId, root.selected.editableKey, editor.value);
+                            editor.edited = false;
+                        }
                     }
                 }
 
@@ -382,6 +417,7 @@ Item {
                             }
                             Label {
                                 anchors.left: chart.left
+                                anchors.leftMargin: 4
                                 anchors.top: chart.bottom
                                 text: "−" + durationFormatter.format(inspectorModel.historyLength * inspectorModel.interval)
                                 font.pixelSize: 11

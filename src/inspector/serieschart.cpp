@@ -4,8 +4,13 @@
 #include "inspectormodel.h"
 #include "valueformat.h"
 
+#include <QtGui/QPainter>
+#include <QtGui/QPainterPath>
+#include <QtQuick/QQuickWindow>
 #include <QtQuick/QSGFlatColorMaterial>
 #include <QtQuick/QSGGeometryNode>
+#include <QtQuick/QSGImageNode>
+#include <QtQuick/QSGRendererInterface>
 
 #include <algorithm>
 #include <cmath>
@@ -282,17 +287,17 @@ void SeriesChart::setLineWidth(qreal width)
     Q_EMIT lineWidthChanged();
 }
 
-int SeriesChart::window() const
+int SeriesChart::visibleSamples() const
 {
-    return m_window;
+    return m_visibleSamples;
 }
 
-void SeriesChart::setWindow(int samples)
+void SeriesChart::setVisibleSamples(int samples)
 {
-    if (!change(m_window, samples))
+    if (!change(m_visibleSamples, samples))
         return;
     refresh();
-    Q_EMIT windowChanged();
+    Q_EMIT visibleSamplesChanged();
 }
 
 QString SeriesChart::unit() const
@@ -324,7 +329,9 @@ QString SeriesChart::format(qreal value) const
 
 void SeriesChart::refresh()
 {
-    m_span = std::max(2, m_window > 0 ? m_window : m_model ? m_model->historyLength() : 300);
+    m_span = std::max(2, m_visibleSamples > 0 ? m_visibleSamples
+                         : m_model            ? m_model->historyLength()
+                                              : 300);
     const auto visible = [&](const QString &key) {
         QList<qreal> values =
             m_model && !key.isEmpty() ? m_model->history(m_id, key) : QList<qreal>{};
@@ -356,8 +363,91 @@ void SeriesChart::refresh()
     update();
 }
 
+QColor SeriesChart::seriesColor(std::size_t index) const
+{
+    if (m_colors.isEmpty())
+        return QColor(0x29, 0x80, 0xb9);
+    return m_colors.value(std::min<qsizetype>(qsizetype(index), m_colors.size() - 1))
+        .value<QColor>();
+}
+
+// The software scene graph (Qt Quick without a GPU, as on the offscreen platform) draws no
+// custom geometry: there, the chart is painted into an image with QPainter.
+QSGNode *SeriesChart::paintImageNode(QSGNode *oldNode)
+{
+    const qreal ratio = window()->effectiveDevicePixelRatio();
+    const QSize pixels = (size() * ratio).toSize();
+    if (pixels.isEmpty()) {
+        delete oldNode;
+        return nullptr;
+    }
+    QImage image(pixels, QImage::Format_ARGB32_Premultiplied);
+    image.setDevicePixelRatio(ratio);
+    image.fill(Qt::transparent);
+    QPainter painter(&image);
+    // Antialiasing for the wide lines of detail charts; thin sparklines cost less without.
+    const bool smooth = m_lineWidth >= 2;
+    painter.setRenderHint(QPainter::Antialiasing, smooth);
+    const Mapper map{width(), std::ceil(m_lineWidth), height() - 1, m_yMax, m_span};
+    painter.setPen(QPen(m_gridColor, 1));
+    for (const qreal fraction : {0.0, 0.5, 1.0}) {
+        const qreal y = std::round(map.bottom - fraction * (map.bottom - map.top)) - 0.5;
+        painter.drawLine(QPointF(0, y), QPointF(width(), y));
+    }
+    const auto polyline = [&](const QList<qreal> &values) {
+        QPolygonF points;
+        for (qsizetype i = 0; i < values.size(); ++i)
+            points.append(map.at(i, values.size(), values[i]));
+        return points;
+    };
+    for (std::size_t i = 0; i < m_data.size(); ++i) {
+        const QPolygonF points = polyline(m_data[i]);
+        if (points.size() < 2)
+            continue;
+        QColor area = seriesColor(i);
+        area.setAlphaF(0.18f);
+        QPolygonF below = points;
+        below.append(QPointF(points.last().x(), map.bottom));
+        below.append(QPointF(points.first().x(), map.bottom));
+        // The area without antialiasing: its edge is under the line, and it halves the cost.
+        painter.setRenderHint(QPainter::Antialiasing, false);
+        painter.setPen(Qt::NoPen);
+        painter.setBrush(area);
+        painter.drawPolygon(below);
+        painter.setBrush(Qt::NoBrush);
+        painter.setRenderHint(QPainter::Antialiasing, smooth);
+        painter.setPen(
+            QPen(seriesColor(i), m_lineWidth, Qt::SolidLine, Qt::RoundCap, Qt::RoundJoin));
+        painter.drawPolyline(points);
+    }
+    // The reference, in pieces where it is set (> 0).
+    painter.setPen(QPen(m_referenceColor, std::max<qreal>(1.5, m_lineWidth), Qt::DashLine));
+    QPolygonF piece;
+    for (qsizetype i = 0; i <= m_reference.size(); ++i) {
+        if (i < m_reference.size() && m_reference[i] > 0) {
+            piece.append(map.at(i, m_reference.size(), m_reference[i]));
+            continue;
+        }
+        if (piece.size() >= 2)
+            painter.drawPolyline(piece);
+        piece.clear();
+    }
+    painter.end();
+
+    auto *node = static_cast<QSGImageNode *>(oldNode);
+    if (!node) {
+        node = window()->createImageNode();
+        node->setOwnsTexture(true);
+    }
+    node->setTexture(window()->createTextureFromImage(image));
+    node->setRect(boundingRect());
+    return node;
+}
+
 QSGNode *SeriesChart::updatePaintNode(QSGNode *oldNode, UpdatePaintNodeData *)
 {
+    if (window()->rendererInterface()->graphicsApi() == QSGRendererInterface::Software)
+        return paintImageNode(oldNode);
     // Children: the grid, then an area and a line per series, then the reference on top.
     const int needed = 2 + 2 * int(m_data.size());
     QSGNode *root = oldNode;
@@ -379,10 +469,7 @@ QSGNode *SeriesChart::updatePaintNode(QSGNode *oldNode, UpdatePaintNodeData *)
     setColor(child, m_gridColor);
     fillGrid(child, map);
     for (std::size_t i = 0; i < m_data.size(); ++i) {
-        QColor color = m_colors.isEmpty()
-                           ? QColor(0x29, 0x80, 0xb9)
-                           : m_colors.value(std::min<qsizetype>(qsizetype(i), m_colors.size() - 1))
-                                 .value<QColor>();
+        const QColor color = seriesColor(i);
         QColor area = color;
         area.setAlphaF(0.18f);
         child = static_cast<QSGGeometryNode *>(child->nextSibling());

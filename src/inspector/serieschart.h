@@ -46,7 +46,8 @@ class QTAIO_INSPECTOR_EXPORT SeriesChart : public QQuickItem {
     //! The line width in pixels (default 2).
     Q_PROPERTY(qreal lineWidth READ lineWidth WRITE setLineWidth NOTIFY lineWidthChanged)
     //! How many samples span the width (default 0: the model's historyLength).
-    Q_PROPERTY(int window READ window WRITE setWindow NOTIFY windowChanged)
+    Q_PROPERTY(
+        int visibleSamples READ visibleSamples WRITE setVisibleSamples NOTIFY visibleSamplesChanged)
     //! The unit of the values, for format(): "", "ms" or "/s".
     Q_PROPERTY(QString unit READ unit WRITE setUnit NOTIFY unitChanged)
     //! The top of the y-axis: a round number at or above every visible value.
@@ -91,10 +92,10 @@ public:
     [[nodiscard]] qreal lineWidth() const;
     //! Sets the line width in pixels.
     void setLineWidth(qreal width);
-    //! See the property `window`.
-    [[nodiscard]] int window() const;
+    //! See the property `visibleSamples`.
+    [[nodiscard]] int visibleSamples() const;
     //! Sets how many samples span the width (0: the model's historyLength).
-    void setWindow(int samples);
+    void setVisibleSamples(int samples);
     //! See the property `unit`.
     [[nodiscard]] QString unit() const;
     //! Sets the unit of the values.
@@ -124,8 +125,8 @@ Q_SIGNALS:
     void gridColorChanged();
     //! See the property `lineWidth`.
     void lineWidthChanged();
-    //! See the property `window`.
-    void windowChanged();
+    //! See the property `visibleSamples`.
+    void visibleSamplesChanged();
     //! See the property `unit`.
     void unitChanged();
     //! See the property `yMax`.
@@ -139,6 +140,8 @@ protected:
 
 private:
     void refresh();
+    [[nodiscard]] QColor seriesColor(std::size_t index) const;
+    QSGNode *paintImageNode(QSGNode *oldNode);
 
     QPointer<InspectorModel> m_model;
     QMetaObject::Connection m_sampled;
@@ -149,7 +152,7 @@ private:
     QColor m_referenceColor{0xc0, 0x39, 0x2b};
     QColor m_gridColor{0x80, 0x80, 0x80, 0x50};
     qreal m_lineWidth = 2;
-    int m_window = 0;
+    int m_visibleSamples = 0;
     QString m_unit;
     qreal m_yMax = 1;
     QVariantList m_latest;

@@ -43,6 +43,8 @@ QString formatInspectorValue(double value, const QString &unit)
 {
     if (!std::isfinite(value))
         return QStringLiteral("–");
+    if (value == 0)
+        return QStringLiteral("0"); // an axis' origin, in any unit
     if (unit == QLatin1String("ms")) {
         const double magnitude = std::abs(value);
         if (magnitude < 1000)
