@@ -2,9 +2,11 @@
 // What the Inspector's drawing costs the GUI thread: an InspectorWindow over ~20 primitives that
 // a worker thread changes constantly (queues filled and drained, executors running timed tasks
 // against changing limits, semaphores and latches), for a few seconds. Prints frame times
-// (beforeSynchronizing to frameSwapped, in the GUI thread with the offscreen platform's basic
-// render loop), the cost of one sample of the model, and the GUI thread's CPU time as a share
-// of the wall time: the workload runs on another thread, so that share is the inspector's.
+// (beforeSynchronizing to frameSwapped: in the GUI thread with the basic render loop of the
+// offscreen platform's software scene graph, in the render thread with a GPU backend's threaded
+// loop), the synchronisation time (during which the GUI thread is blocked), the cost of one
+// sample of the model, and the GUI thread's CPU time as a share of the wall time: the workload
+// runs on another thread, so that share is the inspector's.
 //
 // Usage: qtaio-bench-inspector [--duration S] [--churn-ms N] [--burst N] [--interval MS]
 //                              [--select NAME] [--screenshot FILE] [--size WxH]
@@ -200,6 +202,15 @@ int main(int argc, char *argv[])
                 frames.push_back(double(frameClock.nsecsElapsed()) / 1e6);
         },
         Qt::DirectConnection);
+    // Synchronisation: the GUI thread is blocked (threaded render loop) or busy (basic loop).
+    std::vector<double> syncs;
+    QElapsedTimer syncClock;
+    QObject::connect(
+        window, &QQuickWindow::beforeSynchronizing, window, [&] { syncClock.start(); },
+        Qt::DirectConnection);
+    QObject::connect(
+        window, &QQuickWindow::afterSynchronizing, window,
+        [&] { syncs.push_back(double(syncClock.nsecsElapsed()) / 1e6); }, Qt::DirectConnection);
     // The model's sampling, timed on its own.
     std::vector<double> samples;
 
@@ -224,6 +235,7 @@ int main(int argc, char *argv[])
         });
         sampler->start();
         frames.clear();
+        syncs.clear();
         const double cpuStart = threadCpuSeconds();
         QElapsedTimer wall;
         wall.start();
@@ -239,6 +251,11 @@ int main(int argc, char *argv[])
             std::printf("frames: %zu (%.1f/s), frame time p50 %.2f ms, p95 %.2f ms, max %.2f ms\n",
                         frames.size(), double(frames.size()) / elapsed, percentile(frames, 0.5),
                         percentile(frames, 0.95), percentile(frames, 1.0));
+            double syncTotal = 0;
+            for (const double sync : syncs)
+                syncTotal += sync;
+            std::printf("sync: p50 %.2f ms, p95 %.2f ms, %.1f%% of the wall time\n",
+                        percentile(syncs, 0.5), percentile(syncs, 0.95), syncTotal / 10 / elapsed);
             std::printf("sample: %zu, p50 %.3f ms, p95 %.3f ms (model update + bindings)\n",
                         samples.size(), percentile(samples, 0.5), percentile(samples, 0.95));
             std::printf("GUI thread busy: %.1f%% (CPU %.3f s of %.3f s wall)\n",

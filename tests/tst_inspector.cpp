@@ -13,6 +13,8 @@
 #include <QtCore/QProcess>
 #include <QtCore/QThread>
 #include <QtGui/QImage>
+#include <QtQml/QQmlComponent>
+#include <QtQml/QQmlEngine>
 #include <QtQuick/QQuickWindow>
 #include <QtTest/QTest>
 
@@ -33,15 +35,19 @@ int rowNamed(const InspectorModel &model, const QString &name)
     return -1;
 }
 
-qint64 idOf(const InspectorModel &model, int row)
+double idOf(const InspectorModel &model, int row)
 {
-    return model.data(model.index(row), InspectorModel::IdRole).toLongLong();
+    return model.data(model.index(row), InspectorModel::IdRole).toDouble();
 }
 
 // Fails the test on any warning issued while it is installed (QML warnings included).
 class WarningTrap {
 public:
-    WarningTrap() { s_previous = qInstallMessageHandler(&WarningTrap::handle); }
+    WarningTrap()
+    {
+        s_warnings.clear();
+        s_previous = qInstallMessageHandler(&WarningTrap::handle);
+    }
     ~WarningTrap() { qInstallMessageHandler(s_previous); }
     WarningTrap(const WarningTrap &) = delete;
     WarningTrap &operator=(const WarningTrap &) = delete;
@@ -104,6 +110,7 @@ private Q_SLOTS:
     void keepsABoundedHistory();
     void chartScalesToTheVisibleWindowAndItsBound();
     void windowLoadsRendersAndCloses();
+    void viewEmbedsThroughTheQmlModule();
     void environmentVariableOpensTheWindow();
 };
 
@@ -211,7 +218,7 @@ void tst_Inspector::showsAChangedLimitWithinASample()
     QtAio::TaskExecutor executor;
     executor.setLimit(2);
     QTRY_COMPARE_WITH_TIMEOUT(model.rowCount(), 1, 10000);
-    const qint64 id = idOf(model, 0);
+    const double id = idOf(model, 0);
     QTRY_COMPARE_WITH_TIMEOUT(model.state(id).value(QStringLiteral("limit")).toInt(), 2, 10000);
     executor.setLimit(7);
     QTRY_COMPARE_WITH_TIMEOUT(model.state(id).value(QStringLiteral("limit")).toInt(), 7, 10000);
@@ -225,12 +232,13 @@ void tst_Inspector::writesABoundInThePrimitivesThread()
     std::unique_ptr<QtAio::AsyncQueue<int>> queue;
     worker.run([&] { queue = std::make_unique<QtAio::AsyncQueue<int>>(3); });
     QTRY_COMPARE_WITH_TIMEOUT(model.rowCount(), 1, 10000);
-    const qint64 id = idOf(model, 0);
+    const double id = idOf(model, 0);
     QVERIFY(model.write(id, QStringLiteral("maxSize"), 9));
     QTRY_COMPARE_WITH_TIMEOUT(queue->maxSize(), 9, 10000);
     QTRY_COMPARE_WITH_TIMEOUT(model.state(id).value(QStringLiteral("maxSize")).toInt(), 9, 10000);
     QVERIFY(!model.write(id, QStringLiteral("size"), 1));           // read-only
     QVERIFY(!model.write(id + 1000, QStringLiteral("maxSize"), 1)); // no such primitive
+    QVERIFY(!model.write(-1, QStringLiteral("maxSize"), 1));
     worker.run([&] { queue.reset(); });
 }
 
@@ -241,7 +249,7 @@ void tst_Inspector::countsQueueThroughput()
     QtAio::AsyncQueue<int> queue;
     model.sample();
     QCOMPARE(model.rowCount(), 1);
-    const qint64 id = idOf(model, 0);
+    const double id = idOf(model, 0);
     for (int i = 0; i < 50; ++i)
         QVERIFY(queue.tryPut(i));
     for (int i = 0; i < 50; ++i)
@@ -339,6 +347,38 @@ void tst_Inspector::windowLoadsRendersAndCloses()
     QCOMPARE(QtAio::Inspector::show(), window);
     QVERIFY(window->isVisible());
     window->close();
+}
+
+void tst_Inspector::viewEmbedsThroughTheQmlModule()
+{
+    WarningTrap trap;
+    QQmlEngine engine;
+    engine.addImportPath(QStringLiteral(QTAIO_QML_IMPORT_PATH));
+    QQmlComponent component(&engine);
+    component.setData(R"(
+        import QtQuick
+        import QtAio.Inspector
+        Item {
+            width: 800; height: 500
+            InspectorView {
+                objectName: "view"
+                anchors.fill: parent
+                model.interval: 40
+                model.historyLength: 50
+            }
+        }
+    )",
+                      QUrl(QStringLiteral("embedded.qml")));
+    std::unique_ptr<QObject> root(component.create());
+    QVERIFY2(root, qPrintable(component.errorString()));
+    auto *model = root->findChild<InspectorModel *>();
+    QVERIFY(model);
+    QCOMPARE(model->interval(), 40);
+    QCOMPARE(model->historyLength(), 50);
+    QtAio::Latch latch(2);
+    QTRY_COMPARE_WITH_TIMEOUT(model->rowCount(), 1, 10000);
+    QVERIFY2(WarningTrap::warnings().isEmpty(),
+             qPrintable(WarningTrap::warnings().join(QLatin1Char('\n'))));
 }
 
 void tst_Inspector::environmentVariableOpensTheWindow()

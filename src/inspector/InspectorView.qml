@@ -11,8 +11,7 @@ Item {
 
     //! The sampling model (interval, historyLength and active are its properties).
     readonly property alias model: inspectorModel
-    //! The colours of the view.
-    readonly property QtObject palette: QtObject {
+    component Theme: QtObject {
         readonly property color background: "#f7f8fa"
         readonly property color panel: "#ffffff"
         readonly property color border: "#d5d9e0"
@@ -29,6 +28,8 @@ Item {
                 "Executor": "#2e9e5b"
             })
     }
+    //! The colours of the view.
+    readonly property Theme theme: Theme {}
     //! The primitiveId of the selected row, or -1.
     property real selectedId: -1
     readonly property var selected: primitiveList.currentItem
@@ -79,7 +80,7 @@ Item {
 
     Rectangle {
         anchors.fill: parent
-        color: root.palette.background
+        color: root.theme.background
     }
 
     RowLayout {
@@ -91,8 +92,8 @@ Item {
         Rectangle {
             Layout.fillHeight: true
             Layout.preferredWidth: Math.max(330, root.width * 0.38)
-            color: root.palette.panel
-            border.color: root.palette.border
+            color: root.theme.panel
+            border.color: root.theme.border
             radius: 4
 
             Label {
@@ -102,7 +103,7 @@ Item {
                 text: qsTr("%1 live primitives").arg(inspectorModel.count)
                 font.pixelSize: 15
                 font.bold: true
-                color: root.palette.text
+                color: root.theme.text
             }
 
             ListView {
@@ -135,7 +136,7 @@ Item {
 
                     width: ListView.view.width
                     height: 54
-                    color: ListView.isCurrentItem ? root.palette.selection : "transparent"
+                    color: ListView.isCurrentItem ? root.theme.selection : "transparent"
 
                     Rectangle {
                         id: badge
@@ -144,7 +145,7 @@ Item {
                         width: 26
                         height: 26
                         radius: 13
-                        color: root.palette.kinds[entry.kind] || "#777"
+                        color: root.theme.kinds[entry.kind] || "#777"
                         Label {
                             anchors.centerIn: parent
                             text: entry.kind.charAt(0)
@@ -171,7 +172,7 @@ Item {
                                 font.pixelSize: 14
                                 font.bold: true
                                 font.italic: entry.name === ""
-                                color: root.palette.text
+                                color: root.theme.text
                                 elide: Text.ElideRight
                             }
                             Label {
@@ -179,14 +180,14 @@ Item {
                                 anchors.baseline: nameLabel.baseline
                                 text: qsTr("on %1").arg(entry.threadName)
                                 font.pixelSize: 12
-                                color: root.palette.secondaryText
+                                color: root.theme.secondaryText
                             }
                         }
                         Label {
                             width: parent.width
                             text: entry.summary
                             font.pixelSize: 12
-                            color: root.palette.secondaryText
+                            color: root.theme.secondaryText
                             elide: Text.ElideRight
                         }
                     }
@@ -202,8 +203,8 @@ Item {
                         primitiveId: entry.primitiveId
                         series: [entry.primaryKey]
                         referenceKey: entry.referenceKey
-                        colors: [root.palette.kinds[entry.kind] || "#777"]
-                        referenceColor: root.palette.reference
+                        colors: [root.theme.kinds[entry.kind] || "#777"]
+                        referenceColor: root.theme.reference
                         gridColor: "transparent"
                         lineWidth: 1.5
                         visibleSamples: 150
@@ -213,7 +214,7 @@ Item {
                         anchors.bottom: parent.bottom
                         width: parent.width
                         height: 1
-                        color: root.palette.border
+                        color: root.theme.border
                     }
 
                     MouseArea {
@@ -229,7 +230,7 @@ Item {
                     horizontalAlignment: Text.AlignHCenter
                     wrapMode: Text.WordWrap
                     text: qsTr("No live QtAio primitives. Queues, latches, semaphores and executors created from now on appear here.")
-                    color: root.palette.secondaryText
+                    color: root.theme.secondaryText
                     font.pixelSize: 13
                 }
             }
@@ -239,8 +240,8 @@ Item {
         Rectangle {
             Layout.fillHeight: true
             Layout.fillWidth: true
-            color: root.palette.panel
-            border.color: root.palette.border
+            color: root.theme.panel
+            border.color: root.theme.border
             radius: 4
 
             ColumnLayout {
@@ -259,14 +260,14 @@ Item {
                             text: root.selected ? (root.selected.name !== "" ? root.selected.name : qsTr("unnamed %1").arg(root.selected.kind.toLowerCase())) : ""
                             font.pixelSize: 16
                             font.bold: true
-                            color: root.palette.text
+                            color: root.theme.text
                             elide: Text.ElideRight
                         }
                         Label {
                             width: parent.width
                             text: root.selected ? qsTr("%1 on thread %2").arg(root.selected.typeName).arg(root.selected.threadName) : ""
                             font.pixelSize: 12
-                            color: root.palette.secondaryText
+                            color: root.theme.secondaryText
                             elide: Text.ElideRight
                         }
                     }
@@ -274,7 +275,7 @@ Item {
                         visible: editor.visible
                         text: root.selected ? root.selected.editableKey : ""
                         font.pixelSize: 13
-                        color: root.palette.secondaryText
+                        color: root.theme.secondaryText
                     }
                     SpinBox {
                         id: editor
@@ -332,7 +333,7 @@ Item {
                             text: modelData + " <b>" + root.valueText(root.selected.state[modelData]) + "</b>"
                             textFormat: Text.StyledText
                             font.pixelSize: 13
-                            color: root.palette.text
+                            color: root.theme.text
                         }
                     }
                 }
@@ -354,7 +355,7 @@ Item {
                                 text: panel.modelData.title
                                 font.pixelSize: 13
                                 font.bold: true
-                                color: root.palette.text
+                                color: root.theme.text
                                 elide: Text.ElideRight
                             }
                             Repeater {
@@ -364,7 +365,7 @@ Item {
                                     required property int index
                                     text: "■ " + modelData + " " + (chart.latest.length > index
                                           ? chart.format(chart.latest[index]) : "")
-                                    color: root.palette.series[index % root.palette.series.length]
+                                    color: root.theme.series[index % root.theme.series.length]
                                     font.pixelSize: 12
                                 }
                             }
@@ -372,7 +373,7 @@ Item {
                                 visible: panel.modelData.reference !== ""
                                 text: "- - " + panel.modelData.reference + " "
                                       + (root.selected ? root.valueText(root.selected.state[panel.modelData.reference]) : "")
-                                color: root.palette.reference
+                                color: root.theme.reference
                                 font.pixelSize: 12
                             }
                         }
@@ -393,7 +394,7 @@ Item {
                                     horizontalAlignment: Text.AlignRight
                                     text: chart.format(chart.yMax * modelData)
                                     font.pixelSize: 11
-                                    color: root.palette.secondaryText
+                                    color: root.theme.secondaryText
                                 }
                             }
 
@@ -411,9 +412,9 @@ Item {
                                 series: panel.modelData.series
                                 referenceKey: panel.modelData.reference
                                 unit: panel.modelData.unit
-                                colors: root.palette.series
-                                referenceColor: root.palette.reference
-                                gridColor: root.palette.grid
+                                colors: root.theme.series
+                                referenceColor: root.theme.reference
+                                gridColor: root.theme.grid
                             }
                             Label {
                                 anchors.left: chart.left
@@ -421,14 +422,14 @@ Item {
                                 anchors.top: chart.bottom
                                 text: "−" + durationFormatter.format(inspectorModel.historyLength * inspectorModel.interval)
                                 font.pixelSize: 11
-                                color: root.palette.secondaryText
+                                color: root.theme.secondaryText
                             }
                             Label {
                                 anchors.right: chart.right
                                 anchors.top: chart.bottom
                                 text: qsTr("now")
                                 font.pixelSize: 11
-                                color: root.palette.secondaryText
+                                color: root.theme.secondaryText
                             }
                         }
                     }
@@ -439,7 +440,7 @@ Item {
                 anchors.centerIn: parent
                 visible: root.selected === null
                 text: qsTr("Select a primitive")
-                color: root.palette.secondaryText
+                color: root.theme.secondaryText
                 font.pixelSize: 14
             }
         }

@@ -11,7 +11,7 @@ Window {
     height: 640
     minimumWidth: 640
     minimumHeight: 400
-    color: view.palette.background
+    color: view.theme.background
 
     //! The view, for embedding code that wants its model.
     readonly property alias view: view

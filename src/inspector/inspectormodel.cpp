@@ -174,6 +174,12 @@ struct Row {
     }
 };
 
+// A primitive id given as a QML number; 0 (no primitive: ids start at 1) when it is none.
+quint64 asId(double id)
+{
+    return id >= 1 && id < 9007199254740992.0 ? quint64(id) : 0;
+}
+
 int findProperty(const QMetaObject *meta, std::initializer_list<const char *> names)
 {
     for (const char *name : names) {
@@ -210,11 +216,12 @@ public:
     {
         if (!thread)
             return QStringLiteral("none");
+        // Before its name: Qt 6.8 names the main thread "Qt mainThread".
+        if (QCoreApplication::instance() && thread == QCoreApplication::instance()->thread())
+            return QStringLiteral("main");
         QString name = thread->objectName();
         if (!name.isEmpty())
             return name;
-        if (QCoreApplication::instance() && thread == QCoreApplication::instance()->thread())
-            return QStringLiteral("main");
         auto it = threadNumbers.constFind(thread);
         if (it == threadNumbers.cend())
             it = threadNumbers.insert(thread, int(threadNumbers.size()) + 1);
@@ -398,9 +405,9 @@ public:
         Q_EMIT q->sampled();
     }
 
-    Row *rowFor(qint64 id) const
+    Row *rowFor(double id) const
     {
-        const auto it = rowById.constFind(quint64(id));
+        const auto it = rowById.constFind(asId(id));
         return it == rowById.cend() ? nullptr : rows[std::size_t(*it)].get();
     }
 };
@@ -433,7 +440,7 @@ QVariant InspectorModel::data(const QModelIndex &index, int role) const
     const KindSpec &spec = specOf(row.kind);
     switch (role) {
     case IdRole:
-        return qint64(row.id);
+        return double(row.id);
     case KindRole:
         return QString::fromLatin1(spec.name);
     case TypeNameRole:
@@ -530,18 +537,18 @@ qint64 InspectorModel::sampleCount() const
     return d->samples;
 }
 
-int InspectorModel::rowOf(qint64 id) const
+int InspectorModel::rowOf(double id) const
 {
-    return d->rowById.value(quint64(id), -1);
+    return d->rowById.value(asId(id), -1);
 }
 
-QVariantMap InspectorModel::state(qint64 id) const
+QVariantMap InspectorModel::state(double id) const
 {
     const Row *row = d->rowFor(id);
     return row ? row->state : QVariantMap{};
 }
 
-QList<qreal> InspectorModel::history(qint64 id, const QString &key) const
+QList<qreal> InspectorModel::history(double id, const QString &key) const
 {
     Row *row = d->rowFor(id);
     if (!row)
@@ -550,12 +557,12 @@ QList<qreal> InspectorModel::history(qint64 id, const QString &key) const
     return s ? s->ring.toList() : QList<qreal>{};
 }
 
-bool InspectorModel::write(qint64 id, const QString &key, int value)
+bool InspectorModel::write(double id, const QString &key, int value)
 {
     bool written = false;
     const QByteArray name = key.toLatin1();
     Inspection::forEach([&](const Inspection::Primitive &primitive) {
-        if (primitive.id != quint64(id))
+        if (primitive.id != asId(id))
             return;
         const QMetaObject *meta = primitive.object->metaObject();
         const int index = meta->indexOfProperty(name.constData());

@@ -23,6 +23,8 @@ namespace QtAio {
  * for charts (history()). A sample never takes a primitive's own lock for longer than one
  * getter does.
  *
+ * Ids are doubles, as QML numbers are: exact up to 2^53 primitives.
+ *
  * The values of a row (state(), history() keys), by kind:
  * - `Queue`: `size`, `maxSize`, `waitingGetters`, `waitingPutters`, `unfinishedTasks`,
  *   `highWaterMark`, `closed`, `throughput` (items taken per second);
@@ -49,7 +51,7 @@ class QTAIO_INSPECTOR_EXPORT InspectorModel : public QAbstractListModel {
 public:
     //! The roles of a row.
     enum Role {
-        IdRole = Qt::UserRole + 1, //!< `primitiveId`: Inspection's id of the primitive
+        IdRole = Qt::UserRole + 1, //!< `primitiveId`: Inspection's id of the primitive (a double)
         KindRole,                  //!< `kind`: "Queue", "Latch", "Semaphore" or "Executor"
         TypeNameRole,              //!< `typeName`: the class name, e.g. "QtAio::AsyncQueueBase"
         NameRole,                  //!< `name`: its objectName
@@ -91,16 +93,16 @@ public:
     [[nodiscard]] qint64 sampleCount() const;
 
     //! The row of the primitive \a id, or -1.
-    Q_INVOKABLE int rowOf(qint64 id) const;
+    Q_INVOKABLE int rowOf(double id) const;
     //! The latest sampled values of the primitive \a id (empty when it is not listed).
-    Q_INVOKABLE QVariantMap state(qint64 id) const;
+    Q_INVOKABLE QVariantMap state(double id) const;
     //! The sampled history of the value \a key of the primitive \a id, oldest first (at most
     //! historyLength values; empty for an unknown id or key).
-    Q_INVOKABLE QList<qreal> history(qint64 id, const QString &key) const;
+    Q_INVOKABLE QList<qreal> history(double id, const QString &key) const;
     //! Writes \a value to the property \a key (e.g. "limit", "maxSize", "capacity") of the
     //! primitive \a id, in the primitive's own thread. Returns false when the primitive is
     //! gone or the property is not writable; the next samples show the effect.
-    Q_INVOKABLE bool write(qint64 id, const QString &key, int value);
+    Q_INVOKABLE bool write(double id, const QString &key, int value);
     //! Takes a sample now, in addition to the timer's.
     Q_INVOKABLE void sample();
 

@@ -174,6 +174,11 @@ bool change(T &member, const T &value)
 SeriesChart::SeriesChart(QQuickItem *parent) : QQuickItem(parent)
 {
     setFlag(ItemHasContents);
+    m_deferredPaint.setSingleShot(true);
+    connect(&m_deferredPaint, &QTimer::timeout, this, [this] {
+        m_lastPaint.start();
+        update();
+    });
 }
 
 SeriesChart::~SeriesChart() = default;
@@ -195,12 +200,12 @@ void SeriesChart::setModel(InspectorModel *model)
     Q_EMIT modelChanged();
 }
 
-qint64 SeriesChart::primitiveId() const
+double SeriesChart::primitiveId() const
 {
     return m_id;
 }
 
-void SeriesChart::setPrimitiveId(qint64 id)
+void SeriesChart::setPrimitiveId(double id)
 {
     if (!change(m_id, id))
         return;
@@ -360,7 +365,25 @@ void SeriesChart::refresh()
         m_latest = latest;
         Q_EMIT latestChanged();
     }
-    update();
+    scheduleUpdate();
+}
+
+// The software scene graph paints a chart into an image and composes the window on the CPU,
+// in the GUI thread: there a chart repaints at most every 100 ms whatever the sampling rate,
+// and the last state is painted when the period ends. GPU backends repaint on every sample.
+void SeriesChart::scheduleUpdate()
+{
+    const QQuickWindow *w = window();
+    const bool software =
+        w && w->rendererInterface()->graphicsApi() == QSGRendererInterface::Software;
+    constexpr qint64 period = 100;
+    if (!software || !m_lastPaint.isValid() || m_lastPaint.elapsed() >= period) {
+        m_deferredPaint.stop();
+        m_lastPaint.start();
+        update();
+    } else if (!m_deferredPaint.isActive()) {
+        m_deferredPaint.start(int(period - m_lastPaint.elapsed()));
+    }
 }
 
 QColor SeriesChart::seriesColor(std::size_t index) const

@@ -3,7 +3,9 @@
 
 #include "qtaioinspector_export.h"
 
+#include <QtCore/QElapsedTimer>
 #include <QtCore/QPointer>
+#include <QtCore/QTimer>
 #include <QtGui/QColor>
 #include <QtQml/qqmlregistration.h>
 #include <QtQuick/QQuickItem>
@@ -29,8 +31,8 @@ class QTAIO_INSPECTOR_EXPORT SeriesChart : public QQuickItem {
     QML_ELEMENT
     //! The model whose samples are drawn.
     Q_PROPERTY(QtAio::InspectorModel *model READ model WRITE setModel NOTIFY modelChanged)
-    //! The primitive (InspectorModel's `primitiveId`).
-    Q_PROPERTY(qint64 primitiveId READ primitiveId WRITE setPrimitiveId NOTIFY primitiveIdChanged)
+    //! The primitive (InspectorModel's `primitiveId`: a number, as in QML).
+    Q_PROPERTY(double primitiveId READ primitiveId WRITE setPrimitiveId NOTIFY primitiveIdChanged)
     //! The keys of the values drawn as lines (see InspectorModel).
     Q_PROPERTY(QStringList series READ series WRITE setSeries NOTIFY seriesChanged)
     //! The line colours, one per series (the last one repeats).
@@ -65,9 +67,9 @@ public:
     //! Sets the model whose samples are drawn.
     void setModel(InspectorModel *model);
     //! See the property `primitiveId`.
-    [[nodiscard]] qint64 primitiveId() const;
+    [[nodiscard]] double primitiveId() const;
     //! Sets the primitive whose samples are drawn.
-    void setPrimitiveId(qint64 id);
+    void setPrimitiveId(double id);
     //! See the property `series`.
     [[nodiscard]] QStringList series() const;
     //! Sets the keys of the values drawn.
@@ -140,12 +142,13 @@ protected:
 
 private:
     void refresh();
+    void scheduleUpdate();
     [[nodiscard]] QColor seriesColor(std::size_t index) const;
     QSGNode *paintImageNode(QSGNode *oldNode);
 
     QPointer<InspectorModel> m_model;
     QMetaObject::Connection m_sampled;
-    qint64 m_id = 0;
+    double m_id = 0;
     QStringList m_series;
     QVariantList m_colors;
     QString m_referenceKey;
@@ -160,6 +163,9 @@ private:
     std::vector<QList<qreal>> m_data;
     QList<qreal> m_reference;
     int m_span = 2;
+    // The software scene graph repaints at most every 100 ms (see scheduleUpdate()).
+    QElapsedTimer m_lastPaint;
+    QTimer m_deferredPaint;
 };
 
 } // namespace QtAio
