@@ -174,11 +174,6 @@ bool change(T &member, const T &value)
 SeriesChart::SeriesChart(QQuickItem *parent) : QQuickItem(parent)
 {
     setFlag(ItemHasContents);
-    m_deferredPaint.setSingleShot(true);
-    connect(&m_deferredPaint, &QTimer::timeout, this, [this] {
-        m_lastPaint.start();
-        update();
-    });
 }
 
 SeriesChart::~SeriesChart() = default;
@@ -195,7 +190,7 @@ void SeriesChart::setModel(InspectorModel *model)
     disconnect(m_sampled);
     m_model = model;
     if (model)
-        m_sampled = connect(model, &InspectorModel::sampled, this, &SeriesChart::refresh);
+        m_sampled = connect(model, &InspectorModel::sampled, this, &SeriesChart::onSampled);
     refresh();
     Q_EMIT modelChanged();
 }
@@ -365,25 +360,23 @@ void SeriesChart::refresh()
         m_latest = latest;
         Q_EMIT latestChanged();
     }
-    scheduleUpdate();
+    update();
 }
 
 // The software scene graph paints a chart into an image and composes the window on the CPU,
-// in the GUI thread: there a chart repaints at most every 100 ms whatever the sampling rate,
-// and the last state is painted when the period ends. GPU backends repaint on every sample.
-void SeriesChart::scheduleUpdate()
+// in the GUI thread: there a chart follows at most about ten samples a second, the same ones
+// for every chart (by the model's sample count), so that all charts repaint in one frame. At
+// the default interval of 100 ms that is every sample. GPU backends follow every sample.
+void SeriesChart::onSampled()
 {
     const QQuickWindow *w = window();
-    const bool software =
-        w && w->rendererInterface()->graphicsApi() == QSGRendererInterface::Software;
-    constexpr qint64 period = 100;
-    if (!software || !m_lastPaint.isValid() || m_lastPaint.elapsed() >= period) {
-        m_deferredPaint.stop();
-        m_lastPaint.start();
-        update();
-    } else if (!m_deferredPaint.isActive()) {
-        m_deferredPaint.start(int(period - m_lastPaint.elapsed()));
+    if (w && w->rendererInterface()->graphicsApi() == QSGRendererInterface::Software) {
+        const qint64 every =
+            std::max<qint64>(1, (80 + m_model->interval() - 1) / m_model->interval());
+        if (m_model->sampleCount() % every != 0)
+            return;
     }
+    refresh();
 }
 
 QColor SeriesChart::seriesColor(std::size_t index) const

@@ -3,9 +3,7 @@
 
 #include "qtaioinspector_export.h"
 
-#include <QtCore/QElapsedTimer>
 #include <QtCore/QPointer>
-#include <QtCore/QTimer>
 #include <QtGui/QColor>
 #include <QtQml/qqmlregistration.h>
 #include <QtQuick/QQuickItem>
@@ -23,8 +21,10 @@ class InspectorModel;
  * `referenceKey` (a bound such as maxSize or limit) as a dashed line drawn above the data.
  * The y-axis starts at 0 and ends at yMax: a round number at or above the largest value in
  * the visible window, the reference included, so that no part of the history is clipped.
- * It redraws once per sample of the model and costs the GUI thread one copy of the visible
- * history per sample; labels are left to QML (yMax, format()).
+ * It redraws once per sample of the model (with the software scene graph, which draws no custom
+ * geometry, it paints an image instead, following at most about ten samples per second) and
+ * costs the GUI thread one copy of the visible history per redraw; labels are left to QML
+ * (yMax, format()).
  */
 class QTAIO_INSPECTOR_EXPORT SeriesChart : public QQuickItem {
     Q_OBJECT
@@ -142,7 +142,7 @@ protected:
 
 private:
     void refresh();
-    void scheduleUpdate();
+    void onSampled();
     [[nodiscard]] QColor seriesColor(std::size_t index) const;
     QSGNode *paintImageNode(QSGNode *oldNode);
 
@@ -163,9 +163,6 @@ private:
     std::vector<QList<qreal>> m_data;
     QList<qreal> m_reference;
     int m_span = 2;
-    // The software scene graph repaints at most every 100 ms (see scheduleUpdate()).
-    QElapsedTimer m_lastPaint;
-    QTimer m_deferredPaint;
 };
 
 } // namespace QtAio
