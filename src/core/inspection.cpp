@@ -79,13 +79,11 @@ void openInspector()
     if (!app || !app->inherits("QGuiApplication"))
         return;
 #ifdef QTAIO_INSPECTOR_LIBRARY
-    QStringList failures;
-    for (const QString &candidate : inspectorLibraryCandidates()) {
+    const QStringList candidates = inspectorLibraryCandidates();
+    for (const QString &candidate : candidates) {
         QLibrary library(candidate);
-        if (!library.load()) {
-            failures.append(library.errorString());
+        if (!library.load())
             continue;
-        }
         // The library stays loaded: QLibrary does not unload it when destroyed.
         using Open = void (*)();
         if (auto open = reinterpret_cast<Open>(library.resolve("qtaio_inspector_open"))) {
@@ -96,8 +94,10 @@ void openInspector()
         }
         return;
     }
-    qCWarning(lcInspector, "QTAIO_INSPECTOR=1: the QtAio Inspector library %s was not found (%s)",
-              QTAIO_INSPECTOR_LIBRARY, qUtf8Printable(failures.join(QLatin1String("; "))));
+    qCWarning(lcInspector,
+              "QTAIO_INSPECTOR=1: the QtAio Inspector library was not found (tried %s; a bare "
+              "file name is looked up in the library search path)",
+              qUtf8Printable(candidates.join(QLatin1String(", "))));
 #else
     qCWarning(lcInspector, "QTAIO_INSPECTOR=1: this QtAio was built without its Inspector "
                            "(QTAIO_BUILD_INSPECTOR=OFF)");

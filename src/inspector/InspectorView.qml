@@ -132,7 +132,7 @@ Item {
                     required property string primaryKey
                     required property string referenceKey
                     required property string editableKey
-                    required property var state
+                    required property var values
 
                     width: ListView.view.width
                     height: 54
@@ -299,7 +299,7 @@ Item {
                                 edited = false;
                             forId = item.primitiveId;
                             if (!edited)
-                                value = item.state[item.editableKey] || 0;
+                                value = item.values[item.editableKey] || 0;
                         }
                         Connections {
                             target: root
@@ -327,10 +327,10 @@ Item {
                     Layout.fillWidth: true
                     spacing: 14
                     Repeater {
-                        model: root.selected ? Object.keys(root.selected.state) : []
+                        model: root.selected ? Object.keys(root.selected.values) : []
                         delegate: Label {
                             required property string modelData
-                            text: modelData + " <b>" + root.valueText(root.selected.state[modelData]) + "</b>"
+                            text: modelData + " <b>" + root.valueText(root.selected.values[modelData]) + "</b>"
                             textFormat: Text.StyledText
                             font.pixelSize: 13
                             color: root.theme.text
@@ -372,7 +372,7 @@ Item {
                             Label {
                                 visible: panel.modelData.reference !== ""
                                 text: "- - " + panel.modelData.reference + " "
-                                      + (root.selected ? root.valueText(root.selected.state[panel.modelData.reference]) : "")
+                                      + (root.selected ? root.valueText(root.selected.values[panel.modelData.reference]) : "")
                                 color: root.theme.reference
                                 font.pixelSize: 12
                             }

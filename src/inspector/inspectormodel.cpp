@@ -473,7 +473,7 @@ QHash<int, QByteArray> InspectorModel::roleNames() const
             {NameRole, "name"},
             {ThreadRole, "threadName"},
             {SummaryRole, "summary"},
-            {StateRole, "state"},
+            {StateRole, "values"},
             {PrimaryKeyRole, "primaryKey"},
             {ReferenceKeyRole, "referenceKey"},
             {EditableKeyRole, "editableKey"}};

@@ -57,7 +57,7 @@ public:
         NameRole,                  //!< `name`: its objectName
         ThreadRole,                //!< `threadName`: its home thread ("main" for the GUI's)
         SummaryRole,               //!< `summary`: its state in a few words
-        StateRole,                 //!< `state`: a map of every value of the latest sample
+        StateRole,                 //!< `values`: a map of every value of the latest sample
         PrimaryKeyRole,            //!< `primaryKey`: the value a sparkline shows
         ReferenceKeyRole,          //!< `referenceKey`: its bound (maxSize, capacity, limit) or ""
         EditableKeyRole,           //!< `editableKey`: the writable bound, or ""
