@@ -7,6 +7,9 @@ set(qtaio_components Core)
 if(QTAIO_BUILD_QML)
     list(APPEND qtaio_components Qml)
 endif()
+if(QTAIO_BUILD_INSPECTOR)
+    list(APPEND qtaio_components Inspector)
+endif()
 foreach(component IN LISTS qtaio_components)
     install(EXPORT ${QTAIO_PACKAGE_NAME}${component}Targets
         NAMESPACE QtAio::

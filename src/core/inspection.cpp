@@ -1,11 +1,20 @@
 // SPDX-License-Identifier: MIT
 #include <qtaio/inspection.h>
 
+#include <QtCore/QCoreApplication>
+#include <QtCore/QFileInfo>
 #include <QtCore/QHash>
+#include <QtCore/QLibrary>
+#include <QtCore/QLoggingCategory>
 
 #include <atomic>
 #include <map>
 #include <mutex>
+
+#if defined(QTAIO_INSPECTOR_LIBRARY) && __has_include(<dlfcn.h>)
+#include <dlfcn.h>
+#define QTAIO_HAVE_DLADDR 1
+#endif
 
 namespace QtAio {
 
@@ -35,6 +44,73 @@ std::atomic<bool> g_enabled{qEnvironmentVariableIntValue("QTAIO_INSPECTOR") != 0
 // Whether anything was ever listed: destructors skip the registry's lock while it is false.
 std::atomic<bool> g_everListed{false};
 std::atomic<quint64> g_generation{0};
+// QTAIO_INSPECTOR=1 also opens the inspector window, once, after the first primitive is listed
+// while an application object exists.
+std::atomic<bool> g_openPending{qEnvironmentVariableIntValue("QTAIO_INSPECTOR") != 0};
+
+Q_LOGGING_CATEGORY(lcInspector, "qtaio.inspector")
+
+#ifdef QTAIO_INSPECTOR_LIBRARY
+// Where the inspector library may be: the directory of this library first (an installed
+// QtAio, whose libraries share a directory, and the build tree, where they do too), then the
+// dynamic loader's own search.
+QStringList inspectorLibraryCandidates()
+{
+    const QString fileName = QStringLiteral(QTAIO_INSPECTOR_LIBRARY);
+    QStringList candidates;
+#ifdef QTAIO_HAVE_DLADDR
+    Dl_info info{};
+    if (dladdr(reinterpret_cast<const void *>(&Inspection::isEnabled), &info) != 0 &&
+        info.dli_fname) {
+        const QFileInfo self(QFile::decodeName(info.dli_fname));
+        candidates.append(self.absolutePath() + QLatin1Char('/') + fileName);
+    }
+#endif
+    candidates.append(fileName);
+    return candidates;
+}
+#endif
+
+// Runs in the application's thread. The inspector is a Qt Quick window: a console
+// application (a QCoreApplication) has nothing to show it with.
+void openInspector()
+{
+    QCoreApplication *app = QCoreApplication::instance();
+    if (!app || !app->inherits("QGuiApplication"))
+        return;
+#ifdef QTAIO_INSPECTOR_LIBRARY
+    const QStringList candidates = inspectorLibraryCandidates();
+    for (const QString &candidate : candidates) {
+        QLibrary library(candidate);
+        if (!library.load())
+            continue;
+        // The library stays loaded: QLibrary does not unload it when destroyed.
+        using Open = void (*)();
+        if (auto open = reinterpret_cast<Open>(library.resolve("qtaio_inspector_open"))) {
+            open();
+        } else {
+            qCWarning(lcInspector, "QTAIO_INSPECTOR=1: %s has no qtaio_inspector_open()",
+                      qUtf8Printable(library.fileName()));
+        }
+        return;
+    }
+    qCWarning(lcInspector,
+              "QTAIO_INSPECTOR=1: the QtAio Inspector library was not found (tried %s; a bare "
+              "file name is looked up in the library search path)",
+              qUtf8Printable(candidates.join(QLatin1String(", "))));
+#else
+    qCWarning(lcInspector, "QTAIO_INSPECTOR=1: this QtAio was built without its Inspector "
+                           "(QTAIO_BUILD_INSPECTOR=OFF)");
+#endif
+}
+
+void openInspectorOnce()
+{
+    QCoreApplication *app = QCoreApplication::instance();
+    if (!app || !g_openPending.exchange(false))
+        return;
+    QMetaObject::invokeMethod(app, &openInspector, Qt::QueuedConnection);
+}
 
 } // namespace
 
@@ -72,20 +148,24 @@ void Inspection::add(QObject *object, Kind kind)
 {
     if (!g_enabled.load(std::memory_order_relaxed))
         return;
-    auto &registry = Registry::instance();
-    std::scoped_lock lock(registry.mutex);
-    if (!g_enabled.load(std::memory_order_relaxed))
-        return; // disabled meanwhile
-    const quint64 id = registry.nextId++;
-    registry.ids.insert(object, id);
-    try {
-        registry.byId.emplace(id, Primitive{id, kind, object});
-    } catch (...) {
-        registry.ids.remove(object); // listed in both or in neither
-        throw;
+    {
+        auto &registry = Registry::instance();
+        std::scoped_lock lock(registry.mutex);
+        if (!g_enabled.load(std::memory_order_relaxed))
+            return; // disabled meanwhile
+        const quint64 id = registry.nextId++;
+        registry.ids.insert(object, id);
+        try {
+            registry.byId.emplace(id, Primitive{id, kind, object});
+        } catch (...) {
+            registry.ids.remove(object); // listed in both or in neither
+            throw;
+        }
+        g_everListed.store(true, std::memory_order_relaxed);
+        g_generation.fetch_add(1, std::memory_order_release);
     }
-    g_everListed.store(true, std::memory_order_relaxed);
-    g_generation.fetch_add(1, std::memory_order_release);
+    if (g_openPending.load(std::memory_order_relaxed))
+        openInspectorOnce();
 }
 
 void Inspection::remove(QObject *object) noexcept

@@ -1,0 +1,586 @@
+// SPDX-License-Identifier: MIT
+#include "inspectormodel.h"
+
+#include <qtaio/asyncqueuebase.h>
+#include <qtaio/inspection.h>
+
+#include <QtCore/QCoreApplication>
+#include <QtCore/QElapsedTimer>
+#include <QtCore/QHash>
+#include <QtCore/QMetaMethod>
+#include <QtCore/QMetaProperty>
+#include <QtCore/QPointer>
+#include <QtCore/QThread>
+#include <QtCore/QTimer>
+
+#include <atomic>
+#include <deque>
+#include <vector>
+
+namespace QtAio {
+
+namespace {
+
+// One value of a kind: its key in the model, the property names that may hold it (the first
+// found wins: the primitives' API may rename a property), and whether it is a flag.
+struct ValueSpec {
+    const char *key;
+    std::initializer_list<const char *> properties;
+};
+
+// What the model reads per kind. `throughput` is derived, not read.
+struct KindSpec {
+    const char *name;
+    std::initializer_list<ValueSpec> values;
+    const char *primary;
+    const char *reference;
+    const char *editable;
+};
+
+const KindSpec &specOf(Inspection::Kind kind)
+{
+    static const KindSpec queue{"Queue",
+                                {{"size", {"size"}},
+                                 {"maxSize", {"maxSize"}},
+                                 {"waitingGetters", {"waitingGetters"}},
+                                 {"waitingPutters", {"waitingPutters"}},
+                                 {"unfinishedTasks", {"unfinishedTasks"}},
+                                 {"highWaterMark", {"highWaterMark"}},
+                                 {"closed", {"closed", "isClosed"}}},
+                                "size",
+                                "maxSize",
+                                "maxSize"};
+    static const KindSpec latch{
+        "Latch",
+        {{"count", {"count"}}, {"waiting", {"waiting"}}, {"released", {"released", "isReleased"}}},
+        "count",
+        "",
+        ""};
+    static const KindSpec semaphore{"Semaphore",
+                                    {{"capacity", {"capacity"}},
+                                     {"available", {"available"}},
+                                     {"held", {"held"}},
+                                     {"waiting", {"waiting"}}},
+                                    "held",
+                                    "capacity",
+                                    "capacity"};
+    static const KindSpec executor{"Executor",
+                                   {{"limit", {"limit"}},
+                                    {"running", {"running"}},
+                                    {"waiting", {"waiting", "pending"}},
+                                    {"completed", {"completed"}},
+                                    {"failed", {"failed"}},
+                                    {"cancelled", {"cancelled"}}},
+                                   "running",
+                                   "limit",
+                                   "limit"};
+    switch (kind) {
+    case Inspection::Kind::Queue:
+        return queue;
+    case Inspection::Kind::Latch:
+        return latch;
+    case Inspection::Kind::Semaphore:
+        return semaphore;
+    case Inspection::Kind::Executor:
+        break;
+    }
+    return executor;
+}
+
+// A fixed-capacity ring of samples, oldest first.
+class Ring {
+public:
+    explicit Ring(int capacity) : m_data(std::size_t(capacity)) {}
+    void push(double value)
+    {
+        m_data[(m_head + m_size) % m_data.size()] = value;
+        if (m_size < m_data.size())
+            ++m_size;
+        else
+            m_head = (m_head + 1) % m_data.size();
+    }
+    [[nodiscard]] QList<qreal> toList() const
+    {
+        QList<qreal> out;
+        out.reserve(qsizetype(m_size));
+        for (std::size_t i = 0; i < m_size; ++i)
+            out.append(m_data[(m_head + i) % m_data.size()]);
+        return out;
+    }
+    void resize(int capacity)
+    {
+        const QList<qreal> kept = toList();
+        m_data.assign(std::size_t(capacity), 0.0);
+        m_head = m_size = 0;
+        for (qsizetype i = std::max<qsizetype>(0, kept.size() - capacity); i < kept.size(); ++i)
+            push(kept[i]);
+    }
+
+private:
+    std::vector<double> m_data;
+    std::size_t m_head = 0;
+    std::size_t m_size = 0;
+};
+
+// Counts a queue's itemsTaken(int n) in the thread that emits it (the queue's home thread): an
+// atomic add there costs less than an event posted to the model's thread per emission, which
+// a busy queue would send by the thousand per second. The count is shared with the connection,
+// so that an emission running while the row goes away still has it.
+struct TakenCounter {
+    std::shared_ptr<std::atomic<qint64>> total = std::make_shared<std::atomic<qint64>>(0);
+    QMetaObject::Connection connection;
+
+    TakenCounter() = default;
+    TakenCounter(const TakenCounter &) = delete;
+    TakenCounter &operator=(const TakenCounter &) = delete;
+    ~TakenCounter() { QObject::disconnect(connection); }
+};
+
+struct Series {
+    QString key;
+    int property = -1; // index in the primitive's meta-object; -1: derived or absent
+    bool flag = false;
+    Ring ring;
+    double latest = 0;
+};
+
+struct Row {
+    quint64 id = 0;
+    Inspection::Kind kind = Inspection::Kind::Queue;
+    QString typeName;
+    QString name;
+    QString thread;
+    bool sameThread = false;
+    std::vector<Series> series;
+    std::unique_ptr<TakenCounter> taken;
+    std::deque<std::pair<qint64, double>> totals; // (ms, cumulative events) over ~1 s
+    double totalsBase = 0;                        // a latch's count at the previous sample
+    QString editable;
+    QVariantMap state;
+    QString summary;
+
+    Series *find(QStringView key)
+    {
+        for (auto &s : series) {
+            if (s.key == key)
+                return &s;
+        }
+        return nullptr;
+    }
+    double value(QStringView key)
+    {
+        const Series *s = find(key);
+        return s ? s->latest : 0.0;
+    }
+};
+
+// A primitive id given as a QML number; 0 (no primitive: ids start at 1) when it is none.
+quint64 asId(double id)
+{
+    return id >= 1 && id < 9007199254740992.0 ? quint64(id) : 0;
+}
+
+int findProperty(const QMetaObject *meta, std::initializer_list<const char *> names)
+{
+    for (const char *name : names) {
+        const int index = meta->indexOfProperty(name);
+        if (index >= 0)
+            return index;
+    }
+    return -1;
+}
+
+} // namespace
+
+class InspectorModel::Private {
+public:
+    explicit Private(InspectorModel *owner) : q(owner) {}
+
+    InspectorModel *const q;
+    QTimer timer;
+    QElapsedTimer clock;
+    int historyLength = 300;
+    qint64 samples = 0;
+    std::vector<std::unique_ptr<Row>> rows;
+    QHash<quint64, int> rowById;
+    QHash<const QThread *, int> threadNumbers;
+
+    void reindex()
+    {
+        rowById.clear();
+        for (int i = 0; i < int(rows.size()); ++i)
+            rowById.insert(rows[std::size_t(i)]->id, i);
+    }
+
+    QString threadName(QThread *thread)
+    {
+        if (!thread)
+            return QStringLiteral("none");
+        // Before its name: Qt 6.8 names the main thread "Qt mainThread".
+        if (QCoreApplication::instance() && thread == QCoreApplication::instance()->thread())
+            return QStringLiteral("main");
+        QString name = thread->objectName();
+        if (!name.isEmpty())
+            return name;
+        auto it = threadNumbers.constFind(thread);
+        if (it == threadNumbers.cend())
+            it = threadNumbers.insert(thread, int(threadNumbers.size()) + 1);
+        return QStringLiteral("thread #%1").arg(*it);
+    }
+
+    // Called in a forEach() visit: only the object's thread-safe getters.
+    std::unique_ptr<Row> makeRow(const Inspection::Primitive &primitive)
+    {
+        auto row = std::make_unique<Row>();
+        row->id = primitive.id;
+        row->kind = primitive.kind;
+        const QMetaObject *meta = primitive.object->metaObject();
+        row->typeName = QString::fromLatin1(meta->className());
+        const KindSpec &spec = specOf(primitive.kind);
+        for (const ValueSpec &value : spec.values) {
+            Series s{QString::fromLatin1(value.key), findProperty(meta, value.properties), false,
+                     Ring(historyLength)};
+            if (s.property >= 0)
+                s.flag = meta->property(s.property).metaType().id() == QMetaType::Bool;
+            row->series.push_back(std::move(s));
+        }
+        if (primitive.kind != Inspection::Kind::Semaphore)
+            row->series.push_back({QStringLiteral("throughput"), -1, false, Ring(historyLength)});
+        const int editable = meta->indexOfProperty(spec.editable);
+        if (editable >= 0 && meta->property(editable).isWritable())
+            row->editable = QString::fromLatin1(spec.editable);
+        if (primitive.kind == Inspection::Kind::Queue) {
+            // A queue has no counter of taken items, but it says how many it hands out.
+            if (auto *queue = qobject_cast<AsyncQueueBase *>(primitive.object)) {
+                row->taken = std::make_unique<TakenCounter>();
+                // No context object: the count is added in the emitting thread.
+                row->taken->connection = QObject::connect(
+                    queue, &AsyncQueueBase::itemsTaken, [total = row->taken->total](int n) {
+                        total->fetch_add(n, std::memory_order_relaxed);
+                    });
+            }
+        }
+        QThread *thread = primitive.object->thread();
+        row->thread = threadName(thread);
+        row->sameThread = thread == q->thread();
+        row->name = primitive.object->objectName();
+        return row;
+    }
+
+    // Called in a forEach() visit.
+    void read(Row &row, QObject *object, qint64 now)
+    {
+        // objectName() is not thread-safe: a primitive of another thread is named once, right
+        // after its construction, so its name is read until it has one and then kept.
+        if (row.sameThread || row.name.isEmpty())
+            row.name = object->objectName();
+        const QMetaObject *meta = object->metaObject();
+        for (Series &s : row.series) {
+            if (s.property >= 0)
+                s.latest = meta->property(s.property).read(object).toDouble();
+        }
+        double total = -1;
+        switch (row.kind) {
+        case Inspection::Kind::Queue:
+            if (row.taken)
+                total = double(row.taken->total->load(std::memory_order_relaxed));
+            break;
+        case Inspection::Kind::Latch:
+            // Count-downs: the count only falls.
+            total = row.totals.empty() ? 0.0
+                                       : row.totals.back().second +
+                                             std::max(0.0, row.totalsBase - row.value(u"count"));
+            row.totalsBase = row.value(u"count");
+            break;
+        case Inspection::Kind::Executor:
+            total = row.value(u"completed") + row.value(u"failed") + row.value(u"cancelled");
+            break;
+        case Inspection::Kind::Semaphore:
+            break;
+        }
+        if (total >= 0) {
+            row.totals.emplace_back(now, total);
+            while (row.totals.size() > 2 && now - row.totals[1].first >= 1000)
+                row.totals.pop_front();
+            const auto &[firstTime, firstTotal] = row.totals.front();
+            if (Series *s = row.find(u"throughput")) {
+                s->latest =
+                    now > firstTime ? (total - firstTotal) * 1000.0 / double(now - firstTime) : 0;
+            }
+        }
+        for (Series &s : row.series)
+            s.ring.push(s.latest);
+    }
+
+    void describe(Row &row)
+    {
+        QVariantMap state;
+        for (const Series &s : row.series) {
+            if (s.flag)
+                state.insert(s.key, s.latest != 0);
+            else
+                state.insert(s.key, s.latest);
+        }
+        row.state = state;
+        const auto n = [&](QStringView key) { return QString::number(qint64(row.value(key))); };
+        switch (row.kind) {
+        case Inspection::Kind::Queue:
+            row.summary = row.value(u"maxSize") > 0
+                              ? n(u"size") + QLatin1String(" / ") + n(u"maxSize")
+                              : n(u"size") + QLatin1String(" queued");
+            if (row.value(u"waitingPutters") > 0)
+                row.summary +=
+                    QStringLiteral(" · ") + n(u"waitingPutters") + QLatin1String(" blocked");
+            if (row.value(u"closed") != 0)
+                row.summary += QLatin1String(" · closed");
+            break;
+        case Inspection::Kind::Latch:
+            row.summary = row.value(u"count") > 0 ? QLatin1String("count ") + n(u"count")
+                                                  : QStringLiteral("released");
+            break;
+        case Inspection::Kind::Semaphore:
+            row.summary =
+                n(u"held") + QLatin1String(" / ") + n(u"capacity") + QLatin1String(" held");
+            break;
+        case Inspection::Kind::Executor:
+            row.summary =
+                n(u"running") +
+                (row.value(u"limit") > 0 ? QLatin1String(" / ") + n(u"limit") : QString()) +
+                QLatin1String(" running");
+            if (row.value(u"waiting") > 0)
+                row.summary += QStringLiteral(" · ") + n(u"waiting") + QLatin1String(" waiting");
+            break;
+        }
+        if (row.value(u"waiting") > 0 && row.kind != Inspection::Kind::Executor)
+            row.summary += QStringLiteral(" · ") + n(u"waiting") + QLatin1String(" waiting");
+    }
+
+    void sample()
+    {
+        const qint64 now = clock.elapsed();
+        std::vector<std::unique_ptr<Row>> added;
+        std::vector<bool> seen(rows.size(), false);
+        // The visit runs under the registry's lock: it only reads getters and builds rows; the
+        // model's signals (and the bindings they run) wait until the lock is released.
+        Inspection::forEach([&](const Inspection::Primitive &primitive) {
+            const auto it = rowById.constFind(primitive.id);
+            if (it != rowById.cend()) {
+                seen[std::size_t(*it)] = true;
+                read(*rows[std::size_t(*it)], primitive.object, now);
+            } else {
+                auto row = makeRow(primitive);
+                read(*row, primitive.object, now);
+                added.push_back(std::move(row));
+            }
+        });
+        const int before = int(rows.size());
+        for (int i = int(rows.size()) - 1; i >= 0; --i) {
+            if (seen[std::size_t(i)])
+                continue;
+            int first = i;
+            while (first > 0 && !seen[std::size_t(first - 1)])
+                --first;
+            q->beginRemoveRows({}, first, i);
+            rows.erase(rows.begin() + first, rows.begin() + i + 1);
+            q->endRemoveRows();
+            i = first;
+        }
+        if (!added.empty()) {
+            const int first = int(rows.size());
+            q->beginInsertRows({}, first, first + int(added.size()) - 1);
+            for (auto &row : added)
+                rows.push_back(std::move(row));
+            q->endInsertRows();
+        }
+        reindex();
+        for (auto &row : rows)
+            describe(*row);
+        if (!rows.empty()) {
+            Q_EMIT q->dataChanged(q->index(0), q->index(int(rows.size()) - 1),
+                                  {NameRole, SummaryRole, StateRole});
+        }
+        ++samples;
+        if (int(rows.size()) != before)
+            Q_EMIT q->countChanged();
+        Q_EMIT q->sampled();
+    }
+
+    Row *rowFor(double id) const
+    {
+        const auto it = rowById.constFind(asId(id));
+        return it == rowById.cend() ? nullptr : rows[std::size_t(*it)].get();
+    }
+};
+
+InspectorModel::InspectorModel(QObject *parent)
+    : QAbstractListModel(parent), d(std::make_unique<Private>(this))
+{
+    Inspection::setEnabled(true);
+    d->clock.start();
+    d->timer.setInterval(100);
+    connect(&d->timer, &QTimer::timeout, this, [this] { d->sample(); });
+    d->timer.start();
+    // The first sample at once, so that a view is not empty for one interval.
+    QMetaObject::invokeMethod(
+        this, [this] { d->sample(); }, Qt::QueuedConnection);
+}
+
+InspectorModel::~InspectorModel() = default;
+
+int InspectorModel::rowCount(const QModelIndex &parent) const
+{
+    return parent.isValid() ? 0 : int(d->rows.size());
+}
+
+QVariant InspectorModel::data(const QModelIndex &index, int role) const
+{
+    if (!checkIndex(index, CheckIndexOption::IndexIsValid | CheckIndexOption::ParentIsInvalid))
+        return {};
+    const Row &row = *d->rows[std::size_t(index.row())];
+    const KindSpec &spec = specOf(row.kind);
+    switch (role) {
+    case IdRole:
+        return double(row.id);
+    case KindRole:
+        return QString::fromLatin1(spec.name);
+    case TypeNameRole:
+        return row.typeName;
+    case Qt::DisplayRole:
+    case NameRole:
+        return row.name;
+    case ThreadRole:
+        return row.thread;
+    case SummaryRole:
+        return row.summary;
+    case StateRole:
+        return row.state;
+    case PrimaryKeyRole:
+        return QString::fromLatin1(spec.primary);
+    case ReferenceKeyRole:
+        return QString::fromLatin1(spec.reference);
+    case EditableKeyRole:
+        return row.editable;
+    default:
+        return {};
+    }
+}
+
+QHash<int, QByteArray> InspectorModel::roleNames() const
+{
+    return {{IdRole, "primitiveId"},
+            {KindRole, "kind"},
+            {TypeNameRole, "typeName"},
+            {NameRole, "name"},
+            {ThreadRole, "threadName"},
+            {SummaryRole, "summary"},
+            {StateRole, "values"},
+            {PrimaryKeyRole, "primaryKey"},
+            {ReferenceKeyRole, "referenceKey"},
+            {EditableKeyRole, "editableKey"}};
+}
+
+int InspectorModel::interval() const
+{
+    return d->timer.interval();
+}
+
+void InspectorModel::setInterval(int milliseconds)
+{
+    milliseconds = std::max(10, milliseconds);
+    if (milliseconds == d->timer.interval())
+        return;
+    d->timer.setInterval(milliseconds);
+    Q_EMIT intervalChanged();
+}
+
+int InspectorModel::historyLength() const
+{
+    return d->historyLength;
+}
+
+void InspectorModel::setHistoryLength(int samples)
+{
+    samples = std::max(2, samples);
+    if (samples == d->historyLength)
+        return;
+    d->historyLength = samples;
+    for (auto &row : d->rows) {
+        for (Series &s : row->series)
+            s.ring.resize(samples);
+    }
+    Q_EMIT historyLengthChanged();
+}
+
+bool InspectorModel::isActive() const
+{
+    return d->timer.isActive();
+}
+
+void InspectorModel::setActive(bool active)
+{
+    if (active == d->timer.isActive())
+        return;
+    if (active)
+        d->timer.start();
+    else
+        d->timer.stop();
+    Q_EMIT activeChanged();
+}
+
+int InspectorModel::count() const
+{
+    return int(d->rows.size());
+}
+
+qint64 InspectorModel::sampleCount() const
+{
+    return d->samples;
+}
+
+int InspectorModel::rowOf(double id) const
+{
+    return d->rowById.value(asId(id), -1);
+}
+
+QVariantMap InspectorModel::state(double id) const
+{
+    const Row *row = d->rowFor(id);
+    return row ? row->state : QVariantMap{};
+}
+
+QList<qreal> InspectorModel::history(double id, const QString &key) const
+{
+    Row *row = d->rowFor(id);
+    if (!row)
+        return {};
+    const Series *s = row->find(key);
+    return s ? s->ring.toList() : QList<qreal>{};
+}
+
+bool InspectorModel::write(double id, const QString &key, int value)
+{
+    bool written = false;
+    const QByteArray name = key.toLatin1();
+    Inspection::forEach([&](const Inspection::Primitive &primitive) {
+        if (primitive.id != asId(id))
+            return;
+        const QMetaObject *meta = primitive.object->metaObject();
+        const int index = meta->indexOfProperty(name.constData());
+        if (index < 0 || !meta->property(index).isWritable())
+            return;
+        // Queued even in this thread: the setter emits signals, whose slots must not run
+        // under the registry's lock. The event dies with the object.
+        QObject *object = primitive.object;
+        written = QMetaObject::invokeMethod(
+            object, [object, name, value] { object->setProperty(name.constData(), value); },
+            Qt::QueuedConnection);
+    });
+    return written;
+}
+
+void InspectorModel::sample()
+{
+    d->sample();
+}
+
+} // namespace QtAio

@@ -1,0 +1,402 @@
+// SPDX-License-Identifier: MIT
+#include <inspector.h>
+#include <inspectormodel.h>
+#include <serieschart.h>
+#include <valueformat.h>
+
+#include <qtaio/asyncqueue.h>
+#include <qtaio/inspection.h>
+#include <qtaio/latch.h>
+#include <qtaio/semaphore.h>
+#include <qtaio/taskexecutor.h>
+
+#include <QtCore/QProcess>
+#include <QtCore/QThread>
+#include <QtGui/QImage>
+#include <QtQml/QQmlComponent>
+#include <QtQml/QQmlEngine>
+#include <QtQuick/QQuickWindow>
+#include <QtTest/QTest>
+
+#include <memory>
+
+using QtAio::Inspection;
+using QtAio::InspectorModel;
+
+namespace {
+
+// The row of the primitive named `name`, or -1.
+int rowNamed(const InspectorModel &model, const QString &name)
+{
+    for (int row = 0; row < model.rowCount(); ++row) {
+        if (model.data(model.index(row), InspectorModel::NameRole).toString() == name)
+            return row;
+    }
+    return -1;
+}
+
+double idOf(const InspectorModel &model, int row)
+{
+    return model.data(model.index(row), InspectorModel::IdRole).toDouble();
+}
+
+// Fails the test on any warning issued while it is installed (QML warnings included).
+class WarningTrap {
+public:
+    WarningTrap()
+    {
+        s_warnings.clear();
+        s_previous = qInstallMessageHandler(&WarningTrap::handle);
+    }
+    ~WarningTrap() { qInstallMessageHandler(s_previous); }
+    WarningTrap(const WarningTrap &) = delete;
+    WarningTrap &operator=(const WarningTrap &) = delete;
+    static QStringList warnings() { return s_warnings; }
+
+private:
+    static void handle(QtMsgType type, const QMessageLogContext &context, const QString &message)
+    {
+        if (type == QtWarningMsg || type == QtCriticalMsg || type == QtFatalMsg)
+            s_warnings.append(message);
+        if (s_previous)
+            s_previous(type, context, message);
+    }
+    static inline QtMessageHandler s_previous = nullptr;
+    static inline QStringList s_warnings;
+};
+
+// A thread with an event loop and an object living there to run code on it.
+class Worker {
+public:
+    Worker()
+    {
+        m_thread.setObjectName(QStringLiteral("worker"));
+        m_context.moveToThread(&m_thread);
+        m_thread.start();
+    }
+    ~Worker()
+    {
+        m_thread.quit();
+        m_thread.wait();
+    }
+    Worker(const Worker &) = delete;
+    Worker &operator=(const Worker &) = delete;
+    template<typename F>
+    void run(F &&f)
+    {
+        QMetaObject::invokeMethod(&m_context, std::forward<F>(f), Qt::BlockingQueuedConnection);
+    }
+
+private:
+    QThread m_thread;
+    QObject m_context;
+};
+
+} // namespace
+
+class tst_Inspector : public QObject {
+    Q_OBJECT
+
+private Q_SLOTS:
+    void cleanup() { Inspection::setEnabled(false); }
+
+    void formatsValuesReadably_data();
+    void formatsValuesReadably();
+    void listsEveryKindWithItsState();
+    void listsWorkerThreadPrimitivesAndDropsDestroyedOnes();
+    void showsAChangedLimitWithinASample();
+    void writesABoundInThePrimitivesThread();
+    void countsQueueThroughput();
+    void keepsABoundedHistory();
+    void chartScalesToTheVisibleWindowAndItsBound();
+    void windowLoadsRendersAndCloses();
+    void viewEmbedsThroughTheQmlModule();
+    void environmentVariableOpensTheWindow();
+};
+
+void tst_Inspector::formatsValuesReadably_data()
+{
+    QTest::addColumn<double>("value");
+    QTest::addColumn<QString>("unit");
+    QTest::addColumn<QString>("expected");
+    QTest::newRow("count") << 42.0 << QString() << QStringLiteral("42");
+    QTest::newRow("count below 10k stays exact") << 1234.0 << QString() << QStringLiteral("1234");
+    QTest::newRow("large count") << 13880.0 << QString() << QStringLiteral("13.9k");
+    QTest::newRow("millions") << 1250000.0 << QString() << QStringLiteral("1.25M");
+    QTest::newRow("fraction") << 0.5 << QString() << QStringLiteral("0.5");
+    QTest::newRow("milliseconds") << 850.0 << QStringLiteral("ms") << QStringLiteral("850 ms");
+    QTest::newRow("seconds") << 13880.0 << QStringLiteral("ms") << QStringLiteral("13.9 s");
+    QTest::newRow("minutes") << 150000.0 << QStringLiteral("ms") << QStringLiteral("2.5 min");
+    QTest::newRow("rate") << 170.4 << QStringLiteral("/s") << QStringLiteral("170/s");
+    QTest::newRow("high rate") << 13880.0 << QStringLiteral("/s") << QStringLiteral("13.9k/s");
+}
+
+void tst_Inspector::formatsValuesReadably()
+{
+    QFETCH(double, value);
+    QFETCH(QString, unit);
+    QFETCH(QString, expected);
+    QCOMPARE(QtAio::formatInspectorValue(value, unit), expected);
+}
+
+void tst_Inspector::listsEveryKindWithItsState()
+{
+    InspectorModel model;
+    QVERIFY(Inspection::isEnabled());
+    QtAio::AsyncQueue<int> queue(4);
+    queue.setObjectName(QStringLiteral("queue"));
+    QVERIFY(queue.tryPut(1));
+    QtAio::Latch latch(3);
+    latch.setObjectName(QStringLiteral("latch"));
+    QtAio::Semaphore semaphore(5);
+    semaphore.setObjectName(QStringLiteral("semaphore"));
+    QtAio::TaskExecutor executor;
+    executor.setObjectName(QStringLiteral("executor"));
+    executor.setLimit(6);
+
+    QTRY_COMPARE_WITH_TIMEOUT(model.rowCount(), 4, 10000);
+    QTRY_VERIFY_WITH_TIMEOUT(rowNamed(model, QStringLiteral("executor")) >= 0, 10000);
+    const auto stateOf = [&](const char *name) {
+        return model.state(idOf(model, rowNamed(model, QString::fromLatin1(name))));
+    };
+    const auto kindOf = [&](const char *name) {
+        return model.data(model.index(rowNamed(model, QString::fromLatin1(name))),
+                          InspectorModel::KindRole);
+    };
+    QCOMPARE(kindOf("queue"), QStringLiteral("Queue"));
+    QCOMPARE(kindOf("latch"), QStringLiteral("Latch"));
+    QCOMPARE(kindOf("semaphore"), QStringLiteral("Semaphore"));
+    QCOMPARE(kindOf("executor"), QStringLiteral("Executor"));
+    QCOMPARE(stateOf("queue").value(QStringLiteral("size")).toInt(), 1);
+    QCOMPARE(stateOf("queue").value(QStringLiteral("maxSize")).toInt(), 4);
+    QCOMPARE(stateOf("queue").value(QStringLiteral("closed")).toBool(), false);
+    QCOMPARE(stateOf("latch").value(QStringLiteral("count")).toInt(), 3);
+    QCOMPARE(stateOf("semaphore").value(QStringLiteral("capacity")).toInt(), 5);
+    QCOMPARE(stateOf("semaphore").value(QStringLiteral("available")).toInt(), 5);
+    QCOMPARE(stateOf("executor").value(QStringLiteral("limit")).toInt(), 6);
+    QVERIFY(stateOf("executor").contains(QStringLiteral("waiting")));
+    QCOMPARE(model.data(model.index(rowNamed(model, QStringLiteral("queue"))),
+                        InspectorModel::ThreadRole),
+             QStringLiteral("main"));
+    QCOMPARE(model.data(model.index(rowNamed(model, QStringLiteral("executor"))),
+                        InspectorModel::EditableKeyRole),
+             QStringLiteral("limit"));
+    QCOMPARE(model.data(model.index(rowNamed(model, QStringLiteral("latch"))),
+                        InspectorModel::EditableKeyRole),
+             QString());
+}
+
+void tst_Inspector::listsWorkerThreadPrimitivesAndDropsDestroyedOnes()
+{
+    InspectorModel model;
+    Worker worker;
+    std::unique_ptr<QtAio::AsyncQueue<int>> queue;
+    std::unique_ptr<QtAio::Semaphore> semaphore;
+    worker.run([&] {
+        queue = std::make_unique<QtAio::AsyncQueue<int>>();
+        queue->setObjectName(QStringLiteral("worker queue"));
+        semaphore = std::make_unique<QtAio::Semaphore>(2);
+        semaphore->setObjectName(QStringLiteral("worker semaphore"));
+    });
+    QTRY_VERIFY_WITH_TIMEOUT(rowNamed(model, QStringLiteral("worker queue")) >= 0, 10000);
+    QTRY_VERIFY_WITH_TIMEOUT(rowNamed(model, QStringLiteral("worker semaphore")) >= 0, 10000);
+    QCOMPARE(model.data(model.index(rowNamed(model, QStringLiteral("worker queue"))),
+                        InspectorModel::ThreadRole),
+             QStringLiteral("worker"));
+
+    worker.run([&] { queue.reset(); });
+    QTRY_COMPARE_WITH_TIMEOUT(rowNamed(model, QStringLiteral("worker queue")), -1, 10000);
+    QVERIFY(rowNamed(model, QStringLiteral("worker semaphore")) >= 0);
+    worker.run([&] { semaphore.reset(); });
+    QTRY_COMPARE_WITH_TIMEOUT(model.rowCount(), 0, 10000);
+}
+
+void tst_Inspector::showsAChangedLimitWithinASample()
+{
+    InspectorModel model;
+    model.setInterval(50);
+    QtAio::TaskExecutor executor;
+    executor.setLimit(2);
+    QTRY_COMPARE_WITH_TIMEOUT(model.rowCount(), 1, 10000);
+    const double id = idOf(model, 0);
+    QTRY_COMPARE_WITH_TIMEOUT(model.state(id).value(QStringLiteral("limit")).toInt(), 2, 10000);
+    executor.setLimit(7);
+    QTRY_COMPARE_WITH_TIMEOUT(model.state(id).value(QStringLiteral("limit")).toInt(), 7, 10000);
+    QCOMPARE(model.history(id, QStringLiteral("limit")).last(), 7.0);
+}
+
+void tst_Inspector::writesABoundInThePrimitivesThread()
+{
+    InspectorModel model;
+    Worker worker;
+    std::unique_ptr<QtAio::AsyncQueue<int>> queue;
+    worker.run([&] { queue = std::make_unique<QtAio::AsyncQueue<int>>(3); });
+    QTRY_COMPARE_WITH_TIMEOUT(model.rowCount(), 1, 10000);
+    const double id = idOf(model, 0);
+    QVERIFY(model.write(id, QStringLiteral("maxSize"), 9));
+    QTRY_COMPARE_WITH_TIMEOUT(queue->maxSize(), 9, 10000);
+    QTRY_COMPARE_WITH_TIMEOUT(model.state(id).value(QStringLiteral("maxSize")).toInt(), 9, 10000);
+    QVERIFY(!model.write(id, QStringLiteral("size"), 1));           // read-only
+    QVERIFY(!model.write(id + 1000, QStringLiteral("maxSize"), 1)); // no such primitive
+    QVERIFY(!model.write(-1, QStringLiteral("maxSize"), 1));
+    worker.run([&] { queue.reset(); });
+}
+
+void tst_Inspector::countsQueueThroughput()
+{
+    InspectorModel model;
+    model.setActive(false);
+    QtAio::AsyncQueue<int> queue;
+    model.sample();
+    QCOMPARE(model.rowCount(), 1);
+    const double id = idOf(model, 0);
+    for (int i = 0; i < 50; ++i)
+        QVERIFY(queue.tryPut(i));
+    for (int i = 0; i < 50; ++i)
+        QVERIFY(queue.tryGet().has_value());
+    QTRY_VERIFY_WITH_TIMEOUT(
+        [&] {
+            model.sample();
+            return model.state(id).value(QStringLiteral("throughput")).toDouble() > 0;
+        }(),
+        10000);
+}
+
+void tst_Inspector::keepsABoundedHistory()
+{
+    InspectorModel model;
+    model.setActive(false);
+    model.setHistoryLength(5);
+    QtAio::Latch latch(10);
+    for (int i = 0; i < 8; ++i) {
+        model.sample();
+        latch.countDown();
+    }
+    const QList<qreal> history = model.history(idOf(model, 0), QStringLiteral("count"));
+    QCOMPARE(history, (QList<qreal>{7, 6, 5, 4, 3}));
+    QVERIFY(model.history(idOf(model, 0), QStringLiteral("nonsense")).isEmpty());
+}
+
+void tst_Inspector::chartScalesToTheVisibleWindowAndItsBound()
+{
+    InspectorModel model;
+    model.setActive(false);
+    QtAio::AsyncQueue<int> queue(100);
+    model.sample();
+    for (int i = 0; i < 130; ++i)
+        (void)queue.tryPut(i); // up to 100
+    model.sample();
+    while (queue.tryGet())
+        ;
+    model.sample();
+    QtAio::SeriesChart chart;
+    chart.setModel(&model);
+    chart.setPrimitiveId(idOf(model, 0));
+    chart.setSeries({QStringLiteral("size")});
+    // The latest size is 0, but the history's 100 is still in view.
+    QCOMPARE(chart.yMax(), 100.0);
+    QCOMPARE(chart.latest().value(0).toDouble(), 0.0);
+    // The bound counts even above the data.
+    QVERIFY(queue.tryPut(1));
+    queue.setMaxSize(300);
+    model.sample();
+    chart.setReferenceKey(QStringLiteral("maxSize"));
+    QCOMPARE(chart.yMax(), 500.0);
+    // Once the peak leaves the window, the axis shrinks.
+    chart.setVisibleSamples(1);
+    chart.setReferenceKey(QString());
+    QCOMPARE(chart.yMax(), 1.0);
+}
+
+void tst_Inspector::windowLoadsRendersAndCloses()
+{
+    QQuickWindow *window = nullptr;
+    {
+        WarningTrap trap;
+        window = QtAio::Inspector::show();
+        QVERIFY(window);
+        QVERIFY(QTest::qWaitForWindowExposed(window));
+        QCOMPARE(QtAio::Inspector::window(), window);
+        QtAio::AsyncQueue<int> queue(10);
+        queue.setObjectName(QStringLiteral("rendered queue"));
+        QVERIFY(queue.tryPut(1));
+        QtAio::TaskExecutor executor;
+        executor.setLimit(4);
+        auto *model = window->findChild<InspectorModel *>();
+        QVERIFY(model);
+        QTRY_COMPARE_WITH_TIMEOUT(model->rowCount(), 2, 10000);
+        const qint64 samples = model->sampleCount();
+        QTRY_VERIFY_WITH_TIMEOUT(model->sampleCount() > samples + 3, 10000);
+
+        const QImage image = window->grabWindow();
+        QVERIFY(!image.isNull());
+        QCOMPARE(image.size(), window->size() * window->devicePixelRatio());
+        // Not blank: the panels, text and charts give many colours.
+        QSet<QRgb> colours;
+        for (int y = 0; y < image.height(); y += 4) {
+            for (int x = 0; x < image.width(); x += 4)
+                colours.insert(image.pixel(x, y));
+        }
+        QVERIFY2(colours.size() > 20, qPrintable(QString::number(colours.size())));
+        QVERIFY2(WarningTrap::warnings().isEmpty(),
+                 qPrintable(WarningTrap::warnings().join(QLatin1Char('\n'))));
+    }
+    QVERIFY(window->close());
+    QTRY_VERIFY(!window->isVisible());
+    // Shown again, the same window.
+    QCOMPARE(QtAio::Inspector::show(), window);
+    QVERIFY(window->isVisible());
+    window->close();
+}
+
+void tst_Inspector::viewEmbedsThroughTheQmlModule()
+{
+    WarningTrap trap;
+    QQmlEngine engine;
+    engine.addImportPath(QStringLiteral(QTAIO_QML_IMPORT_PATH));
+    QQmlComponent component(&engine);
+    component.setData(R"(
+        import QtQuick
+        import QtAio.Inspector
+        Item {
+            width: 800; height: 500
+            InspectorView {
+                objectName: "view"
+                anchors.fill: parent
+                model.interval: 40
+                model.historyLength: 50
+            }
+        }
+    )",
+                      QUrl(QStringLiteral("embedded.qml")));
+    std::unique_ptr<QObject> root(component.create());
+    QVERIFY2(root, qPrintable(component.errorString()));
+    auto *model = root->findChild<InspectorModel *>();
+    QVERIFY(model);
+    QCOMPARE(model->interval(), 40);
+    QCOMPARE(model->historyLength(), 50);
+    QtAio::Latch latch(2);
+    QTRY_COMPARE_WITH_TIMEOUT(model->rowCount(), 1, 10000);
+    QVERIFY2(WarningTrap::warnings().isEmpty(),
+             qPrintable(WarningTrap::warnings().join(QLatin1Char('\n'))));
+}
+
+void tst_Inspector::environmentVariableOpensTheWindow()
+{
+    QProcess app;
+    QProcessEnvironment environment = QProcessEnvironment::systemEnvironment();
+    environment.insert(QStringLiteral("QTAIO_INSPECTOR"), QStringLiteral("1"));
+    environment.insert(QStringLiteral("QT_QPA_PLATFORM"), QStringLiteral("offscreen"));
+    app.setProcessEnvironment(environment);
+    app.setProcessChannelMode(QProcess::MergedChannels);
+    app.start(QStringLiteral(QTAIO_AUTOOPEN_APP), {});
+    QVERIFY2(app.waitForFinished(90000), "the application did not exit");
+    const QString output = QString::fromLocal8Bit(app.readAll());
+    QVERIFY2(app.exitStatus() == QProcess::NormalExit && app.exitCode() == 0, qPrintable(output));
+    QVERIFY2(output.contains(QLatin1String("inspector window shown")), qPrintable(output));
+    QVERIFY2(!output.contains(QLatin1String("qtaio.inspector")), qPrintable(output));
+}
+
+QTEST_MAIN(tst_Inspector)
+
+#include "tst_inspector.moc"
