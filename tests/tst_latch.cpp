@@ -62,7 +62,7 @@ void tst_Latch::countFloorsAtZero()
 {
     Latch latch(3);
     QSignalSpy countSpy(&latch, &Latch::countChanged);
-    QSignalSpy releasedSpy(&latch, &Latch::released);
+    QSignalSpy releasedSpy(&latch, &Latch::releasedChanged);
     QVERIFY(countSpy.isValid());
     QVERIFY(releasedSpy.isValid());
     latch.countDown(5);
@@ -78,7 +78,7 @@ void tst_Latch::countFloorsAtZero()
 void tst_Latch::zeroLatchIsBornReleased()
 {
     Latch latch(0);
-    QSignalSpy releasedSpy(&latch, &Latch::released);
+    QSignalSpy releasedSpy(&latch, &Latch::releasedChanged);
     QVERIFY(releasedSpy.isValid());
     QVERIFY(latch.tryWait());
     latch.countDown();
@@ -155,7 +155,7 @@ void tst_Latch::countChangedReportsEveryHomeThreadChange()
 {
     Latch latch(5);
     QSignalSpy countSpy(&latch, &Latch::countChanged);
-    QSignalSpy releasedSpy(&latch, &Latch::released);
+    QSignalSpy releasedSpy(&latch, &Latch::releasedChanged);
     QVERIFY(countSpy.isValid());
     for (int i = 0; i < 5; ++i)
         latch.countDown();
@@ -177,7 +177,7 @@ void tst_Latch::signalsFromOtherThreadsAreCoalescedInHomeThread()
         emitted.push_back(count);
         allInHomeThread &= QThread::currentThread() == thread();
     });
-    connect(&latch, &Latch::released, this, [&] {
+    connect(&latch, &Latch::releasedChanged, this, [&] {
         ++releasedCount;
         allInHomeThread &= QThread::currentThread() == thread();
     });

@@ -126,23 +126,23 @@ Q_SIGNALS:
     //! Emitted in the home thread when the property of the same name changes.
     /*! Coalesced (one emission carrying the latest value) when the change was made on another
      * thread. */
-    void sizeChanged(int size);
-    void maxSizeChanged(int maxSize);
-    void emptyChanged(bool empty);
-    void fullChanged(bool full);
-    void unfinishedTasksChanged(qint64 unfinishedTasks);
-    void waitingGettersChanged(int waitingGetters);
-    void waitingPuttersChanged(int waitingPutters);
-    void closedChanged(bool closed);
-    void highWaterMarkChanged(int highWaterMark);
+    void sizeChanged(int size, QPrivateSignal);
+    void maxSizeChanged(int maxSize, QPrivateSignal);
+    void emptyChanged(bool empty, QPrivateSignal);
+    void fullChanged(bool full, QPrivateSignal);
+    void unfinishedTasksChanged(qint64 unfinishedTasks, QPrivateSignal);
+    void waitingGettersChanged(int waitingGetters, QPrivateSignal);
+    void waitingPuttersChanged(int waitingPutters, QPrivateSignal);
+    void closedChanged(bool closed, QPrivateSignal);
+    void highWaterMarkChanged(int highWaterMark, QPrivateSignal);
     //!@}
     //! \a n items entered the queue (or were handed straight to a getter) since the last
     //! emission.
-    void itemsPut(int n);
+    void itemsPut(int n, QPrivateSignal);
     //! \a n items were taken since the last emission.
-    void itemsTaken(int n);
+    void itemsTaken(int n, QPrivateSignal);
     //! unfinishedTasks reached 0.
-    void allTasksDone();
+    void allTasksDone(QPrivateSignal);
 
 protected:
     //! \cond INTERNAL

@@ -55,13 +55,13 @@ class QTAIO_CORE_EXPORT Latch : public QObject {
     //! The remaining count; 0 once released.
     Q_PROPERTY(int count READ count NOTIFY countChanged)
     //! Whether the count has reached zero.
-    Q_PROPERTY(bool isReleased READ isReleased NOTIFY countChanged)
+    Q_PROPERTY(bool released READ isReleased NOTIFY releasedChanged)
     //! How many waits (coroutine and blocking) are pending.
     Q_PROPERTY(int waiting READ waiting NOTIFY waitingChanged)
 
 public:
     //! Creates a latch with \a count. Throws std::invalid_argument if \a count is negative.
-    //! Latch(0) is born released and never emits released().
+    //! Latch(0) is born released and never emits releasedChanged().
     explicit Latch(int count, QObject *parent = nullptr);
     //! Waiters still pending end with CancelledError.
     ~Latch() override;
@@ -103,11 +103,12 @@ public:
 
 Q_SIGNALS:
     //! The count changed; carries the new value. Emitted in the home thread.
-    void countChanged(int count);
-    //! The count reached zero. Emitted once, in the home thread.
-    void released();
+    void countChanged(int count, QPrivateSignal);
+    //! The count reached zero (\a released is true): emitted once, in the home thread, after
+    //! the last countChanged().
+    void releasedChanged(bool released, QPrivateSignal);
     //! The number of pending waits changed.
-    void waitingChanged(int waiting);
+    void waitingChanged(int waiting, QPrivateSignal);
 
 protected:
     //! \cond INTERNAL

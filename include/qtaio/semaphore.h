@@ -172,10 +172,10 @@ Q_SIGNALS:
     //! Emitted in the home thread when the property of the same name changes.
     /*! Coalesced (one emission carrying the latest value) when the change was made on another
      * thread. */
-    void capacityChanged(int capacity);
-    void availableChanged(int available);
-    void heldChanged(int held);
-    void waitingChanged(int waiting);
+    void capacityChanged(int capacity, QPrivateSignal);
+    void availableChanged(int available, QPrivateSignal);
+    void heldChanged(int held, QPrivateSignal);
+    void waitingChanged(int waiting, QPrivateSignal);
     //!@}
 
 protected:

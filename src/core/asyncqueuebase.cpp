@@ -257,30 +257,30 @@ void AsyncQueueBase::emitChanges()
         };
         // Each emission is followed by a check for changes made by its slots (dirty).
         if (changed(now.maxSize, e.maxSize))
-            Q_EMIT maxSizeChanged(now.maxSize);
+            Q_EMIT maxSizeChanged(now.maxSize, QPrivateSignal());
         if (!e.dirty && changed(now.size, e.size))
-            Q_EMIT sizeChanged(now.size);
+            Q_EMIT sizeChanged(now.size, QPrivateSignal());
         if (!e.dirty && changed(now.size == 0, e.empty))
-            Q_EMIT emptyChanged(now.size == 0);
+            Q_EMIT emptyChanged(now.size == 0, QPrivateSignal());
         if (!e.dirty && changed(now.full, e.full))
-            Q_EMIT fullChanged(now.full);
+            Q_EMIT fullChanged(now.full, QPrivateSignal());
         if (!e.dirty && changed(now.highWater, e.highWaterMark))
-            Q_EMIT highWaterMarkChanged(now.highWater);
+            Q_EMIT highWaterMarkChanged(now.highWater, QPrivateSignal());
         if (!e.dirty && changed(now.unfinished, e.unfinishedTasks))
-            Q_EMIT unfinishedTasksChanged(now.unfinished);
+            Q_EMIT unfinishedTasksChanged(now.unfinished, QPrivateSignal());
         if (!e.dirty && changed(now.getters, e.waitingGetters))
-            Q_EMIT waitingGettersChanged(now.getters);
+            Q_EMIT waitingGettersChanged(now.getters, QPrivateSignal());
         if (!e.dirty && changed(now.putters, e.waitingPutters))
-            Q_EMIT waitingPuttersChanged(now.putters);
+            Q_EMIT waitingPuttersChanged(now.putters, QPrivateSignal());
         if (!e.dirty && changed(now.closed, e.closed))
-            Q_EMIT closedChanged(now.closed);
+            Q_EMIT closedChanged(now.closed, QPrivateSignal());
         // Event counts were taken out of the core: always deliver them.
         if (now.put > 0)
-            Q_EMIT itemsPut(now.put);
+            Q_EMIT itemsPut(now.put, QPrivateSignal());
         if (now.taken > 0)
-            Q_EMIT itemsTaken(now.taken);
+            Q_EMIT itemsTaken(now.taken, QPrivateSignal());
         if (now.allDone)
-            Q_EMIT allTasksDone();
+            Q_EMIT allTasksDone(QPrivateSignal());
     } while (e.dirty);
     e.flushing = false;
 }

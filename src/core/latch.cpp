@@ -236,10 +236,10 @@ void Latch::emitChanges()
 {
     using detail::takeChange;
     if (auto v = takeChange(*d, d->emittedCount, [this] { return d->count.load(); }))
-        Q_EMIT countChanged(*v);
+        Q_EMIT countChanged(*v, QPrivateSignal());
     if (auto v = takeChange(*d, d->emittedWaiting,
                             [this] { return static_cast<int>(d->waiters.size()); }))
-        Q_EMIT waitingChanged(*v);
+        Q_EMIT waitingChanged(*v, QPrivateSignal());
     bool releaseNow = false;
     {
         std::scoped_lock lock(d->mutex);
@@ -247,7 +247,7 @@ void Latch::emitChanges()
             releaseNow = d->releasedEmitted = true;
     }
     if (releaseNow)
-        Q_EMIT released();
+        Q_EMIT releasedChanged(true, QPrivateSignal());
 }
 
 } // namespace QtAio

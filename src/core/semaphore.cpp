@@ -279,14 +279,14 @@ void Semaphore::emitChanges()
 {
     using detail::takeChange;
     if (auto v = takeChange(*d, d->emittedCapacity, [this] { return d->capacity; }))
-        Q_EMIT capacityChanged(*v);
+        Q_EMIT capacityChanged(*v, QPrivateSignal());
     if (auto v = takeChange(*d, d->emittedHeld, [this] { return d->held; }))
-        Q_EMIT heldChanged(*v);
+        Q_EMIT heldChanged(*v, QPrivateSignal());
     if (auto v = takeChange(*d, d->emittedAvailable, [this] { return d->available(); }))
-        Q_EMIT availableChanged(*v);
+        Q_EMIT availableChanged(*v, QPrivateSignal());
     if (auto v = takeChange(*d, d->emittedWaiting,
                             [this] { return static_cast<int>(d->waiters.size()); }))
-        Q_EMIT waitingChanged(*v);
+        Q_EMIT waitingChanged(*v, QPrivateSignal());
 }
 
 } // namespace QtAio

@@ -52,7 +52,7 @@ void QmlLatch::attach(std::unique_ptr<QtAio::Latch> latch)
 {
     m_latch = std::move(latch);
     connect(m_latch.get(), &QtAio::Latch::countChanged, this, &QmlLatch::countChanged);
-    connect(m_latch.get(), &QtAio::Latch::released, this, &QmlLatch::released);
+    connect(m_latch.get(), &QtAio::Latch::releasedChanged, this, &QmlLatch::releasedChanged);
     connect(m_latch.get(), &QtAio::Latch::waitingChanged, this, &QmlLatch::waitingChanged);
 }
 
@@ -65,8 +65,11 @@ void QmlLatch::setCount(int count)
             throw std::logic_error("Latch.count can only be set before the latch is used "
                                    "(counted down or waited on)");
         }
+        const bool wasReleased = m_latch->isReleased();
         attach(std::make_unique<QtAio::Latch>(count)); // throws on a negative count
         Q_EMIT countChanged(count);
+        if (m_latch->isReleased() != wasReleased)
+            Q_EMIT releasedChanged(m_latch->isReleased());
     } catch (...) {
         reportBadValue(this, QStringLiteral("Latch.count"));
     }

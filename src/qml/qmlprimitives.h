@@ -47,7 +47,7 @@ class QTAIO_QML_EXPORT QmlLatch : public QObject, public QmlDeclared {
     Q_INTERFACES(QQmlParserStatus)
     QML_NAMED_ELEMENT(Latch)
     Q_PROPERTY(int count READ count WRITE setCount NOTIFY countChanged)
-    Q_PROPERTY(bool isReleased READ isReleased NOTIFY countChanged)
+    Q_PROPERTY(bool released READ isReleased NOTIFY releasedChanged)
     Q_PROPERTY(int waiting READ waiting NOTIFY waitingChanged)
 
 public:
@@ -69,7 +69,7 @@ public:
 
 Q_SIGNALS:
     void countChanged(int count);
-    void released();
+    void releasedChanged(bool released);
     void waitingChanged(int waiting);
 
 private:

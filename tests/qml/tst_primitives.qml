@@ -14,14 +14,24 @@ TestCase {
     function test_latch() {
         const latch = createTemporaryObject(latchComponent, testCase, { count: 2 })
         compare(latch.count, 2)
+        verify(!latch.released)
+        const fresh = createTemporaryObject(latchComponent, testCase)
+        verify(fresh.released) // Latch(0) is born released
+        let releasedChanges = []
+        fresh.releasedChanged.connect(() => releasedChanges.push(fresh.released))
+        fresh.count = 1
+        compare(releasedChanges, [false])
+        fresh.countDown()
+        tryVerify(() => releasedChanges.length === 2)
+        compare(releasedChanges, [false, true])
         let released = false
         latch.wait().then(r => released = r)
         compare(latch.waiting, 1)
         latch.countDown()
         compare(latch.count, 1)
-        verify(!latch.isReleased)
+        verify(!latch.released)
         latch.countDown()
-        verify(latch.isReleased)
+        verify(latch.released)
         tryVerify(() => released === true)
 
         let message = ""
