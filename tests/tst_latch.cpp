@@ -32,6 +32,7 @@ private Q_SLOTS:
     void everyWaiterIsReleased();
     void countChangedReportsEveryHomeThreadChange();
     void signalsFromOtherThreadsAreCoalescedInHomeThread();
+    void slotThatCountsDownAgainSeesEveryValueInOrder();
     void countDownIsNotReentrant();
     void resumesOnTheAwaitingThread();
     void stopTokenCancelsWait();
@@ -163,6 +164,27 @@ void tst_Latch::countChangedReportsEveryHomeThreadChange()
     for (int i = 0; i < 5; ++i)
         QCOMPARE(countSpy.at(i).at(0).toInt(), 4 - i);
     QCOMPARE(releasedSpy.count(), 1);
+}
+
+// A slot that changes the latch again: its change is reported after the running report, in
+// order, and nothing stale is emitted after it.
+void tst_Latch::slotThatCountsDownAgainSeesEveryValueInOrder()
+{
+    Latch latch(4);
+    std::vector<int> counts;
+    std::vector<bool> released;
+    connect(&latch, &Latch::countChanged, this, [&](int count) {
+        counts.push_back(count);
+        if (count > 0 && count % 2 == 1)
+            latch.countDown(); // from inside the report
+    });
+    connect(&latch, &Latch::releasedChanged, this, [&](bool r) { released.push_back(r); });
+    latch.countDown();
+    QCOMPARE(counts, (std::vector<int>{3, 2}));
+    latch.countDown(); // 1, and the slot's count-down to 0
+    QCOMPARE(counts, (std::vector<int>{3, 2, 1, 0}));
+    QCOMPARE(released, std::vector<bool>{true});
+    QCOMPARE(latch.count(), 0);
 }
 
 void tst_Latch::signalsFromOtherThreadsAreCoalescedInHomeThread()

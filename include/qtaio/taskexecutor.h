@@ -512,10 +512,6 @@ private:
 
     // Shared with tracked work, which may outlive the executor object.
     const std::shared_ptr<detail::ExecutorCore> d;
-    struct {
-        int limit = 0, running = 0, waiting = 0;
-        qint64 completed = 0, failed = 0, cancelled = 0;
-    } m_emitted;
 };
 
 } // namespace QtAio

@@ -198,37 +198,23 @@ void AsyncQueueBase::close(CloseMode mode)
 
 void AsyncQueueBase::connectNotify(const QMetaMethod &signal)
 {
-    if (signal.isValid())
-        d->receiverConnected();
+    d->receiverConnected(signal);
 }
 
 void AsyncQueueBase::disconnectNotify(const QMetaMethod &signal)
 {
-    if (signal.isValid())
-        d->receiverDisconnected();
+    d->receiverDisconnected(signal);
 }
 
 bool AsyncQueueBase::event(QEvent *event)
 {
-    if (event->type() == detail::WaitCore::flushEventType()) {
-        d->flushPosted();
-        return true;
-    }
-    return QObject::event(event);
+    return d->deliverFlush(event) || QObject::event(event);
 }
 
 void AsyncQueueBase::emitChanges()
 {
     auto &e = d->emitted;
-    if (e.flushing) {
-        // A slot changed the queue while we emit: the running loop below picks it up next,
-        // so emissions stay in order and none carries a stale value.
-        e.dirty = true;
-        return;
-    }
-    e.flushing = true;
-    do {
-        e.dirty = false;
+    d->report.run([&](detail::ChangeReport &report) {
         struct {
             int size, maxSize;
             qint64 unfinished;
@@ -249,40 +235,30 @@ void AsyncQueueBase::emitChanges()
                    d->closed,
                    std::exchange(d->pendingAllTasksDone, false)};
         }
-        auto changed = [](auto value, auto &emitted) {
-            if (value == emitted)
-                return false;
-            emitted = value;
-            return true;
-        };
-        // Each emission is followed by a check for changes made by its slots (dirty).
-        if (changed(now.maxSize, e.maxSize))
-            Q_EMIT maxSizeChanged(now.maxSize, QPrivateSignal());
-        if (!e.dirty && changed(now.size, e.size))
-            Q_EMIT sizeChanged(now.size, QPrivateSignal());
-        if (!e.dirty && changed(now.size == 0, e.empty))
-            Q_EMIT emptyChanged(now.size == 0, QPrivateSignal());
-        if (!e.dirty && changed(now.full, e.full))
-            Q_EMIT fullChanged(now.full, QPrivateSignal());
-        if (!e.dirty && changed(now.highWater, e.highWaterMark))
-            Q_EMIT highWaterMarkChanged(now.highWater, QPrivateSignal());
-        if (!e.dirty && changed(now.unfinished, e.unfinishedTasks))
-            Q_EMIT unfinishedTasksChanged(now.unfinished, QPrivateSignal());
-        if (!e.dirty && changed(now.getters, e.waitingGetters))
-            Q_EMIT waitingGettersChanged(now.getters, QPrivateSignal());
-        if (!e.dirty && changed(now.putters, e.waitingPutters))
-            Q_EMIT waitingPuttersChanged(now.putters, QPrivateSignal());
-        if (!e.dirty && changed(now.closed, e.closed))
-            Q_EMIT closedChanged(now.closed, QPrivateSignal());
-        // Event counts were taken out of the core: always deliver them.
+        report.value(now.maxSize, e.maxSize,
+                     [&](int v) { Q_EMIT maxSizeChanged(v, QPrivateSignal()); });
+        report.value(now.size, e.size, [&](int v) { Q_EMIT sizeChanged(v, QPrivateSignal()); });
+        report.value(now.size == 0, e.empty,
+                     [&](bool v) { Q_EMIT emptyChanged(v, QPrivateSignal()); });
+        report.value(now.full, e.full, [&](bool v) { Q_EMIT fullChanged(v, QPrivateSignal()); });
+        report.value(now.highWater, e.highWaterMark,
+                     [&](int v) { Q_EMIT highWaterMarkChanged(v, QPrivateSignal()); });
+        report.value(now.unfinished, e.unfinishedTasks,
+                     [&](qint64 v) { Q_EMIT unfinishedTasksChanged(v, QPrivateSignal()); });
+        report.value(now.getters, e.waitingGetters,
+                     [&](int v) { Q_EMIT waitingGettersChanged(v, QPrivateSignal()); });
+        report.value(now.putters, e.waitingPutters,
+                     [&](int v) { Q_EMIT waitingPuttersChanged(v, QPrivateSignal()); });
+        report.value(now.closed, e.closed,
+                     [&](bool v) { Q_EMIT closedChanged(v, QPrivateSignal()); });
+        // Events were taken out of the core: always delivered.
         if (now.put > 0)
             Q_EMIT itemsPut(now.put, QPrivateSignal());
         if (now.taken > 0)
             Q_EMIT itemsTaken(now.taken, QPrivateSignal());
         if (now.allDone)
             Q_EMIT allTasksDone(QPrivateSignal());
-    } while (e.dirty);
-    e.flushing = false;
+    });
 }
 
 } // namespace QtAio

@@ -213,41 +213,39 @@ bool Latch::waitBlocking(Deadline deadline, std::stop_token stop)
 
 void Latch::connectNotify(const QMetaMethod &signal)
 {
-    if (signal.isValid())
-        d->receiverConnected();
+    d->receiverConnected(signal);
 }
 
 void Latch::disconnectNotify(const QMetaMethod &signal)
 {
-    if (signal.isValid())
-        d->receiverDisconnected();
+    d->receiverDisconnected(signal);
 }
 
 bool Latch::event(QEvent *event)
 {
-    if (event->type() == detail::WaitCore::flushEventType()) {
-        d->flushPosted();
-        return true;
-    }
-    return QObject::event(event);
+    return d->deliverFlush(event) || QObject::event(event);
 }
 
 void Latch::emitChanges()
 {
-    using detail::takeChange;
-    if (auto v = takeChange(*d, d->emittedCount, [this] { return d->count.load(); }))
-        Q_EMIT countChanged(*v, QPrivateSignal());
-    if (auto v = takeChange(*d, d->emittedWaiting,
-                            [this] { return static_cast<int>(d->waiters.size()); }))
-        Q_EMIT waitingChanged(*v, QPrivateSignal());
-    bool releaseNow = false;
-    {
-        std::scoped_lock lock(d->mutex);
-        if (d->count.load() == 0 && !d->releasedEmitted)
-            releaseNow = d->releasedEmitted = true;
-    }
-    if (releaseNow)
-        Q_EMIT releasedChanged(true, QPrivateSignal());
+    d->report.run([this](detail::ChangeReport &report) {
+        struct {
+            int count, waiting;
+            bool release;
+        } now{};
+        {
+            std::scoped_lock lock(d->mutex);
+            now = {d->count.load(), static_cast<int>(d->waiters.size()), false};
+            if (now.count == 0 && !d->releasedEmitted)
+                now.release = d->releasedEmitted = true; // an event: taken out here
+        }
+        report.value(now.count, d->emittedCount,
+                     [&](int v) { Q_EMIT countChanged(v, QPrivateSignal()); });
+        report.value(now.waiting, d->emittedWaiting,
+                     [&](int v) { Q_EMIT waitingChanged(v, QPrivateSignal()); });
+        if (now.release)
+            Q_EMIT releasedChanged(true, QPrivateSignal());
+    });
 }
 
 } // namespace QtAio

@@ -256,37 +256,38 @@ void Semaphore::release(int n)
 
 void Semaphore::connectNotify(const QMetaMethod &signal)
 {
-    if (signal.isValid())
-        d->receiverConnected();
+    d->receiverConnected(signal);
 }
 
 void Semaphore::disconnectNotify(const QMetaMethod &signal)
 {
-    if (signal.isValid())
-        d->receiverDisconnected();
+    d->receiverDisconnected(signal);
 }
 
 bool Semaphore::event(QEvent *event)
 {
-    if (event->type() == detail::WaitCore::flushEventType()) {
-        d->flushPosted();
-        return true;
-    }
-    return QObject::event(event);
+    return d->deliverFlush(event) || QObject::event(event);
 }
 
 void Semaphore::emitChanges()
 {
-    using detail::takeChange;
-    if (auto v = takeChange(*d, d->emittedCapacity, [this] { return d->capacity; }))
-        Q_EMIT capacityChanged(*v, QPrivateSignal());
-    if (auto v = takeChange(*d, d->emittedHeld, [this] { return d->held; }))
-        Q_EMIT heldChanged(*v, QPrivateSignal());
-    if (auto v = takeChange(*d, d->emittedAvailable, [this] { return d->available(); }))
-        Q_EMIT availableChanged(*v, QPrivateSignal());
-    if (auto v = takeChange(*d, d->emittedWaiting,
-                            [this] { return static_cast<int>(d->waiters.size()); }))
-        Q_EMIT waitingChanged(*v, QPrivateSignal());
+    d->report.run([this](detail::ChangeReport &report) {
+        struct {
+            int capacity, held, available, waiting;
+        } now{};
+        {
+            std::scoped_lock lock(d->mutex);
+            now = {d->capacity, d->held, d->available(), static_cast<int>(d->waiters.size())};
+        }
+        report.value(now.capacity, d->emittedCapacity,
+                     [&](int v) { Q_EMIT capacityChanged(v, QPrivateSignal()); });
+        report.value(now.held, d->emittedHeld,
+                     [&](int v) { Q_EMIT heldChanged(v, QPrivateSignal()); });
+        report.value(now.available, d->emittedAvailable,
+                     [&](int v) { Q_EMIT availableChanged(v, QPrivateSignal()); });
+        report.value(now.waiting, d->emittedWaiting,
+                     [&](int v) { Q_EMIT waitingChanged(v, QPrivateSignal()); });
+    });
 }
 
 } // namespace QtAio

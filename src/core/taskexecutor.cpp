@@ -575,67 +575,64 @@ QCoro::Task<> TaskExecutor::shutdown()
 
 void TaskExecutor::connectNotify(const QMetaMethod &signal)
 {
-    if (signal.isValid())
-        d->receiverConnected();
+    d->receiverConnected(signal);
 }
 
 void TaskExecutor::disconnectNotify(const QMetaMethod &signal)
 {
-    if (signal.isValid())
-        d->receiverDisconnected();
+    d->receiverDisconnected(signal);
 }
 
 bool TaskExecutor::event(QEvent *event)
 {
-    if (event->type() == detail::WaitCore::flushEventType()) {
-        d->flushPosted();
-        return true;
-    }
-    return QObject::event(event);
+    return d->deliverFlush(event) || QObject::event(event);
 }
 
 void TaskExecutor::emitChanges()
 {
-    using detail::takeChange;
-    std::vector<detail::ExecutorCore::Event> events;
-    {
-        std::scoped_lock lock(d->mutex);
-        events.swap(d->events);
-    }
-    for (const auto &e : events) {
-        switch (e.kind) {
-        case detail::ExecutorCore::Event::Started:
-            Q_EMIT taskStarted(e.id, QPrivateSignal());
-            break;
-        case detail::ExecutorCore::Event::Completed:
-            Q_EMIT taskCompleted(e.id, QPrivateSignal());
-            break;
-        case detail::ExecutorCore::Event::Failed:
-            Q_EMIT taskFailed(e.id, e.message, QPrivateSignal());
-            break;
-        case detail::ExecutorCore::Event::Cancelled:
-            Q_EMIT taskCancelled(e.id, QPrivateSignal());
-            break;
-        case detail::ExecutorCore::Event::Idle:
-            break; // emitted below, after the counters
+    d->report.run([this](detail::ChangeReport &report) {
+        std::vector<detail::ExecutorCore::Event> events;
+        detail::ExecutorCore::Observed now;
+        {
+            std::scoped_lock lock(d->mutex);
+            events.swap(d->events);
+            now = {d->limitLocked(), d->running, d->waiting, d->completed, d->failed, d->cancelled};
         }
-    }
-    if (auto v = takeChange(*d, m_emitted.limit, [this] { return d->limitLocked(); }))
-        Q_EMIT limitChanged(*v, QPrivateSignal());
-    if (auto v = takeChange(*d, m_emitted.running, [this] { return d->running; }))
-        Q_EMIT runningChanged(*v, QPrivateSignal());
-    if (auto v = takeChange(*d, m_emitted.waiting, [this] { return d->waiting; }))
-        Q_EMIT waitingChanged(*v, QPrivateSignal());
-    if (auto v = takeChange(*d, m_emitted.completed, [this] { return d->completed; }))
-        Q_EMIT completedChanged(*v, QPrivateSignal());
-    if (auto v = takeChange(*d, m_emitted.failed, [this] { return d->failed; }))
-        Q_EMIT failedChanged(*v, QPrivateSignal());
-    if (auto v = takeChange(*d, m_emitted.cancelled, [this] { return d->cancelled; }))
-        Q_EMIT cancelledChanged(*v, QPrivateSignal());
-    for (const auto &e : events) {
-        if (e.kind == detail::ExecutorCore::Event::Idle)
+        bool becameIdle = false;
+        for (const auto &e : events) {
+            switch (e.kind) {
+            case detail::ExecutorCore::Event::Started:
+                Q_EMIT taskStarted(e.id, QPrivateSignal());
+                break;
+            case detail::ExecutorCore::Event::Completed:
+                Q_EMIT taskCompleted(e.id, QPrivateSignal());
+                break;
+            case detail::ExecutorCore::Event::Failed:
+                Q_EMIT taskFailed(e.id, e.message, QPrivateSignal());
+                break;
+            case detail::ExecutorCore::Event::Cancelled:
+                Q_EMIT taskCancelled(e.id, QPrivateSignal());
+                break;
+            case detail::ExecutorCore::Event::Idle:
+                becameIdle = true; // emitted below, after the counters
+                break;
+            }
+        }
+        auto &e = d->emitted;
+        report.value(now.limit, e.limit, [&](int v) { Q_EMIT limitChanged(v, QPrivateSignal()); });
+        report.value(now.running, e.running,
+                     [&](int v) { Q_EMIT runningChanged(v, QPrivateSignal()); });
+        report.value(now.waiting, e.waiting,
+                     [&](int v) { Q_EMIT waitingChanged(v, QPrivateSignal()); });
+        report.value(now.completed, e.completed,
+                     [&](qint64 v) { Q_EMIT completedChanged(v, QPrivateSignal()); });
+        report.value(now.failed, e.failed,
+                     [&](qint64 v) { Q_EMIT failedChanged(v, QPrivateSignal()); });
+        report.value(now.cancelled, e.cancelled,
+                     [&](qint64 v) { Q_EMIT cancelledChanged(v, QPrivateSignal()); });
+        if (becameIdle)
             Q_EMIT idle(QPrivateSignal());
-    }
+    });
 }
 
 } // namespace QtAio

@@ -7,6 +7,7 @@
 #include <QtCore/QCoreApplication>
 #include <QtCore/QElapsedTimer>
 #include <QtCore/QEvent>
+#include <QtCore/QMetaMethod>
 #include <QtCore/QThread>
 #include <QtCore/QTimerEvent>
 
@@ -162,20 +163,19 @@ void WakeList::wakeAllSlow() noexcept
 
 WaitCore::~WaitCore() = default;
 
-int WaitCore::flushEventType() noexcept
+void WaitCore::receiverConnected(const QMetaMethod &signal)
 {
-    return flushEventTypeValue;
-}
-
-void WaitCore::receiverConnected()
-{
+    if (!signal.isValid())
+        return;
     std::scoped_lock lock(mutex);
     if (m_receivers++ == 0)
         discardPendingEventsLocked();
 }
 
-void WaitCore::receiverDisconnected()
+void WaitCore::receiverDisconnected(const QMetaMethod &signal)
 {
+    if (!signal.isValid())
+        return;
     std::scoped_lock lock(mutex);
     if (m_receivers.load(std::memory_order_relaxed) > 0)
         m_receivers.fetch_sub(1, std::memory_order_relaxed);
@@ -194,11 +194,14 @@ bool WaitCore::markChangedSlow() noexcept
     return false;
 }
 
-void WaitCore::flushPosted()
+bool WaitCore::deliverFlush(QEvent *event)
 {
+    if (event->type() != flushEventTypeValue)
+        return false;
     QTAIO_TSAN_ACQUIRE(this);
     m_flushPosted.store(false, std::memory_order_release);
     flush();
+    return true;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -129,19 +129,4 @@ private:
     QHash<int, WaitOperation *> m_deadlines;
 };
 
-//! Reads an observable value under \a core's lock and, if it differs from the last value
-//! emitted, records it and returns it. Home thread only. Reading each value afresh right before
-//! its emission means a slot that changes the object again (and emits from a nested call) is
-//! never followed by a stale emission.
-template<typename Value, typename Read>
-std::optional<Value> takeChange(WaitCore &core, Value &emitted, Read read)
-{
-    std::scoped_lock lock(core.mutex);
-    const Value current = read();
-    if (current == emitted)
-        return std::nullopt;
-    emitted = current;
-    return current;
-}
-
 } // namespace QtAio::detail

@@ -168,6 +168,12 @@ public:
         QString message;
     };
     std::vector<Event> events;
+    //! The executor's observable values, as read for a report and as last emitted.
+    struct Observed {
+        int limit = 0, running = 0, waiting = 0;
+        qint64 completed = 0, failed = 0, cancelled = 0;
+    };
+    Observed emitted; // home thread only
 
     void flush() override;
 

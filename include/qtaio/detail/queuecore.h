@@ -37,8 +37,6 @@ public:
         int waitingPutters = 0;
         bool closed = false;
         int highWaterMark = 0;
-        bool flushing = false;
-        bool dirty = false;
     } emitted;
 
     //! Full at maxSize, and (unbounded or not) when `size` could not count one more item.

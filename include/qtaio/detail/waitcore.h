@@ -30,6 +30,8 @@
 #include <stop_token>
 
 QT_BEGIN_NAMESPACE
+class QEvent;
+class QMetaMethod;
 class QObject;
 QT_END_NAMESPACE
 
@@ -180,6 +182,52 @@ private:
     Waiter *m_chainTail = nullptr;
 };
 
+//! The one way every QtAio object emits its change and event signals, in its flush() (home
+//! thread, mutex not held).
+/*!
+ * A pass reads the observable state once, under the lock, and takes out the events gathered
+ * since the last pass (such as itemsPut counts); then it emits a change signal for each value
+ * that differs from the one emitted last (value()) and the events it took. A slot that changes
+ * the object makes the running pass stale: its remaining values are left to a new pass, which
+ * reads the state afresh, so emissions stay in order and none carries a stale value. A flush
+ * asked for from inside a slot only marks the running one stale.
+ */
+class ChangeReport {
+public:
+    //! Runs \a pass (a callable taking this ChangeReport) until a pass ends without going stale.
+    template<typename Pass>
+    void run(Pass &&pass)
+    {
+        if (m_running) {
+            m_stale = true; // a slot changed the object: the running report passes again
+            return;
+        }
+        struct Running {
+            bool &flag;
+            ~Running() { flag = false; }
+        } running{m_running = true};
+        do {
+            m_stale = false;
+            pass(*this);
+        } while (m_stale);
+    }
+
+    //! In a pass: emits \a now through \a emit if it differs from \a emitted (then recorded),
+    //! unless a slot has made this pass stale.
+    template<typename Value, typename Emit>
+    void value(const Value &now, Value &emitted, Emit &&emit)
+    {
+        if (m_stale || now == emitted)
+            return;
+        emitted = now;
+        emit(now);
+    }
+
+private:
+    bool m_running = false;
+    bool m_stale = false;
+};
+
 //! The lockable, shared part of a primitive. Outlives the primitive while waiters refer to it.
 class QTAIO_CORE_EXPORT WaitCore {
 public:
@@ -211,20 +259,22 @@ public:
         return m_receivers.load(std::memory_order_relaxed) != 0;
     }
 
-    //! Called from the owner's connectNotify()/disconnectNotify(): counts connections (an
+    //! The owner's connectNotify() and disconnectNotify() forward here: counts connections (an
     //! unmatched disconnect only over-counts, which costs a flush, never a lost signal). The
     //! first connection drops event counts gathered while nobody listened.
-    void receiverConnected();
-    void receiverDisconnected();
+    void receiverConnected(const QMetaMethod &signal);
+    void receiverDisconnected(const QMetaMethod &signal);
 
-    //! Runs a flush that was posted to the home thread. Called from the owner's event().
-    void flushPosted();
+    //! The owner's event() forwards here first: runs the flush that markChangedLocked() posted
+    //! to the home thread and returns true, or returns false for any other event.
+    bool deliverFlush(QEvent *event);
 
-    //! Emits the owner's pending change signals. Home thread only, mutex not held.
+    //! Emits the owner's pending change signals, through report. Home thread only, mutex not
+    //! held.
     virtual void flush() = 0;
 
-    //! The event type of the coalesced flush event that markChangedLocked() posts.
-    static int flushEventType() noexcept;
+    //! The state of the owner's signal emission (see ChangeReport). Home thread only.
+    ChangeReport report;
 
 protected:
     //! Drops event counts (such as itemsPut) gathered while no signal was connected. Called
