@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
+#include <qtaio/deadline.h>
 #include <qtaio/detail/concepts.h>
 #include <qtaio/detail/executor/resultlist.h>
 #include <qtaio/detail/executor/runslot.h>
@@ -11,7 +12,6 @@
 #include <qtaio/outcome.h>
 #include <qtaio/qtaiocore_export.h>
 
-#include <QtCore/QDeadlineTimer>
 #include <QtCore/QList>
 #include <QtCore/QObject>
 
@@ -290,26 +290,12 @@ public:
      * ExecutionError with the cause nested.
      */
     template<detail::TaskFactory Factory>
-    auto run(Factory factory, QDeadlineTimer deadline = QDeadlineTimer(QDeadlineTimer::Forever))
+    auto run(Factory factory, Deadline deadline = {})
         -> QCoro::Task<detail::FactoryResult<Factory>>;
-    //! As run(Factory, QDeadlineTimer), with a timeout counted from now.
-    template<detail::TaskFactory Factory, typename Rep, typename Period>
-    auto run(Factory factory, std::chrono::duration<Rep, Period> timeout)
-        -> QCoro::Task<detail::FactoryResult<Factory>>
-    {
-        return run(std::move(factory), detail::deadlineAfter(timeout));
-    }
     //! Awaits an already started \a task, with a deadline if one is given. QCoro tasks cannot be
     //! stopped: after TimeoutError the task stays tracked, and its later failure is still reported.
     template<typename T>
-    QCoro::Task<T> run(QCoro::Task<T> task,
-                       QDeadlineTimer deadline = QDeadlineTimer(QDeadlineTimer::Forever));
-    //! As run(QCoro::Task<T>, QDeadlineTimer), with a timeout counted from now.
-    template<typename T, typename Rep, typename Period>
-    QCoro::Task<T> run(QCoro::Task<T> task, std::chrono::duration<Rep, Period> timeout)
-    {
-        return run(std::move(task), detail::deadlineAfter(timeout));
-    }
+    QCoro::Task<T> run(QCoro::Task<T> task, Deadline deadline = {});
 
     //! Runs every factory of \a factories, at most \a options.limit at once, and yields their
     //! results in input order (nothing for Task<void> factories).
@@ -413,9 +399,9 @@ public:
 
     //! \cond INTERNAL
     // Misuse: one readable diagnostic instead of a list of candidates that do not fit.
-    template<typename NotAFactory, typename... Deadline>
+    template<typename NotAFactory, typename... Timeout>
     requires(!detail::TaskFactory<std::decay_t<NotAFactory>> &&
-             !detail::IsQCoroTask<NotAFactory>) detail::Misused run(NotAFactory &&, Deadline &&...)
+             !detail::IsQCoroTask<NotAFactory>) detail::Misused run(NotAFactory &&, Timeout &&...)
     {
         static_assert(detail::alwaysFalse<NotAFactory>,
                       "TaskExecutor::run takes a factory (a callable returning an awaitable, "

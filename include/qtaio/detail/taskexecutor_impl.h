@@ -52,7 +52,7 @@ requires(sizeof...(T) > 0) auto TaskExecutor::gather(QCoro::Task<T>... tasks)
 }
 
 template<detail::TaskFactory Factory>
-auto TaskExecutor::run(Factory factory, QDeadlineTimer deadline)
+auto TaskExecutor::run(Factory factory, Deadline deadline)
     -> QCoro::Task<detail::FactoryResult<Factory>>
 {
     using R = detail::FactoryResult<Factory>;
@@ -60,7 +60,7 @@ auto TaskExecutor::run(Factory factory, QDeadlineTimer deadline)
     std::stop_source stop;
     detail::launch(d, "TaskExecutor::run", true, stop, {}, slot, 0,
                    detail::RunBody<R, Factory>{slot, std::move(factory)});
-    auto finished = slot->result.done.wait({{}, deadline});
+    auto finished = slot->result.done.wait({{}, deadline.timer()});
     if (!co_await finished && slot->result.abandon()) {
         stop.request_stop(); // the work stays tracked until it ends
         throw TimeoutError("TaskExecutor::run: timed out");
@@ -71,7 +71,7 @@ auto TaskExecutor::run(Factory factory, QDeadlineTimer deadline)
 }
 
 template<typename T>
-QCoro::Task<T> TaskExecutor::run(QCoro::Task<T> task, QDeadlineTimer deadline)
+QCoro::Task<T> TaskExecutor::run(QCoro::Task<T> task, Deadline deadline)
 {
     auto factory = [task = std::move(task)]() mutable { return std::move(task); };
     return run(std::move(factory), deadline);
