@@ -21,11 +21,10 @@ namespace QtAio {
 
 namespace {
 
-// One value of a kind: its key in the model, the property names that may hold it (the first
-// found wins: the primitives' API may rename a property), and whether it is a flag.
+// One value of a kind: its key in the model, which is also the name of the property that
+// holds it.
 struct ValueSpec {
     const char *key;
-    std::initializer_list<const char *> properties;
 };
 
 // What the model reads per kind. `throughput` is derived, not read.
@@ -40,40 +39,28 @@ struct KindSpec {
 const KindSpec &specOf(Inspection::Kind kind)
 {
     static const KindSpec queue{"Queue",
-                                {{"size", {"size"}},
-                                 {"maxSize", {"maxSize"}},
-                                 {"waitingGetters", {"waitingGetters"}},
-                                 {"waitingPutters", {"waitingPutters"}},
-                                 {"unfinishedTasks", {"unfinishedTasks"}},
-                                 {"highWaterMark", {"highWaterMark"}},
-                                 {"closed", {"closed", "isClosed"}}},
+                                {{"size"},
+                                 {"maxSize"},
+                                 {"waitingGetters"},
+                                 {"waitingPutters"},
+                                 {"unfinishedTasks"},
+                                 {"highWaterMark"},
+                                 {"closed"}},
                                 "size",
                                 "maxSize",
                                 "maxSize"};
-    static const KindSpec latch{
-        "Latch",
-        {{"count", {"count"}}, {"waiting", {"waiting"}}, {"released", {"released", "isReleased"}}},
-        "count",
-        "",
-        ""};
+    static const KindSpec latch{"Latch", {{"count"}, {"waiting"}, {"released"}}, "count", "", ""};
     static const KindSpec semaphore{"Semaphore",
-                                    {{"capacity", {"capacity"}},
-                                     {"available", {"available"}},
-                                     {"held", {"held"}},
-                                     {"waiting", {"waiting"}}},
+                                    {{"capacity"}, {"available"}, {"held"}, {"waiting"}},
                                     "held",
                                     "capacity",
                                     "capacity"};
-    static const KindSpec executor{"Executor",
-                                   {{"limit", {"limit"}},
-                                    {"running", {"running"}},
-                                    {"waiting", {"waiting", "pending"}},
-                                    {"completed", {"completed"}},
-                                    {"failed", {"failed"}},
-                                    {"cancelled", {"cancelled"}}},
-                                   "running",
-                                   "limit",
-                                   "limit"};
+    static const KindSpec executor{
+        "Executor",
+        {{"limit"}, {"running"}, {"waiting"}, {"completed"}, {"failed"}, {"cancelled"}},
+        "running",
+        "limit",
+        "limit"};
     switch (kind) {
     case Inspection::Kind::Queue:
         return queue;
@@ -180,16 +167,6 @@ quint64 asId(double id)
     return id >= 1 && id < 9007199254740992.0 ? quint64(id) : 0;
 }
 
-int findProperty(const QMetaObject *meta, std::initializer_list<const char *> names)
-{
-    for (const char *name : names) {
-        const int index = meta->indexOfProperty(name);
-        if (index >= 0)
-            return index;
-    }
-    return -1;
-}
-
 } // namespace
 
 class InspectorModel::Private {
@@ -238,7 +215,7 @@ public:
         row->typeName = QString::fromLatin1(meta->className());
         const KindSpec &spec = specOf(primitive.kind);
         for (const ValueSpec &value : spec.values) {
-            Series s{QString::fromLatin1(value.key), findProperty(meta, value.properties), false,
+            Series s{QString::fromLatin1(value.key), meta->indexOfProperty(value.key), false,
                      Ring(historyLength)};
             if (s.property >= 0)
                 s.flag = meta->property(s.property).metaType().id() == QMetaType::Bool;
