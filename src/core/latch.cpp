@@ -129,28 +129,33 @@ void Latch::countDownSlow(int n)
     // visible: the lock-free forms (here and inline in latch.h) return right after it, and the
     // form that reports the change decrements under the lock, which the final countDown takes
     // before it wakes anybody.
-    const auto decrement = [this, n] {
-        int current = d->count.load(std::memory_order_acquire);
+    const auto decrement = [n](detail::LatchCore &core) {
+        int current = core.count.load(std::memory_order_acquire);
         int next = 0;
         do {
             if (current == 0)
                 return -1; // already released: nothing changes
             next = std::max(0, current - n);
-        } while (!d->count.compare_exchange_weak(current, next, std::memory_order_acq_rel));
+        } while (!core.count.compare_exchange_weak(current, next, std::memory_order_acq_rel));
         return next;
     };
     detail::Waiter *released = nullptr;
     bool flushNow = false;
     if (!d->hasReceiversLocked()) { // a hint without the lock, as everywhere
-        const int next = decrement();
-        if (next != 0)
+        if (d->count.load(std::memory_order_acquire) == 0)
+            return; // already released
+        // The final countDown, too, may see the latch destroyed before it takes the lock: by a
+        // wait that starts just then and finds the count at zero without suspending. So it
+        // holds the core, and touches nothing else of the latch after its decrement.
+        const std::shared_ptr<detail::LatchCore> core = d;
+        if (decrement(*core) != 0)
             return; // nobody to wake and nobody listening: no lock needed
-        std::scoped_lock lock(d->mutex);
-        released = d->waiters.finishAll(detail::WaitStatus::Completed);
-        flushNow = d->markChangedLocked();
+        std::scoped_lock lock(core->mutex);
+        released = core->waiters.finishAll(detail::WaitStatus::Completed);
+        flushNow = core->markChangedLocked(); // false once the latch is being destroyed
     } else {
         std::scoped_lock lock(d->mutex);
-        const int next = decrement();
+        const int next = decrement(*d);
         if (next < 0)
             return;
         if (next == 0)
