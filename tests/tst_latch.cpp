@@ -11,6 +11,7 @@
 
 #include <atomic>
 #include <memory>
+#include <optional>
 #include <stop_token>
 #include <thread>
 #include <vector>
@@ -45,6 +46,11 @@ private Q_SLOTS:
     void stressManyThreads();
     void destroyedRightAfterReleaseWhileOthersCountDown_data();
     void destroyedRightAfterReleaseWhileOthersCountDown();
+    void fastPathStopsShortOfZero_data();
+    void fastPathStopsShortOfZero();
+    void listenerConnectedAfterFastPathSeesLaterValues();
+    void concurrentCountDownsReleaseOnce_data();
+    void concurrentCountDownsReleaseOnce();
 };
 
 void tst_Latch::negativeCountIsRejected()
@@ -55,8 +61,17 @@ void tst_Latch::negativeCountIsRejected()
 void tst_Latch::negativeCountDownIsRejected()
 {
     Latch latch(2);
-    QTAIO_VERIFY_THROWS_SYNC(std::invalid_argument, latch.countDown(-3), "got -3");
+    QTAIO_VERIFY_THROWS_SYNC(std::invalid_argument, latch.countDown(-3),
+                             "Latch::countDown: n must not be negative, got -3");
     QCOMPARE(latch.count(), 2);
+    latch.countDown(0); // a no-op
+    QCOMPARE(latch.count(), 2);
+    QSignalSpy countSpy(&latch, &Latch::countChanged);
+    QVERIFY(countSpy.isValid());
+    QTAIO_VERIFY_THROWS_SYNC(std::invalid_argument, latch.countDown(-1), "got -1");
+    latch.countDown(0);
+    QCOMPARE(latch.count(), 2);
+    QCOMPARE(countSpy.count(), 0);
 }
 
 void tst_Latch::countFloorsAtZero()
@@ -396,8 +411,11 @@ QTEST_GUILESS_MAIN(tst_Latch)
 void tst_Latch::destroyedRightAfterReleaseWhileOthersCountDown_data()
 {
     QTest::addColumn<bool>("observed");
-    QTest::newRow("nothing connected") << false;
-    QTest::newRow("countChanged connected") << true;
+    QTest::addColumn<bool>("polled");
+    QTest::newRow("nothing connected") << false << false;
+    QTest::newRow("countChanged connected") << true << false;
+    QTest::newRow("nothing connected, found released by polling") << false << true;
+    QTest::newRow("countChanged connected, found released by polling") << true << true;
 }
 
 void tst_Latch::destroyedRightAfterReleaseWhileOthersCountDown()
@@ -405,8 +423,10 @@ void tst_Latch::destroyedRightAfterReleaseWhileOthersCountDown()
     // The waiter destroys the latch as soon as it resumes, while the thread whose countDown()
     // did not release it may still be returning from that call: no countDown() touches the
     // latch after its decrement unless it holds the lock the releasing one must take first
-    // (ASan and TSan check the rounds).
+    // (ASan and TSan check the rounds). In the "polling" rows the latch is destroyed as soon as
+    // tryWait() finds it released, possibly before the final countDown() has taken the lock.
     QFETCH(bool, observed);
+    QFETCH(bool, polled);
     for (int round = 0; round < 1000; ++round) {
         auto latch = std::make_unique<Latch>(2);
         if (observed)
@@ -420,6 +440,15 @@ void tst_Latch::destroyedRightAfterReleaseWhileOthersCountDown()
         };
         std::thread first(countDown);
         std::thread second(countDown);
+        if (polled) {
+            go = true;
+            while (!latch->tryWait())
+                std::this_thread::yield();
+            latch.reset();
+            first.join();
+            second.join();
+            continue;
+        }
         QVERIFY(QtAioTest::runAsync([&]() -> QCoro::Task<> {
             auto waiting = latch->wait();
             go = true;
@@ -428,6 +457,188 @@ void tst_Latch::destroyedRightAfterReleaseWhileOthersCountDown()
         }));
         first.join();
         second.join();
+    }
+}
+
+namespace {
+//! One coroutine that waits on a latch, from its construction on.
+struct LatchWaiter {
+    explicit LatchWaiter(Latch &latch) : task(wait(latch)) {}
+    QCoro::Task<> wait(Latch &latch)
+    {
+        result = co_await latch.wait();
+        ++resumed;
+    }
+    int resumed = 0;
+    bool result = false;
+    QCoro::Task<> task;
+};
+} // namespace
+
+// The inline fast path (latch.h) never brings the count to zero: the count-down that does
+// takes the out-of-line path, which releases the waiters and reports the release once.
+void tst_Latch::fastPathStopsShortOfZero_data()
+{
+    QTest::addColumn<int>("count");
+    QTest::addColumn<int>("step");
+    QTest::addColumn<bool>("listenBeforeLast");
+    for (const bool listen : {false, true}) {
+        const char *suffix = listen ? ", connected before the last" : ", nothing connected";
+        QTest::addRow("by 1%s", suffix) << 4 << 1 << listen;
+        QTest::addRow("by 2 to exactly 0%s", suffix) << 6 << 2 << listen;
+        QTest::addRow("by 3, floored%s", suffix) << 7 << 3 << listen;
+        QTest::addRow("at once%s", suffix) << 5 << 5 << listen;
+    }
+}
+
+void tst_Latch::fastPathStopsShortOfZero()
+{
+    QFETCH(int, count);
+    QFETCH(int, step);
+    QFETCH(bool, listenBeforeLast);
+    Latch latch(count);
+    LatchWaiter waiter(latch);
+    QCOMPARE(latch.waiting(), 1);
+    int expected = count;
+    while (expected > step) { // stays above zero
+        latch.countDown(step);
+        expected -= step;
+        QCOMPARE(latch.count(), expected);
+        QVERIFY(!latch.isReleased());
+        QVERIFY(!latch.tryWait());
+    }
+    std::optional<QSignalSpy> countSpy;
+    std::optional<QSignalSpy> releasedSpy;
+    if (listenBeforeLast) {
+        countSpy.emplace(&latch, &Latch::countChanged);
+        releasedSpy.emplace(&latch, &Latch::releasedChanged);
+    }
+    latch.countDown(step); // reaches zero, or floors at it
+    QCOMPARE(latch.count(), 0);
+    QVERIFY(latch.isReleased());
+    QCOMPARE(waiter.resumed, 0); // wake-ups are posted, not run inline
+    QTRY_COMPARE(waiter.resumed, 1);
+    QVERIFY(waiter.result);
+    QCOMPARE(latch.waiting(), 0);
+    latch.countDown(step); // released: nothing changes
+    QCOMPARE(latch.count(), 0);
+    if (listenBeforeLast) {
+        QCoreApplication::processEvents();
+        QCOMPARE(countSpy->count(), 1);
+        QCOMPARE(countSpy->at(0).at(0).toInt(), 0);
+        QCOMPARE(releasedSpy->count(), 1);
+        QCOMPARE(releasedSpy->at(0).at(0).toBool(), true);
+    }
+    QVERIFY(QtAioTest::runAsync([&]() -> QCoro::Task<> {
+        const bool again = co_await latch.wait();
+        QTAIO_VERIFY(again);
+    }));
+}
+
+// Count-downs made while nothing is connected take the fast path and report nothing; a listener
+// connected afterwards sees every later value, and the fast path resumes once it disconnects.
+void tst_Latch::listenerConnectedAfterFastPathSeesLaterValues()
+{
+    Latch latch(100);
+    latch.countDown();
+    latch.countDown(3); // 96
+    std::vector<int> counts;
+    int released = 0;
+    const auto record = [&](int count) { counts.push_back(count); };
+    auto connection = connect(&latch, &Latch::countChanged, this, record);
+    latch.countDown();  // 95
+    latch.countDown(2); // 93
+    latch.countDown(0);
+    QCOMPARE(counts, (std::vector<int>{95, 93}));
+    QVERIFY(disconnect(connection));
+    latch.countDown(); // 92, unreported
+    QCOMPARE(latch.count(), 92);
+    QCOMPARE(counts, (std::vector<int>{95, 93}));
+    connection = connect(&latch, &Latch::countChanged, this, record);
+    connect(&latch, &Latch::releasedChanged, this, [&](bool) { ++released; });
+    latch.countDown(); // 91
+    QCOMPARE(counts, (std::vector<int>{95, 93, 91}));
+    // From another thread: coalesced, and the last value emitted is the current count.
+    std::jthread([&] {
+        for (int i = 0; i < 50; ++i)
+            latch.countDown();
+    }).join();
+    QCOMPARE(latch.count(), 41);
+    QTRY_COMPARE(counts.back(), 41);
+    for (std::size_t i = 1; i < counts.size(); ++i)
+        QVERIFY(counts[i] < counts[i - 1]);
+    latch.countDown(41);
+    QCOMPARE(counts.back(), 0);
+    QCOMPARE(released, 1);
+    latch.countDown();
+    QCoreApplication::processEvents();
+    QCOMPARE(counts.back(), 0);
+    QCOMPARE(released, 1);
+}
+
+void tst_Latch::concurrentCountDownsReleaseOnce_data()
+{
+    QTest::addColumn<int>("step");
+    QTest::addColumn<bool>("listenMidway");
+    QTest::newRow("by 1, nothing connected") << 1 << false;
+    QTest::newRow("by 3, floored, nothing connected") << 3 << false;
+    QTest::newRow("by 1, connected midway") << 1 << true;
+    QTest::newRow("by 3, floored, connected midway") << 3 << true;
+}
+
+// Many threads count down at once, on the fast path until the count nears zero (and, in the
+// "midway" rows, on the locked path once a listener connects): the waiters are released exactly
+// once, with the count at 0.
+void tst_Latch::concurrentCountDownsReleaseOnce()
+{
+    QFETCH(int, step);
+    QFETCH(bool, listenMidway);
+    constexpr int threads = 8;
+    constexpr int perThread = 5000;
+    // By 3, the count-downs add up to 2 more than the count: the last one floors at 0.
+    Latch latch(threads * perThread * step - (step - 1));
+    LatchWaiter waiter(latch);
+    std::atomic<int> blockingResult = -1;
+    std::jthread blocking([&] { blockingResult = latch.waitBlocking(60s) ? 1 : 0; });
+
+    std::vector<int> counts;
+    int released = 0;
+    std::atomic<int> halfDone = 0;
+    std::atomic<bool> listening = false;
+    std::vector<std::jthread> workers;
+    for (int t = 0; t < threads; ++t)
+        workers.emplace_back([&] {
+            for (int i = 0; i < perThread / 2; ++i)
+                latch.countDown(step);
+            ++halfDone;
+            while (listenMidway && !listening.load())
+                std::this_thread::yield();
+            for (int i = perThread / 2; i < perThread; ++i)
+                latch.countDown(step);
+        });
+    if (listenMidway) {
+        while (halfDone.load() < threads)
+            std::this_thread::yield();
+        connect(&latch, &Latch::countChanged, this, [&](int count) { counts.push_back(count); });
+        connect(&latch, &Latch::releasedChanged, this, [&](bool) { ++released; });
+        listening = true;
+    }
+    workers.clear();
+    blocking.join();
+    QCOMPARE(latch.count(), 0);
+    QVERIFY(latch.isReleased());
+    QCOMPARE(blockingResult.load(), 1);
+    QTRY_COMPARE(waiter.resumed, 1);
+    QVERIFY(waiter.result);
+    QCOMPARE(latch.waiting(), 0);
+    if (listenMidway) {
+        QTRY_COMPARE(released, 1);
+        QCoreApplication::processEvents();
+        QCOMPARE(released, 1);
+        QVERIFY(!counts.empty());
+        QCOMPARE(counts.back(), 0);
+        for (std::size_t i = 1; i < counts.size(); ++i)
+            QVERIFY(counts[i] < counts[i - 1]);
     }
 }
 

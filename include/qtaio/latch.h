@@ -8,6 +8,7 @@
 #include <QtCore/QDeadlineTimer>
 #include <QtCore/QObject>
 
+#include <atomic>
 #include <coroutine>
 #include <memory>
 #include <stop_token>
@@ -18,6 +19,15 @@ class Latch;
 
 namespace detail {
 class LatchCore;
+
+//! The part of the latch's core that the inline Latch::countDown() reads: the count, and
+//! (through WaitCore) whether any signal is connected. The rest of the core is private.
+class LatchCount : public WaitCore {
+public:
+    //! Atomic so that a count-down that releases nobody needs no lock. Reaching zero, and
+    //! registering a waiter, happen under the mutex, so no waiter can miss the release.
+    std::atomic<int> count{0};
+};
 
 //! Awaitable returned by Latch::wait(): `co_await` yields true once the count is zero, false
 //! on timeout. Await it in the expression that creates it.
@@ -78,7 +88,26 @@ public:
     //! Lowers the count by \a n (floored at 0) and releases every waiter when it reaches 0.
     /*! Thread-safe and never re-entrant: waiters resume later, in their own threads' event
      * loops. Throws std::invalid_argument if \a n is negative. */
-    void countDown(int n = 1);
+    void countDown(int n = 1)
+    {
+        // The fast path, inline so that a count-down costs about one atomic read-modify-write
+        // (DESIGN.md section 7, target f): with nothing connected (a hint without the lock, as
+        // in every primitive; a change is reported only while somebody listens) and a count
+        // that stays above zero, there is nobody to wake and nothing to report, so one
+        // compare-and-swap is the whole operation, and nothing touches the latch after it (it
+        // may be destroyed as soon as another thread's count-down releases it). Reaching or
+        // flooring at zero, a listener, n <= 0 (a no-op, or std::invalid_argument) and a
+        // released latch all take the out-of-line path.
+        if (n > 0 && !m_count->hasReceiversLocked()) {
+            int current = m_count->count.load(std::memory_order_relaxed);
+            while (current > n) {
+                if (m_count->count.compare_exchange_weak(
+                        current, current - n, std::memory_order_acq_rel, std::memory_order_relaxed))
+                    return;
+            }
+        }
+        countDownSlow(n);
+    }
 
     //! True if the count is 0. Never waits.
     [[nodiscard]] bool tryWait() const;
@@ -121,8 +150,12 @@ private:
     friend class detail::LatchWait;
     friend class detail::LatchCore;
     void emitChanges();
+    //! countDown() whenever its inline fast path does not apply.
+    void countDownSlow(int n);
 
     const std::shared_ptr<detail::LatchCore> d;
+    //! The same object as d, as the part that countDown() reads inline.
+    detail::LatchCount *const m_count;
 };
 
 } // namespace QtAio

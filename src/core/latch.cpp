@@ -17,11 +17,9 @@ namespace QtAio {
 namespace detail {
 
 // The latch's state. Shared with suspended waiters, which may outlive the Latch object.
-class LatchCore final : public WaitCore {
+// Its count is in LatchCount (latch.h), which the inline Latch::countDown() reads.
+class LatchCore final : public LatchCount {
 public:
-    // Atomic so that a count-down that releases nobody needs no lock. Reaching zero, and
-    // registering a waiter, happen under the mutex, so no waiter can miss the release.
-    std::atomic<int> count{0};
     WaitList waiters;
 
     // Last values emitted; home thread only.
@@ -75,7 +73,8 @@ bool LatchWait::await_resume()
 
 } // namespace detail
 
-Latch::Latch(int count, QObject *parent) : QObject(parent), d(std::make_shared<detail::LatchCore>())
+Latch::Latch(int count, QObject *parent)
+    : QObject(parent), d(std::make_shared<detail::LatchCore>()), m_count(d.get())
 {
     if (count < 0) {
         throw std::invalid_argument("Latch: count must not be negative, got " +
@@ -116,7 +115,8 @@ int Latch::waiting() const
     return static_cast<int>(d->waiters.size());
 }
 
-void Latch::countDown(int n)
+// The out-of-line part of countDown() (the inline fast path is in latch.h).
+void Latch::countDownSlow(int n)
 {
     if (n < 0) {
         throw std::invalid_argument("Latch::countDown: n must not be negative, got " +
@@ -126,31 +126,36 @@ void Latch::countDown(int n)
         return;
     // Whoever brings the count to zero may see the latch destroyed as soon as its waiters
     // resume. So a countDown that does not is done with the latch once its decrement is
-    // visible: the lock-free form returns right after it, and the form that reports the
-    // change decrements under the lock, which the final countDown takes before it wakes
-    // anybody.
-    const auto decrement = [this, n] {
-        int current = d->count.load(std::memory_order_acquire);
+    // visible: the lock-free forms (here and inline in latch.h) return right after it, and the
+    // form that reports the change decrements under the lock, which the final countDown takes
+    // before it wakes anybody.
+    const auto decrement = [n](detail::LatchCore &core) {
+        int current = core.count.load(std::memory_order_acquire);
         int next = 0;
         do {
             if (current == 0)
                 return -1; // already released: nothing changes
             next = std::max(0, current - n);
-        } while (!d->count.compare_exchange_weak(current, next, std::memory_order_acq_rel));
+        } while (!core.count.compare_exchange_weak(current, next, std::memory_order_acq_rel));
         return next;
     };
     detail::Waiter *released = nullptr;
     bool flushNow = false;
     if (!d->hasReceiversLocked()) { // a hint without the lock, as everywhere
-        const int next = decrement();
-        if (next != 0)
+        if (d->count.load(std::memory_order_acquire) == 0)
+            return; // already released
+        // The final countDown, too, may see the latch destroyed before it takes the lock: by a
+        // wait that starts just then and finds the count at zero without suspending. So it
+        // holds the core, and touches nothing else of the latch after its decrement.
+        const std::shared_ptr<detail::LatchCore> core = d;
+        if (decrement(*core) != 0)
             return; // nobody to wake and nobody listening: no lock needed
-        std::scoped_lock lock(d->mutex);
-        released = d->waiters.finishAll(detail::WaitStatus::Completed);
-        flushNow = d->markChangedLocked();
+        std::scoped_lock lock(core->mutex);
+        released = core->waiters.finishAll(detail::WaitStatus::Completed);
+        flushNow = core->markChangedLocked(); // false once the latch is being destroyed
     } else {
         std::scoped_lock lock(d->mutex);
-        const int next = decrement();
+        const int next = decrement(*d);
         if (next < 0)
             return;
         if (next == 0)
