@@ -48,7 +48,7 @@ public:
         Inspection::add(this, Inspection::Kind::Queue);
     }
     //! Waiters still waiting end with CancelledError.
-    ~AsyncQueue() override { Inspection::remove(this); }
+    ~AsyncQueue() { Inspection::remove(this); }
 };
 
 } // namespace QtAio

@@ -23,7 +23,7 @@ public:
         Inspection::add(this, Inspection::Kind::Queue);
     }
     //! Waiters still waiting end with CancelledError.
-    ~LifoQueue() override { Inspection::remove(this); }
+    ~LifoQueue() { Inspection::remove(this); }
 };
 
 } // namespace QtAio

@@ -77,7 +77,7 @@ public:
         Inspection::add(this, Inspection::Kind::Queue);
     }
     //! Waiters still waiting end with CancelledError.
-    ~PriorityQueue() override { Inspection::remove(this); }
+    ~PriorityQueue() { Inspection::remove(this); }
 
     //! Waits for room, then puts \a item with \a priority (moved from only when admitted).
     //! Throws QueueClosedError on a closed queue, CancelledError when \a stop is requested.
