@@ -113,6 +113,8 @@ void tst_Deadline::convertsFromDurationsAndTimers()
     QCOMPARE(fromTimer.timer().timerType(), Qt::VeryCoarseTimer);
     const Deadline endless = QDeadlineTimer(QDeadlineTimer::Forever);
     QVERIFY(endless.isForever());
+    const Deadline forever = QDeadlineTimer::Forever; // 0.1's spelling still means no deadline
+    QVERIFY(forever.isForever());
 }
 
 void tst_Deadline::edgeDurations()

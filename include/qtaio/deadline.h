@@ -44,6 +44,11 @@ public:
     {
     }
 
+    //! A deadline that never passes, from `QDeadlineTimer::Forever` (as 0.1's calls passed it).
+    constexpr Deadline(QDeadlineTimer::ForeverConstant) noexcept // NOLINT: implicit on purpose
+    {
+    }
+
     //! A deadline that never passes (the same as Deadline()).
     [[nodiscard]] static constexpr Deadline never() noexcept { return Deadline(); }
 
