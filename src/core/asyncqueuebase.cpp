@@ -27,12 +27,12 @@ void QueueCore::tasksDoneLocked(WakeList &wake) noexcept
 
 void QueueCore::flush()
 {
-    static_cast<AsyncQueueBase *>(owner)->emitChanges();
+    static_cast<AsyncQueueBase *>(ownerOnHomeThread())->emitChanges();
 }
 
 bool QueueJoin::await_ready()
 {
-    std::scoped_lock lock(m_queue->d->mutex);
+    const auto lock = m_queue->d->lock();
     if (m_queue->d->unfinishedTasks != 0)
         return false;
     status = WaitStatus::Completed;
@@ -68,15 +68,15 @@ AsyncQueueBase::AsyncQueueBase(const char *typeName, int maxSize, QObject *paren
 {
     d->typeName = typeName;
     d->maxSize = d->emitted.maxSize = std::max(0, maxSize);
-    d->owner = this;
+    d->attachOwner(this);
 }
 
 AsyncQueueBase::~AsyncQueueBase()
 {
     detail::WakeList wake;
     {
-        std::scoped_lock lock(d->mutex);
-        d->owner = nullptr;
+        const auto lock = d->lock();
+        d->detachOwnerLocked();
         for (detail::WaitList *list : {&d->getters, &d->putters, &d->joiners}) {
             while (detail::Waiter *w = list->popFront()) {
                 w->status = detail::WaitStatus::Destroyed;
@@ -88,13 +88,13 @@ AsyncQueueBase::~AsyncQueueBase()
 
 int AsyncQueueBase::size() const
 {
-    std::scoped_lock lock(d->mutex);
+    const auto lock = d->lock();
     return d->size;
 }
 
 int AsyncQueueBase::maxSize() const
 {
-    std::scoped_lock lock(d->mutex);
+    const auto lock = d->lock();
     return d->maxSize;
 }
 
@@ -115,37 +115,37 @@ bool AsyncQueueBase::isEmpty() const
 
 bool AsyncQueueBase::isFull() const
 {
-    std::scoped_lock lock(d->mutex);
+    const auto lock = d->lock();
     return d->isFull();
 }
 
 qint64 AsyncQueueBase::unfinishedTasks() const
 {
-    std::scoped_lock lock(d->mutex);
+    const auto lock = d->lock();
     return d->unfinishedTasks;
 }
 
 int AsyncQueueBase::waitingGetters() const
 {
-    std::scoped_lock lock(d->mutex);
+    const auto lock = d->lock();
     return static_cast<int>(d->getters.size());
 }
 
 int AsyncQueueBase::waitingPutters() const
 {
-    std::scoped_lock lock(d->mutex);
+    const auto lock = d->lock();
     return static_cast<int>(d->putters.size());
 }
 
 bool AsyncQueueBase::isClosed() const
 {
-    std::scoped_lock lock(d->mutex);
+    const auto lock = d->lock();
     return d->closed;
 }
 
 int AsyncQueueBase::highWaterMark() const
 {
-    std::scoped_lock lock(d->mutex);
+    const auto lock = d->lock();
     return d->highWaterMark;
 }
 
@@ -222,7 +222,7 @@ void AsyncQueueBase::emitChanges()
             bool full, closed, allDone;
         } now{};
         {
-            std::scoped_lock lock(d->mutex);
+            const auto lock = d->lock();
             now = {d->size,
                    d->maxSize,
                    d->unfinishedTasks,

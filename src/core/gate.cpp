@@ -23,7 +23,7 @@ Gate::~Gate()
 {
     Waiter *chain = nullptr;
     {
-        std::scoped_lock lock(d->mutex);
+        const auto lock = d->lock();
         chain = d->waiters.finishAll(WaitStatus::Destroyed);
     }
     wakeChain(chain);
@@ -32,7 +32,7 @@ Gate::~Gate()
 void Gate::release(int count)
 {
     WakeList wake;
-    std::scoped_lock lock(d->mutex);
+    const auto lock = d->lock();
     d->free += count;
     while (d->free > 0 && !d->waiters.isEmpty()) {
         Waiter *waiter = d->waiters.popFront();
@@ -45,7 +45,7 @@ void Gate::release(int count)
 
 bool Gate::Acquire::await_ready()
 {
-    std::scoped_lock lock(m_gate->d->mutex);
+    const auto lock = m_gate->d->lock();
     // FIFO: a free permit goes to a new caller only when nobody waits ahead of it.
     if (m_gate->d->free <= 0 || !m_gate->d->waiters.isEmpty())
         return false;
@@ -58,7 +58,7 @@ bool Gate::Acquire::await_suspend(std::coroutine_handle<> handle)
 {
     const auto &core = m_gate->d;
     {
-        std::scoped_lock lock(core->mutex);
+        const auto lock = core->lock();
         if (core->free > 0 && core->waiters.isEmpty()) {
             --core->free; // released since await_ready()
             status = WaitStatus::Completed;

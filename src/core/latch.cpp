@@ -27,7 +27,7 @@ public:
     int emittedWaiting = 0;
     bool releasedEmitted = false;
 
-    void flush() override { static_cast<Latch *>(owner)->emitChanges(); }
+    void flush() override { static_cast<Latch *>(ownerOnHomeThread())->emitChanges(); }
 };
 
 bool LatchWait::await_ready()
@@ -43,7 +43,7 @@ bool LatchWait::await_suspend(std::coroutine_handle<> handle)
     const auto &core = m_latch->d;
     bool flushNow = false;
     {
-        std::scoped_lock lock(core->mutex);
+        const auto lock = core->lock();
         if (core->count == 0) {
             status = WaitStatus::Completed;
             return false;
@@ -83,7 +83,7 @@ Latch::Latch(int count, QObject *parent)
     d->count.store(count);
     d->emittedCount = count;
     d->releasedEmitted = (count == 0);
-    d->owner = this;
+    d->attachOwner(this);
     Inspection::add(this, Inspection::Kind::Latch);
 }
 
@@ -92,8 +92,8 @@ Latch::~Latch()
     Inspection::remove(this);
     detail::Waiter *chain = nullptr;
     {
-        std::scoped_lock lock(d->mutex);
-        d->owner = nullptr;
+        const auto lock = d->lock();
+        d->detachOwnerLocked();
         chain = d->waiters.finishAll(detail::WaitStatus::Destroyed);
     }
     detail::wakeChain(chain);
@@ -111,7 +111,7 @@ bool Latch::isReleased() const
 
 int Latch::waiting() const
 {
-    std::scoped_lock lock(d->mutex);
+    const auto lock = d->lock();
     return static_cast<int>(d->waiters.size());
 }
 
@@ -150,11 +150,11 @@ void Latch::countDownSlow(int n)
         const std::shared_ptr<detail::LatchCore> core = d;
         if (decrement(*core) != 0)
             return; // nobody to wake and nobody listening: no lock needed
-        std::scoped_lock lock(core->mutex);
+        const auto lock = core->lock();
         released = core->waiters.finishAll(detail::WaitStatus::Completed);
         flushNow = core->markChangedLocked(); // false once the latch is being destroyed
     } else {
-        std::scoped_lock lock(d->mutex);
+        const auto lock = d->lock();
         const int next = decrement(*d);
         if (next < 0)
             return;
@@ -191,7 +191,7 @@ public:
     using WaitOperation::WaitOperation;
     detail::WaitStatus run(const std::shared_ptr<detail::LatchCore> &core)
     {
-        std::unique_lock lock(core->mutex);
+        auto lock = core->lock();
         if (core->count.load(std::memory_order_acquire) == 0)
             return detail::WaitStatus::Completed;
         return blockLocked(core, core->waiters, lock);
@@ -239,7 +239,7 @@ void Latch::emitChanges()
             bool release;
         } now{};
         {
-            std::scoped_lock lock(d->mutex);
+            const auto lock = d->lock();
             now = {d->count.load(), static_cast<int>(d->waiters.size()), false};
             if (now.count == 0 && !d->releasedEmitted)
                 now.release = d->releasedEmitted = true; // an event: taken out here

@@ -51,7 +51,7 @@ public:
         }
     }
 
-    void flush() override { static_cast<Semaphore *>(owner)->emitChanges(); }
+    void flush() override { static_cast<Semaphore *>(ownerOnHomeThread())->emitChanges(); }
 };
 
 bool SemaphoreAcquire::await_ready()
@@ -59,7 +59,7 @@ bool SemaphoreAcquire::await_ready()
     const auto &core = m_semaphore->d;
     bool flushNow = false;
     {
-        std::scoped_lock lock(core->mutex);
+        const auto lock = core->lock();
         if (!core->tryTakeLocked())
             return false;
         status = WaitStatus::Completed;
@@ -76,7 +76,7 @@ bool SemaphoreAcquire::await_suspend(std::coroutine_handle<> handle)
     bool flushNow = false;
     bool suspended = false;
     {
-        std::scoped_lock lock(core->mutex);
+        const auto lock = core->lock();
         if (core->tryTakeLocked())
             status = WaitStatus::Completed;
         else
@@ -110,7 +110,7 @@ Semaphore::Semaphore(int capacity, QObject *parent)
                                     std::to_string(capacity));
     }
     d->capacity = d->emittedCapacity = d->emittedAvailable = capacity;
-    d->owner = this;
+    d->attachOwner(this);
     Inspection::add(this, Inspection::Kind::Semaphore);
 }
 
@@ -119,8 +119,8 @@ Semaphore::~Semaphore()
     Inspection::remove(this);
     detail::Waiter *chain = nullptr;
     {
-        std::scoped_lock lock(d->mutex);
-        d->owner = nullptr;
+        const auto lock = d->lock();
+        d->detachOwnerLocked();
         chain = d->waiters.finishAll(detail::WaitStatus::Destroyed);
     }
     detail::wakeChain(chain);
@@ -128,7 +128,7 @@ Semaphore::~Semaphore()
 
 int Semaphore::capacity() const
 {
-    std::scoped_lock lock(d->mutex);
+    const auto lock = d->lock();
     return d->capacity;
 }
 
@@ -141,7 +141,7 @@ void Semaphore::setCapacity(int capacity)
     detail::WakeList wake;
     bool flushNow = false;
     {
-        std::scoped_lock lock(d->mutex);
+        const auto lock = d->lock();
         if (d->capacity == capacity)
             return;
         d->capacity = capacity;
@@ -155,19 +155,19 @@ void Semaphore::setCapacity(int capacity)
 
 int Semaphore::available() const
 {
-    std::scoped_lock lock(d->mutex);
+    const auto lock = d->lock();
     return d->available();
 }
 
 int Semaphore::held() const
 {
-    std::scoped_lock lock(d->mutex);
+    const auto lock = d->lock();
     return d->held;
 }
 
 int Semaphore::waiting() const
 {
-    std::scoped_lock lock(d->mutex);
+    const auto lock = d->lock();
     return static_cast<int>(d->waiters.size());
 }
 
@@ -175,7 +175,7 @@ std::optional<SemaphorePermit> Semaphore::tryAcquire()
 {
     bool flushNow = false;
     {
-        std::scoped_lock lock(d->mutex);
+        const auto lock = d->lock();
         if (!d->tryTakeLocked())
             return std::nullopt;
         flushNow = d->markChangedLocked();
@@ -203,7 +203,7 @@ public:
     {
         bool flushNow = false;
         {
-            std::unique_lock lock(core->mutex);
+            auto lock = core->lock();
             if (core->tryTakeLocked()) {
                 flushNow = core->markChangedLocked();
                 status = detail::WaitStatus::Completed;
@@ -240,7 +240,7 @@ void Semaphore::release(int n)
     detail::WakeList wake;
     bool flushNow = false;
     {
-        std::scoped_lock lock(d->mutex);
+        const auto lock = d->lock();
         if (n > d->held) {
             throw std::logic_error("Semaphore::release: releasing " + std::to_string(n) +
                                    " permit(s) but only " + std::to_string(d->held) + " are held");
@@ -276,7 +276,7 @@ void Semaphore::emitChanges()
             int capacity, held, available, waiting;
         } now{};
         {
-            std::scoped_lock lock(d->mutex);
+            const auto lock = d->lock();
             now = {d->capacity, d->held, d->available(), static_cast<int>(d->waiters.size())};
         }
         report.value(now.capacity, d->emittedCapacity,

@@ -70,7 +70,7 @@ void ExecutorCore::registerTask(TrackedTask &task, const char *operation, bool m
     task.started = false;
     task.nested = mayNest && currentTaskContext() == this;
     {
-        std::scoped_lock lock(mutex);
+        const auto lock = this->lock();
         if (isShutDown) {
             throw ExecutionError(std::string(operation) +
                                  ": the executor is shut down and accepts no new work");
@@ -103,7 +103,7 @@ void ExecutorCore::registerTask(TrackedTask &task, const char *operation, bool m
         // its frame goes.
         WakeList wake;
         {
-            std::scoped_lock lock(mutex);
+            const auto lock = this->lock();
             unlinkLocked(task);
             if (!task.nested) { // a nested task had no slot of its own
                 if (started) {
@@ -164,7 +164,7 @@ void ExecutorCore::taskEnded(TrackedTask &task, std::exception_ptr error, TaskSi
     WakeList wake;
     bool flushNow = false;
     {
-        std::scoped_lock lock(mutex);
+        const auto lock = this->lock();
         if (!task.nested) { // a nested task had no slot of its own
             if (task.started)
                 --running;
@@ -201,7 +201,7 @@ void ExecutorCore::taskEnded(TrackedTask &task, std::exception_ptr error, TaskSi
 
 quint64 ExecutorCore::registerCall(const std::stop_source &stop)
 {
-    std::scoped_lock lock(mutex);
+    const auto lock = this->lock();
     const quint64 key = m_nextCall++;
     m_calls.emplace(key, stop);
     return key;
@@ -209,7 +209,7 @@ quint64 ExecutorCore::registerCall(const std::stop_source &stop)
 
 void ExecutorCore::unregisterCall(quint64 key)
 {
-    std::scoped_lock lock(mutex);
+    const auto lock = this->lock();
     m_calls.erase(key);
 }
 
@@ -217,7 +217,7 @@ void ExecutorCore::stopAll()
 {
     std::vector<std::stop_source> sources;
     {
-        std::scoped_lock lock(mutex);
+        const auto lock = this->lock();
         // Calls first, so that none of them starts a task after its running ones were stopped.
         for (auto &entry : m_calls)
             sources.push_back(entry.second);
@@ -231,13 +231,13 @@ void ExecutorCore::stopAll()
 
 void ExecutorCore::shutDown()
 {
-    std::scoped_lock lock(mutex);
+    const auto lock = this->lock();
     isShutDown = true;
 }
 
 int ExecutorCore::limit() const
 {
-    std::scoped_lock lock(mutex);
+    const auto lock = this->lock();
     return m_limit;
 }
 
@@ -250,7 +250,7 @@ void ExecutorCore::setLimit(int limit)
     WakeList wake; // wakes after the flush (declared first, destroyed last)
     bool flushNow = false;
     {
-        std::scoped_lock lock(mutex);
+        const auto lock = this->lock();
         if (m_limit == limit)
             return;
         m_limit = limit;
@@ -400,14 +400,14 @@ void ExecutorCore::drain()
 
 void ExecutorCore::flush()
 {
-    static_cast<TaskExecutor *>(owner)->emitChanges();
+    static_cast<TaskExecutor *>(ownerOnHomeThread())->emitChanges();
 }
 
 bool ExecutorCore::SlotWait::await_ready()
 {
     bool flushNow = false;
     {
-        std::scoped_lock lock(m_core->mutex);
+        const auto lock = m_core->lock();
         if (!m_core->m_slotWaiters.isEmpty() || !m_core->hasRoomLocked())
             return false;
         m_core->startLocked(*m_task);
@@ -424,7 +424,7 @@ bool ExecutorCore::SlotWait::await_suspend(std::coroutine_handle<> handle)
     bool suspended = false;
     bool flushNow = false;
     {
-        std::scoped_lock lock(m_core->mutex);
+        const auto lock = m_core->lock();
         if (m_core->m_slotWaiters.isEmpty() && m_core->hasRoomLocked()) {
             m_core->startLocked(*m_task); // a slot came free since await_ready()
             status = WaitStatus::Completed;
@@ -450,7 +450,7 @@ void ExecutorCore::SlotWait::await_resume()
 
 bool ExecutorCore::IdleWait::await_ready()
 {
-    std::scoped_lock lock(m_core->mutex);
+    const auto lock = m_core->lock();
     if (m_core->m_tracked)
         return false;
     status = WaitStatus::Completed;
@@ -460,7 +460,7 @@ bool ExecutorCore::IdleWait::await_ready()
 bool ExecutorCore::IdleWait::await_suspend(std::coroutine_handle<> handle)
 {
     {
-        std::scoped_lock lock(m_core->mutex);
+        const auto lock = m_core->lock();
         if (!m_core->m_tracked) {
             status = WaitStatus::Completed;
             return false;
@@ -490,7 +490,7 @@ TaskExecutor::TaskExecutor(QObject *parent) : TaskExecutor(nullptr, parent)
 TaskExecutor::TaskExecutor(QThreadPool *pool, QObject *parent)
     : QObject(parent), d(std::make_shared<detail::ExecutorCore>(pool))
 {
-    d->owner = this;
+    d->attachOwner(this);
     Inspection::add(this, Inspection::Kind::Executor);
 }
 
@@ -498,8 +498,8 @@ TaskExecutor::~TaskExecutor()
 {
     Inspection::remove(this);
     {
-        std::scoped_lock lock(d->mutex);
-        d->owner = nullptr;
+        const auto lock = d->lock();
+        d->detachOwnerLocked();
         d->isShutDown = true;
     }
     // Never blocks: work that honours its stop token ends soon; work that ignores it runs to
@@ -519,37 +519,37 @@ void TaskExecutor::setLimit(int limit)
 
 int TaskExecutor::running() const
 {
-    std::scoped_lock lock(d->mutex);
+    const auto lock = d->lock();
     return d->running;
 }
 
 int TaskExecutor::waiting() const
 {
-    std::scoped_lock lock(d->mutex);
+    const auto lock = d->lock();
     return d->waiting;
 }
 
 qint64 TaskExecutor::completed() const
 {
-    std::scoped_lock lock(d->mutex);
+    const auto lock = d->lock();
     return d->completed;
 }
 
 qint64 TaskExecutor::failed() const
 {
-    std::scoped_lock lock(d->mutex);
+    const auto lock = d->lock();
     return d->failed;
 }
 
 qint64 TaskExecutor::cancelled() const
 {
-    std::scoped_lock lock(d->mutex);
+    const auto lock = d->lock();
     return d->cancelled;
 }
 
 bool TaskExecutor::isShutDown() const
 {
-    std::scoped_lock lock(d->mutex);
+    const auto lock = d->lock();
     return d->isShutDown;
 }
 
@@ -594,7 +594,7 @@ void TaskExecutor::emitChanges()
         std::vector<detail::ExecutorCore::Event> events;
         detail::ExecutorCore::Observed now;
         {
-            std::scoped_lock lock(d->mutex);
+            const auto lock = d->lock();
             events.swap(d->events);
             now = {d->limitLocked(), d->running, d->waiting, d->completed, d->failed, d->cancelled};
         }

@@ -167,7 +167,7 @@ void WaitCore::receiverConnected(const QMetaMethod &signal)
 {
     if (!signal.isValid())
         return;
-    std::scoped_lock lock(mutex);
+    std::scoped_lock lock(m_mutex);
     if (m_receivers++ == 0)
         discardPendingEventsLocked();
 }
@@ -176,20 +176,22 @@ void WaitCore::receiverDisconnected(const QMetaMethod &signal)
 {
     if (!signal.isValid())
         return;
-    std::scoped_lock lock(mutex);
+    std::scoped_lock lock(m_mutex);
     if (m_receivers.load(std::memory_order_relaxed) > 0)
         m_receivers.fetch_sub(1, std::memory_order_relaxed);
 }
 
 bool WaitCore::markChangedSlow() noexcept
 {
-    if (owner->thread() == QThread::currentThread())
+    if (m_owner->thread() == QThread::currentThread())
         return true;
     if (!m_flushPosted.exchange(true, std::memory_order_acq_rel)) {
         // Posted under the mutex: the owner cannot be destroyed meanwhile, because its
-        // destructor clears `owner` under the same mutex before QObject removes its events.
+        // destructor clears it (detachOwnerLocked()) under the same mutex before QObject removes
+        // its events.
         QTAIO_TSAN_RELEASE(this);
-        QCoreApplication::postEvent(owner, new QEvent(flushEventTypeValue), Qt::HighEventPriority);
+        QCoreApplication::postEvent(m_owner, new QEvent(flushEventTypeValue),
+                                    Qt::HighEventPriority);
     }
     return false;
 }
@@ -482,7 +484,7 @@ void WaitOperation::abandon() noexcept
     // instead, unlink it so that nobody completes a waiter that no longer exists.
     m_stopCallback.reset();
     {
-        std::scoped_lock lock(m_core->mutex);
+        const auto lock = m_core->lock();
         if (status == WaitStatus::Waiting && m_list) {
             m_list->remove(this);
             status = WaitStatus::Cancelled;
@@ -545,7 +547,7 @@ void WaitOperation::expire(WaitStatus why) noexcept
 {
     bool flushNow = false;
     {
-        std::scoped_lock lock(m_core->mutex);
+        const auto lock = m_core->lock();
         if (status != WaitStatus::Waiting)
             return; // completion wins: already finished by someone else
         m_list->remove(this);
@@ -674,7 +676,7 @@ AsyncEvent::~AsyncEvent()
 {
     Waiter *chain = nullptr;
     {
-        std::scoped_lock lock(d->mutex);
+        const auto lock = d->lock();
         chain = d->waiters.finishAll(WaitStatus::Destroyed);
     }
     wakeChain(chain);
@@ -684,7 +686,7 @@ void AsyncEvent::set()
 {
     Waiter *chain = nullptr;
     {
-        std::scoped_lock lock(d->mutex);
+        const auto lock = d->lock();
         if (d->isSet)
             return;
         d->isSet = true;
@@ -695,13 +697,13 @@ void AsyncEvent::set()
 
 bool AsyncEvent::isSet() const
 {
-    std::scoped_lock lock(d->mutex);
+    const auto lock = d->lock();
     return d->isSet;
 }
 
 bool AsyncEvent::Wait::await_ready()
 {
-    std::scoped_lock lock(m_event->d->mutex);
+    const auto lock = m_event->d->lock();
     if (!m_event->d->isSet)
         return false;
     status = WaitStatus::Completed;
@@ -712,7 +714,7 @@ bool AsyncEvent::Wait::await_suspend(std::coroutine_handle<> handle)
 {
     const auto &core = m_event->d;
     {
-        std::scoped_lock lock(core->mutex);
+        const auto lock = core->lock();
         if (core->isSet) {
             status = WaitStatus::Completed;
             return false;

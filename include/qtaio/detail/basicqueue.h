@@ -369,7 +369,7 @@ protected:
     template<typename Read>
     decltype(auto) readStorage(Read read) const
     {
-        std::scoped_lock lock(core().mutex);
+        const auto lock = core().lock();
         return read(m_storage);
     }
 
@@ -386,7 +386,7 @@ private:
     {
         WakeList wake;
         bool flush = false;
-        std::unique_lock lock(core().mutex);
+        auto lock = core().lock();
         if (tryNow(wake)) {
             if (op.status == WaitStatus::Waiting)
                 op.status = WaitStatus::Completed;

@@ -72,11 +72,11 @@ protected:
 //! unlocks it, emits the change signals due in this thread and wakes the finished waiters.
 class QueueTransaction {
 public:
-    explicit QueueTransaction(QueueCore &queueCore) : core(queueCore) { core.mutex.lock(); }
+    explicit QueueTransaction(QueueCore &queueCore) : core(queueCore), m_lock(core.lock()) {}
     ~QueueTransaction()
     {
         const bool flushNow = core.markChangedLocked();
-        core.mutex.unlock();
+        m_lock.unlock();
         // Signals first, then wake-ups: state is final before either, and woken coroutines only
         // resume later from their own event loops. (WakeList's own destructor wakes whatever
         // is left, which is nothing.)
@@ -89,6 +89,9 @@ public:
 
     QueueCore &core;
     WakeList wake;
+
+private:
+    std::unique_lock<std::mutex> m_lock;
 };
 
 } // namespace QtAio::detail

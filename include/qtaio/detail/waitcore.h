@@ -4,7 +4,7 @@
 // The waiting core shared by every QtAio primitive (DESIGN.md §2, layer 1).
 //
 // A primitive keeps its mutable state in a WaitCore-derived object owned through a
-// std::shared_ptr and guarded by WaitCore::mutex. An operation that cannot complete at once
+// std::shared_ptr and guarded by its lock. An operation that cannot complete at once
 // links a Waiter into one of the core's WaitLists. Whoever finishes the wait (a producer
 // handing over a result, a stop request, a deadline, the primitive's destruction) does so
 // under the mutex: it unlinks the waiter and sets its final status exactly once, then, after
@@ -236,11 +236,18 @@ public:
     WaitCore &operator=(const WaitCore &) = delete;
     virtual ~WaitCore();
 
-    mutable std::mutex mutex;
+    //! Locks the state this core guards: its waiter lists and the primitive's fields.
+    [[nodiscard]] std::unique_lock<std::mutex> lock() const
+    {
+        return std::unique_lock<std::mutex>(m_mutex);
+    }
 
-    //! The QObject whose signals report this state; nullptr once it is being destroyed.
-    //! Guarded by mutex.
-    QObject *owner = nullptr;
+    //! Binds the core to the QObject whose signals report its state. Call once, from that
+    //! object's constructor, before the core is shared with any other thread.
+    void attachOwner(QObject *owner) noexcept { m_owner = owner; }
+    //! Unbinds the owner, first thing in its destructor, with the lock held: from then on no
+    //! flush is posted to it.
+    void detachOwnerLocked() noexcept { m_owner = nullptr; }
 
     //! Records a change of observable state. Call with the mutex held. Returns true when the
     //! caller runs in the owner's home thread and must call flush() once it has unlocked;
@@ -248,7 +255,7 @@ public:
     //! nothing while no signal of the owner is connected: signals nobody receives cost nothing.
     [[nodiscard]] bool markChangedLocked() noexcept
     {
-        if (m_receivers.load(std::memory_order_relaxed) == 0 || !owner)
+        if (m_receivers.load(std::memory_order_relaxed) == 0 || !m_owner)
             return false;
         return markChangedSlow();
     }
@@ -277,6 +284,10 @@ public:
     ChangeReport report;
 
 protected:
+    //! The owner, for flush(): on the home thread it is read without the lock, since only the
+    //! owner's own destructor, on that thread, changes it.
+    [[nodiscard]] QObject *ownerOnHomeThread() const noexcept { return m_owner; }
+
     //! Drops event counts (such as itemsPut) gathered while no signal was connected. Called
     //! with the mutex held.
     virtual void discardPendingEventsLocked() {}
@@ -284,6 +295,8 @@ protected:
 private:
     bool markChangedSlow() noexcept;
 
+    mutable std::mutex m_mutex;
+    QObject *m_owner = nullptr; // guarded by m_mutex
     std::atomic<bool> m_flushPosted{false};
     std::atomic<int> m_receivers{0}; // written under mutex
 };
@@ -344,7 +357,7 @@ public:
 
     // The primitives drive these; they are public for the typed queue templates.
 
-    //! Links this waiter into \a list for the coroutine \a handle. Call with core->mutex held.
+    //! Links this waiter into \a list for the coroutine \a handle. Call with the core's lock held.
     /*!
      * Returns false, without linking, when the wait ends at once: its stop was already requested
      * (status Cancelled), its deadline has passed (TimedOut) or the thread's event loop has
@@ -364,7 +377,7 @@ public:
 
     //! Waits on the calling thread, without an event loop, until the wait ends.
     /*!
-     * Call with \a lock (of core->mutex) held; returns with it released, the final status set
+     * Call with \a lock (the core's lock()) held; returns with it released, the final status set
      * and, when Completed, the result already handed over by whoever completed it.
      */
     WaitStatus blockLocked(std::shared_ptr<WaitCore> core, WaitList &list,
