@@ -11,8 +11,10 @@
 //            c_task: the floor, creating and awaiting one QCoro::Task<int> per item in a loop
 //   e        PriorityQueue<int>: 200k puts with random priorities (0..999; e_wide: 0..2^30),
 //            then 200k gets
-//   f        Latch(100k): 100k countDown + one waiting coroutine; f_atomic: the floor of any
-//            thread-safe countDown, one std::atomic fetch_sub per item and nothing else
+//   f        Latch(100k): 100k countDown + one waiting coroutine; f_countdown: the countDown
+//            loop alone (latch and waiter built before the clock, the wait collected after it);
+//            f_atomic: the floor of any thread-safe countDown, one std::atomic fetch_sub per
+//            item and nothing else
 //   g        TaskExecutor::runInThread x20k sequential and x20k gathered, vs
 //            `co_await QtConcurrent::run(...)` sequential and gathered; g_map: map() of a plain
 //            function on the pool over a QList<int> of 20k inputs (g_map_1m: 1M), vs
@@ -434,6 +436,22 @@ QCoro::Task<bool> awaitLatch(QtAio::Latch &latch)
     const bool released = QCoro::waitFor(waiter);
     const qint64 ns = timer.nsecsElapsed();
     check(released && latch.count() == 0, "f: released");
+    return ns;
+}
+
+//! countDown() alone, the operation f's target is about: the latch and its waiting coroutine
+//! are built before the clock starts, and the wait is collected after it stops.
+[[gnu::noinline]] qint64 workloadFCountDown(int n)
+{
+    QtAio::Latch latch(n);
+    auto waiter = awaitLatch(latch); // suspends: the count is n
+    QElapsedTimer timer;
+    timer.start();
+    for (int i = 0; i < n; ++i)
+        latch.countDown();
+    const qint64 ns = timer.nsecsElapsed();
+    const bool released = QCoro::waitFor(waiter);
+    check(released && latch.count() == 0, "f_countdown: released");
     return ns;
 }
 
@@ -875,6 +893,8 @@ const Timed timedWorkloads[] = {
     {"e", "e: PriorityQueue put+get, prio 0..999", &Sizes::e, bench::workloadE},
     {"e_wide", "e: PriorityQueue put+get, prio 0..2^30", &Sizes::e, bench::workloadEWide},
     {"f", "f: Latch countDown x n + wait", &Sizes::f, bench::workloadF},
+    {"f_countdown", "f: countDown x n alone (latch and waiter built first)", &Sizes::f,
+     bench::workloadFCountDown},
     {"f_atomic", "f floor: one std::atomic fetch_sub per item", &Sizes::f,
      bench::workloadFloorAtomic},
     {"g_seq", "g: runInThread sequential", &Sizes::g, bench::workloadGSeq},
@@ -1024,7 +1044,7 @@ void printTable(const std::vector<Entry> &entries, const Options &options)
         {"g map / QtConcurrent::mapped, 20k", "g_map", "g_mapped"},
         {"g map / QtConcurrent::mapped, 1M", "g_map_1m", "g_mapped_1m"},
         {"c gather / one QCoro::Task", "c", "c_task"},
-        {"f countDown / one atomic fetch_sub", "f", "f_atomic"},
+        {"f countDown / one atomic fetch_sub", "f_countdown", "f_atomic"},
         {"h 1 thread putBlocking / invokeMethod", "h_1", "h_invoke_1"},
         {"h 2 threads putBlocking / invokeMethod", "h_2", "h_invoke_2"},
         {"h 4 threads putBlocking / invokeMethod", "h", "h_invoke"},
