@@ -4,7 +4,8 @@
 
 Usage: check_qmllint.py QMLLINT SOURCE_DIR BUILD_DIR
 
-The QtAio module is found in BUILD_DIR/qml and the demo's module in BUILD_DIR/demo, as a
+The QtAio module and QtAio.Inspector are found in BUILD_DIR/qml and the demo's module in
+BUILD_DIR/demo, as a
 user's tooling (qmllint, Qt Creator) finds them through the import path. The only warnings
 allowed are those that come from Qt's own type information, listed in QT_TYPE_INFO_GAPS with
 the reason; each is allowed in the demo only.
@@ -31,6 +32,7 @@ def main():
     files = sorted(glob.glob(os.path.join(source, "tests", "qml", "*.qml"))
                    + glob.glob(os.path.join(source, "tests", "consumer", "*.qml"))
                    + glob.glob(os.path.join(source, "examples", "**", "*.qml"), recursive=True)
+                   + glob.glob(os.path.join(source, "src", "inspector", "*.qml"))
                    + glob.glob(os.path.join(source, "demo", "*.qml")))
     if not files:
         print("FAIL: no QML files found")
