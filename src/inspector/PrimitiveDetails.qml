@@ -176,7 +176,7 @@ Item {
             text: {
                 const values = details.entry.values || {};
                 return Object.keys(values).filter(key => key.indexOf("[") < 0)
-                    .map(key => key + " <b>" + details.valueText(key, values[key]) + "</b>").join("&nbsp;&nbsp; ");
+                    .map(key => key + "&nbsp;<b>" + details.valueText(key, values[key]).replace(/ /g, "&nbsp;") + "</b>").join(" &nbsp; ");
             }
         }
 
@@ -193,7 +193,7 @@ Item {
                 Label {
                     Layout.fillWidth: true
                     textFormat: Text.StyledText
-                    elide: Text.ElideRight
+                    wrapMode: Text.WordWrap
                     font.pixelSize: 12
                     color: panel.modelData.theme.text
                     // The title, then each series' latest value in its colour, then the bound.
@@ -204,10 +204,10 @@ Item {
                         for (let i = 0; i < spec.series.length; ++i) {
                             const colour = theme.series[i % theme.series.length];
                             const value = chart.latest.length > i ? chart.format(chart.latest[i]) : "";
-                            text += "&nbsp;&nbsp; <font color=\"" + colour + "\">■ " + spec.labels[i] + " " + value + "</font>";
+                            text += " &nbsp;<font color=\"" + colour + "\">■&nbsp;" + spec.labels[i] + "&nbsp;" + value.replace(/ /g, "&nbsp;") + "</font>";
                         }
                         if (spec.reference !== "") {
-                            text += "&nbsp;&nbsp; <font color=\"" + theme.reference + "\">- - " + spec.reference + " "
+                            text += " &nbsp;<font color=\"" + theme.reference + "\">-&nbsp;-&nbsp;" + spec.reference + "&nbsp;"
                                     + spec.view.valueText(spec.reference, (spec.view.entry.values || {})[spec.reference]) + "</font>";
                         }
                         return text;
