@@ -43,6 +43,7 @@
 #include <cstdio>
 #include <ctime>
 #include <memory>
+#include <optional>
 #include <vector>
 
 namespace {
@@ -207,9 +208,11 @@ private:
             }
         }
         for (auto &semaphore : m_semaphores) {
-            if (random->bounded(2) && semaphore->tryAcquire())
+            auto permit = random->bounded(2) ? semaphore->tryAcquire() : std::nullopt;
+            if (permit) {
+                permit->detach(); // held until the release below
                 ++m_held[semaphore.get()];
-            else if (m_held[semaphore.get()] > 0) {
+            } else if (m_held[semaphore.get()] > 0) {
                 semaphore->release();
                 --m_held[semaphore.get()];
             }

@@ -74,6 +74,7 @@ struct Options {
     std::optional<int> maxSize;
     QVariantList mix;
     std::vector<Change> changes;
+    bool still = false;
 };
 
 [[noreturn]] void badValue(const QString &flag, const QString &value, const QString &expected)
@@ -203,13 +204,19 @@ Options parse(const QGuiApplication &app)
                        "mix, max-size, limit, work-ms; or <seconds>s:pause|resume|close "
                        "(close: as closing the window)."),
         QStringLiteral("change"));
-    parser.addOptions({duration, screenshot, summary, size, rate, limit, workMs, maxSize, mix, at});
+    const QCommandLineOption still(
+        QStringLiteral("still"),
+        QStringLiteral("The inspector does not sample: the charts stay empty (to measure what the "
+                       "views cost the workload)."));
+    parser.addOptions(
+        {duration, screenshot, summary, size, rate, limit, workMs, maxSize, mix, at, still});
     parser.process(app);
     Options options;
     if (parser.isSet(duration)) {
         options.duration =
             number(QStringLiteral("--duration"), parser.value(duration), {"duration", 0.1, 86400});
     }
+    options.still = parser.isSet(still);
     options.screenshot = parser.value(screenshot);
     options.summary = parser.value(summary);
     if (parser.isSet(size)) {
@@ -413,6 +420,8 @@ int main(int argc, char *argv[])
     if (options.maxSize)
         demo.queue->setMaxSize(*options.maxSize);
     QObject::connect(demo.inspector, &QtAio::InspectorModel::sampled, &app, [&] { record(demo); });
+    if (options.still)
+        demo.inspector->setActive(false);
     workload.start(demo.queue->queue(), demo.executor->executor());
     for (const Change &change : options.changes) {
         QTimer::singleShot(std::chrono::milliseconds(qint64(change.seconds * 1000)),
