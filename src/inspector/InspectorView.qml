@@ -117,9 +117,10 @@ Item {
                         Row {
                             width: parent.width
                             spacing: 8
+                            // The name first: the thread gives way (down to "on wo…") before it does.
                             Label {
                                 id: nameLabel
-                                width: Math.min(implicitWidth, parent.width - threadLabel.implicitWidth - 8)
+                                width: Math.min(implicitWidth, parent.width - threadLabel.width - 8)
                                 text: entry.name !== "" ? entry.name : qsTr("unnamed %1").arg(entry.kind.toLowerCase())
                                 font.pixelSize: 14
                                 font.bold: true
@@ -129,6 +130,9 @@ Item {
                             }
                             Label {
                                 id: threadLabel
+                                width: Math.min(implicitWidth, Math.max(parent.width * 0.3,
+                                                parent.width - nameLabel.implicitWidth - 8))
+                                elide: Text.ElideRight
                                 anchors.baseline: nameLabel.baseline
                                 text: qsTr("on %1").arg(entry.threadName)
                                 font.pixelSize: 12
