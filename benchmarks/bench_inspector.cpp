@@ -8,12 +8,21 @@
 // sample of the model, and the GUI thread's CPU time as a share of the wall time: the workload
 // runs on another thread, so that share is the inspector's.
 //
+// With --overhead it measures instead what inspection costs a queue's put and get: a
+// non-suspending tryPut + tryGet pair on a queue created while inspection is off (unlisted:
+// what a queue cost before the registry existed, less one relaxed load at construction), on a
+// listed queue with no inspector, and on a listed queue that an InspectorModel samples every
+// 100 ms (which counts its taken items through itemsTaken), in alternating rounds.
+//
 // Usage: qtaio-bench-inspector [--duration S] [--churn-ms N] [--burst N] [--interval MS]
 //                              [--select NAME] [--screenshot FILE] [--size WxH]
+//        qtaio-bench-inspector --overhead [--rounds N]
 #include <inspector.h>
 #include <inspectormodel.h>
 
 #include <qtaio/asyncqueue.h>
+#include <qtaio/inspection.h>
+#include <qtaio/priorityqueue.h>
 #include <qtaio/latch.h>
 #include <qtaio/semaphore.h>
 #include <qtaio/taskexecutor.h>
@@ -34,6 +43,7 @@
 #include <cstdio>
 #include <ctime>
 #include <memory>
+#include <optional>
 #include <vector>
 
 namespace {
@@ -55,7 +65,83 @@ double percentile(std::vector<double> values, double p)
     return values[std::min(values.size() - 1, std::size_t(p * double(values.size() - 1) + 0.5))];
 }
 
-// Twenty primitives living in the worker thread, changed by a timer there.
+// Nanoseconds per tryPut + tryGet pair over \a pairs pairs; \a model, when given, samples every
+// 100 ms of the loop (in this thread, as a model in the queue's thread would).
+template<typename Queue, typename Put>
+double pairCost(Queue &queue, Put put, qint64 pairs, QtAio::InspectorModel *model)
+{
+    QElapsedTimer clock;
+    clock.start();
+    qint64 nextSample = 100;
+    int sink = 0;
+    for (qint64 i = 0; i < pairs; ++i) {
+        put(queue, int(i));
+        sink += *queue.tryGet();
+        if (model && (i & 1023) == 0 && clock.elapsed() >= nextSample) {
+            model->sample();
+            nextSample += 100;
+        }
+    }
+    const double ns = double(clock.nsecsElapsed()) / double(pairs);
+    return sink == 42 ? ns + 1e-9 : ns; // the sum is used: the loop is not optimised away
+}
+
+int overhead(int rounds)
+{
+    constexpr qint64 pairs = 2000000;
+    struct Variant {
+        const char *name;
+        std::vector<double> fifo, priority;
+    };
+    Variant unlisted{"inspection off (queue unlisted)", {}, {}};
+    Variant listed{"inspection on, no inspector (queue listed)", {}, {}};
+    Variant sampled{"inspection on, sampled every 100 ms by an InspectorModel", {}, {}};
+    const auto fifoPut = [](QtAio::AsyncQueue<int> &q, int v) { (void)q.tryPut(v); };
+    const auto priorityPut = [](QtAio::PriorityQueue<int> &q, int v) { (void)q.tryPut(v, v & 3); };
+    for (int round = 0; round < rounds; ++round) {
+        {
+            QtAio::Inspection::setEnabled(false);
+            QtAio::AsyncQueue<int> fifo;
+            QtAio::PriorityQueue<int> priority;
+            unlisted.fifo.push_back(pairCost(fifo, fifoPut, pairs, nullptr));
+            unlisted.priority.push_back(pairCost(priority, priorityPut, pairs, nullptr));
+        }
+        {
+            QtAio::Inspection::setEnabled(true);
+            QtAio::AsyncQueue<int> fifo;
+            QtAio::PriorityQueue<int> priority;
+            listed.fifo.push_back(pairCost(fifo, fifoPut, pairs, nullptr));
+            listed.priority.push_back(pairCost(priority, priorityPut, pairs, nullptr));
+            QtAio::Inspection::setEnabled(false);
+        }
+        {
+            QtAio::InspectorModel model; // enables inspection
+            model.setActive(false);
+            QtAio::AsyncQueue<int> fifo;
+            QtAio::PriorityQueue<int> priority;
+            model.sample();
+            sampled.fifo.push_back(pairCost(fifo, fifoPut, pairs, &model));
+            sampled.priority.push_back(pairCost(priority, priorityPut, pairs, &model));
+            QtAio::Inspection::setEnabled(false);
+        }
+    }
+    std::printf("tryPut + tryGet pair, %lld pairs per round, %d alternating rounds: median "
+                "(min-max) ns per pair\n",
+                static_cast<long long>(pairs), rounds);
+    const double fifoBase = percentile(unlisted.fifo, 0.5);
+    const double priorityBase = percentile(unlisted.priority, 0.5);
+    for (const Variant *v : {&unlisted, &listed, &sampled}) {
+        std::printf("  %-58s AsyncQueue<int> %.1f (%.1f-%.1f) %.3fx   PriorityQueue<int> %.1f "
+                    "(%.1f-%.1f) %.3fx\n",
+                    v->name, percentile(v->fifo, 0.5), percentile(v->fifo, 0),
+                    percentile(v->fifo, 1), percentile(v->fifo, 0.5) / fifoBase,
+                    percentile(v->priority, 0.5), percentile(v->priority, 0),
+                    percentile(v->priority, 1), percentile(v->priority, 0.5) / priorityBase);
+    }
+    return 0;
+}
+
+// Twenty-four primitives living in the worker thread, changed by a timer there.
 class Workload : public QObject {
 public:
     Workload(int churnMs, int burst) : m_burst(burst)
@@ -66,6 +152,10 @@ public:
         for (int i = 0; i < 8; ++i) {
             m_queues.push_back(std::make_unique<QtAio::AsyncQueue<int>>(i % 2 ? 0 : 100 * (i + 1)));
             named(m_queues.back().get(), QStringLiteral("queue %1").arg(i + 1));
+        }
+        for (int i = 0; i < 4; ++i) {
+            m_priorityQueues.push_back(std::make_unique<QtAio::PriorityQueue<int>>(200));
+            named(m_priorityQueues.back().get(), QStringLiteral("priority queue %1").arg(i + 1));
         }
         for (int i = 0; i < 4; ++i) {
             m_executors.push_back(std::make_unique<QtAio::TaskExecutor>());
@@ -99,6 +189,13 @@ private:
             for (int k = 0, n = int(random->bounded(m_burst)) + (filling ? 0 : 2); k < n; ++k)
                 (void)queue.tryGet();
         }
+        for (auto &queue : m_priorityQueues) {
+            // Four priorities, the last one starved: taken only when nothing else is queued.
+            for (int k = 0, n = int(random->bounded(m_burst)) + 1; k < n; ++k)
+                (void)queue->tryPut(k, int(random->bounded(4)));
+            for (int k = 0, n = int(random->bounded(m_burst)) + 1; k < n; ++k)
+                (void)queue->tryGet();
+        }
         for (std::size_t i = 0; i < m_executors.size(); ++i) {
             auto &executor = *m_executors[i];
             if (m_tick % (500 + 100 * i) == 0)
@@ -111,9 +208,11 @@ private:
             }
         }
         for (auto &semaphore : m_semaphores) {
-            if (random->bounded(2) && semaphore->tryAcquire())
+            auto permit = random->bounded(2) ? semaphore->tryAcquire() : std::nullopt;
+            if (permit) {
+                permit->detach(); // held until the release below
                 ++m_held[semaphore.get()];
-            else if (m_held[semaphore.get()] > 0) {
+            } else if (m_held[semaphore.get()] > 0) {
                 semaphore->release();
                 --m_held[semaphore.get()];
             }
@@ -126,6 +225,7 @@ private:
     qint64 m_tick = 0;
     QTimer m_timer;
     std::vector<std::unique_ptr<QtAio::AsyncQueue<int>>> m_queues;
+    std::vector<std::unique_ptr<QtAio::PriorityQueue<int>>> m_priorityQueues;
     std::vector<std::unique_ptr<QtAio::TaskExecutor>> m_executors;
     std::vector<std::unique_ptr<QtAio::Semaphore>> m_semaphores;
     std::vector<std::unique_ptr<QtAio::Latch>> m_latches;
@@ -163,9 +263,17 @@ int main(int argc, char *argv[])
         QStringLiteral("file"));
     const QCommandLineOption sizeOption(QStringLiteral("size"), QStringLiteral("Window size."),
                                         QStringLiteral("WxH"), QStringLiteral("1024x640"));
+    const QCommandLineOption overheadOption(
+        QStringLiteral("overhead"),
+        QStringLiteral("Measure what inspection costs a queue's put and get instead."));
+    const QCommandLineOption roundsOption(QStringLiteral("rounds"),
+                                          QStringLiteral("Rounds of --overhead."),
+                                          QStringLiteral("n"), QStringLiteral("7"));
     parser.addOptions({durationOption, churnOption, burstOption, intervalOption, selectOption,
-                       screenshotOption, sizeOption});
+                       screenshotOption, sizeOption, overheadOption, roundsOption});
     parser.process(app);
+    if (parser.isSet(overheadOption))
+        return overhead(parser.value(roundsOption).toInt());
     const QStringList size = parser.value(sizeOption).split(QLatin1Char('x'));
 
     QQuickWindow *window = QtAio::Inspector::show();

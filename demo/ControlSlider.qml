@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 import QtQuick
-import QtQuick.Controls
+import QtQuick.Controls.Basic
 import QtQuick.Layouts
 
 // A labelled slider showing its value and unit.
@@ -20,16 +20,17 @@ ColumnLayout {
 
     RowLayout {
         Layout.fillWidth: true
-        Label { text: control.label; color: "#d0d4dc"; font.pixelSize: 13 }
+        Label { text: control.label; color: "#1d232b"; font.pixelSize: 13 }
         Item { Layout.fillWidth: true }
         Label {
             text: slider.value.toFixed(control.decimals) + (control.unit ? " " + control.unit : "")
-            color: "#ffffff"; font.pixelSize: 13; font.bold: true
+            color: "#1d232b"; font.pixelSize: 13; font.bold: true
         }
     }
     Slider {
         id: slider
         Layout.fillWidth: true
+        implicitWidth: 100 // the layout gives it the panel's width
         onMoved: control.moved(value)
     }
 }

@@ -1,264 +1,308 @@
 // SPDX-License-Identifier: MIT
 import QtQuick
-import QtQuick.Controls
+import QtQuick.Controls.Basic
 import QtQuick.Layouts
-import QtCharts
+import QtAio
+import QtAio.Inspector
 import QtAioDemo
 
 ApplicationWindow {
     id: window
     required property Workload workload
+    //! The queue and the executor of the workload, as a QML front end declares them: the
+    //! controls below bind to their maxSize and limit; the workload feeds and drains them.
+    readonly property PriorityQueue jobQueue: PriorityQueue {
+        objectName: "jobs"
+        maxSize: 200
+    }
+    readonly property TaskExecutor jobExecutor: TaskExecutor {
+        objectName: "consumers"
+        limit: 8
+    }
 
     width: 1280
     height: 800
     visible: true
-    color: "#14171d"
-    title: qsTr("QtAio demo — queue depth, priorities and concurrency limits")
+    color: theme.background
+    title: qsTr("QtAio demo — the Inspector on a live workload")
 
+    readonly property InspectorTheme theme: InspectorTheme {}
     readonly property var priorityNames: ["P0 urgent", "P1 high", "P2 normal", "P3 bulk"]
-    readonly property var priorityColors: ["#ff5c5c", "#ffb347", "#5cc8ff", "#8f9bb3"]
-    readonly property real windowSeconds: 20
 
-    // Appends one sample to a time series and keeps the last windowSeconds of it.
-    function appendPoint(series, axis, t, value) {
-        series.append(t, value)
-        while (series.count > 0 && series.at(0).x < t - windowSeconds)
-            series.remove(0)
-        axis.min = Math.max(0, t - windowSeconds)
-        axis.max = Math.max(windowSeconds, t)
+    // The demo's own samples of the queue and the executor; the Inspector's views draw them.
+    InspectorModel {
+        id: inspector
+        objectName: "inspector"
+        interval: 100
+        historyLength: 200 // 20 s
     }
-    // Rescales a value axis to a round maximum (1, 2, 2.5 or 5 times a power of ten) when
-    // the data outgrows it or shrinks well below it.
-    function fitY(axis, value) {
-        const target = Math.max(10, value * 1.15)
-        const power = Math.pow(10, Math.floor(Math.log10(target)))
-        const nice = [1, 2, 2.5, 5, 10].map(f => f * power).find(v => v >= target)
-        if (nice > axis.max || nice < axis.max / 2)
-            axis.max = nice
+    // Formatters only: charts that draw nothing.
+    SeriesChart {
+        id: durationFormat
+        visible: false
+        unit: "ms"
     }
-
-    Connections {
-        target: window.workload
-        function onSampled() {
-            const w = window.workload
-            const t = w.elapsed
-            window.appendPoint(depthSeries, depthTime, t, w.depth)
-            window.appendPoint(maxSizeSeries, depthTime, t, w.maxSize)
-            window.fitY(depthAxis, Math.max(w.maxSize, w.depth))
-            window.appendPoint(runningSeries, runningTime, t, w.running)
-            window.appendPoint(limitSeries, runningTime, t, w.limit)
-            window.fitY(runningAxis, Math.max(w.limit, w.running))
-            window.appendPoint(throughputSeries, throughputTime, t, w.throughput)
-            window.fitY(throughputAxis, w.throughput)
-            backlogSet.values = w.backlog
-            window.fitY(backlogAxis, Math.max(...w.backlog))
-            p50Set.values = w.waitP50
-            p95Set.values = w.waitP95
-            window.fitY(waitAxis, Math.max(...w.waitP95))
-        }
+    SeriesChart {
+        id: rateFormat
+        visible: false
+        unit: "/s"
     }
 
     RowLayout {
         anchors.fill: parent
-        anchors.margins: 12
-        spacing: 12
+        anchors.margins: 8
+        spacing: 8
 
         // --- Controls ---------------------------------------------------------------------
         Rectangle {
-            Layout.preferredWidth: 290
+            Layout.preferredWidth: Math.max(250, Math.min(330, window.width * 0.22))
             Layout.fillHeight: true
-            color: "#1d2129"
-            radius: 6
+            color: window.theme.panel
+            border.color: window.theme.border
+            radius: 4
 
-            ColumnLayout {
+            Flickable {
+                id: controlsView
                 anchors.fill: parent
-                anchors.margins: 14
-                spacing: 10
+                anchors.margins: 12
+                contentHeight: controls.implicitHeight
+                clip: true
+                boundsBehavior: Flickable.StopAtBounds
 
-                Label {
-                    text: "QtAio live workload"
-                    color: "#ffffff"; font.pixelSize: 18; font.bold: true
-                }
-                Label {
-                    Layout.fillWidth: true
-                    wrapMode: Text.WordWrap
-                    color: "#9aa1ad"; font.pixelSize: 12
-                    text: "A producer thread fills a bounded PriorityQueue; a TaskExecutor " +
-                          "consumes it under its limit (half of each job on the thread pool); " +
-                          "a Latch closes each batch of " + window.workload.batchSize + " jobs."
-                }
+                // A Column, not a layout: its rows get the panel's width whatever their content.
+                Column {
+                    id: controls
+                    width: controlsView.width
+                    spacing: 6
 
-                ControlSlider {
-                    label: "Producer rate"; unit: "jobs/s"
-                    from: 10; to: 3000; stepSize: 10
-                    value: window.workload.producerRate
-                    onMoved: v => window.workload.producerRate = v
-                }
-                ControlSlider {
-                    label: "Queue maxSize"; unit: "jobs"
-                    from: 10; to: 1000; stepSize: 10
-                    value: window.workload.maxSize
-                    onMoved: v => window.workload.maxSize = v
-                }
-                ControlSlider {
-                    label: "Executor limit"; unit: "tasks"
-                    from: 1; to: 64; stepSize: 1
-                    value: window.workload.limit
-                    onMoved: v => window.workload.limit = v
-                }
-                ControlSlider {
-                    label: "Work per job"; unit: "ms"
-                    from: 2; to: 500; stepSize: 2
-                    value: window.workload.workMs
-                    onMoved: v => window.workload.workMs = v
-                }
+                    Label {
+                        width: parent.width
+                        text: qsTr("QtAio live workload")
+                        color: window.theme.text; font.pixelSize: 17; font.bold: true
+                    }
+                    Label {
+                        width: parent.width
+                        wrapMode: Text.WordWrap
+                        color: window.theme.secondaryText; font.pixelSize: 12
+                        text: qsTr("A producer thread fills the PriorityQueue “jobs”; the TaskExecutor “consumers” runs each job under its limit. Lower priorities go first: P3 waits while others are queued.")
+                    }
 
-                Label { text: "Priority mix (weights)"; color: "#d0d4dc"; font.pixelSize: 13 }
-                Repeater {
-                    // Everything a row needs comes with its model entry: a delegate is a
-                    // component of its own and reaches nothing of the window by id.
-                    model: window.priorityNames.map((name, level) => ({
-                        name: name, color: window.priorityColors[level], workload: window.workload
-                    }))
-                    delegate: RowLayout {
-                        id: mixRow
-                        required property int index
-                        required property var modelData
-                        Layout.fillWidth: true
-                        Rectangle { implicitWidth: 10; implicitHeight: 10; radius: 5; color: mixRow.modelData.color }
+
+                    GridLayout {
+                        width: parent.width
+                        columns: 2
+                        columnSpacing: 10
+                        rowSpacing: 2
+                        Label { text: qsTr("Produced"); color: window.theme.secondaryText; font.pixelSize: 12 }
                         Label {
-                            text: mixRow.modelData.name
-                            color: "#c0c4cc"; font.pixelSize: 12
-                            Layout.preferredWidth: 72
-                        }
-                        Slider {
-                            id: mixSlider
                             Layout.fillWidth: true
-                            from: 0; to: 10; stepSize: 1
-                            value: mixRow.modelData.workload.priorityMix[mixRow.index]
-                            onMoved: {
-                                const mix = mixRow.modelData.workload.priorityMix
-                                mix[mixRow.index] = mixSlider.value
-                                mixRow.modelData.workload.priorityMix = mix
+                            wrapMode: Text.WordWrap
+                            font.pixelSize: 12
+                            color: window.theme.text
+                            text: qsTr("%1 of %2 requested").arg(rateFormat.format(window.workload.producedRate))
+                                  .arg(rateFormat.format(window.workload.producerRate))
+                        }
+                        Label { text: qsTr("Producer"); color: window.theme.secondaryText; font.pixelSize: 12 }
+                        Label {
+                            Layout.fillWidth: true
+                            font.pixelSize: 12
+                            font.bold: window.jobQueue.waitingPutters > 0
+                            color: window.jobQueue.waitingPutters > 0 ? window.theme.reference : window.theme.text
+                            text: window.jobQueue.waitingPutters > 0 ? qsTr("blocked: queue full") : qsTr("putting")
+                        }
+                        Label { text: qsTr("Consumed"); color: window.theme.secondaryText; font.pixelSize: 12 }
+                        Label {
+                            Layout.fillWidth: true
+                            wrapMode: Text.WordWrap
+                            font.pixelSize: 12
+                            color: window.theme.text
+                            text: qsTr("%1 of %2 ideal").arg(rateFormat.format(window.workload.throughput))
+                                  .arg(rateFormat.format(window.workload.idealThroughput))
+                        }
+                        Label { text: qsTr("Phase"); color: window.theme.secondaryText; font.pixelSize: 12 }
+                        Label {
+                            Layout.fillWidth: true
+                            font.pixelSize: 12
+                            color: window.theme.text
+                            text: qsTr("%1 · latch %2 of %3 left").arg(window.workload.phase)
+                                  .arg(window.workload.batchRemaining).arg(window.workload.batchSize)
+                        }
+                    }
+
+                    Label {
+                        width: parent.width
+                        wrapMode: Text.WordWrap
+                        text: qsTr("Wait per priority, queued jobs included")
+                        color: window.theme.text; font.pixelSize: 13; font.bold: true
+                    }
+                    GridLayout {
+                        width: parent.width
+                        columns: 4
+                        columnSpacing: 8
+                        rowSpacing: 1
+                        Label { text: ""; font.pixelSize: 12 }
+                        Label { text: "p50"; color: window.theme.secondaryText; font.pixelSize: 12 }
+                        Label { text: "p95"; color: window.theme.secondaryText; font.pixelSize: 12 }
+                        Label { text: qsTr("oldest"); color: window.theme.secondaryText; font.pixelSize: 12 }
+                        Repeater {
+                            // One label per cell: the priority, then its p50, p95 and oldest wait.
+                            model: Array.from({ length: window.priorityNames.length * 4 }, (_, cell) => ({
+                                level: Math.floor(cell / 4), column: cell % 4,
+                                name: window.priorityNames[Math.floor(cell / 4)].split(" ")[0],
+                                workload: window.workload, format: durationFormat,
+                                color: cell % 4 === 0 ? window.theme.series[Math.floor(cell / 4)] : window.theme.text
+                            }))
+                            delegate: Label {
+                                id: cell
+                                required property var modelData
+                                readonly property var waits: [cell.modelData.workload.waitP50, cell.modelData.workload.waitP95,
+                                                              cell.modelData.workload.oldestWait]
+                                font.pixelSize: 12
+                                font.bold: cell.modelData.column === 0
+                                color: cell.modelData.color
+                                text: cell.modelData.column === 0 ? cell.modelData.name
+                                    : cell.modelData.format.format(cell.waits[cell.modelData.column - 1][cell.modelData.level] || 0)
                             }
                         }
-                        Label {
-                            text: mixRow.modelData.workload.priorityMix[mixRow.index]
-                            color: "#ffffff"; font.pixelSize: 12
-                            Layout.preferredWidth: 18
+                    }
+
+                    Rectangle { width: parent.width; implicitHeight: 1; color: window.theme.border }
+
+                    ControlSlider {
+                        width: parent.width
+                        label: qsTr("Producer rate"); unit: "jobs/s"
+                        from: 10; to: 3000; stepSize: 10
+                        value: window.workload.producerRate
+                        onMoved: v => window.workload.producerRate = v
+                    }
+                    ControlSlider {
+                        width: parent.width
+                        label: qsTr("Queue maxSize"); unit: "jobs"
+                        from: 10; to: 1000; stepSize: 10
+                        value: window.jobQueue.maxSize
+                        onMoved: v => window.jobQueue.maxSize = v
+                    }
+                    ControlSlider {
+                        width: parent.width
+                        label: qsTr("Executor limit"); unit: "tasks"
+                        from: 1; to: 64; stepSize: 1
+                        value: window.jobExecutor.limit
+                        onMoved: v => window.jobExecutor.limit = v
+                    }
+                    ControlSlider {
+                        width: parent.width
+                        label: qsTr("Work per job"); unit: "ms"
+                        from: 2; to: 500; stepSize: 2
+                        value: window.workload.workMs
+                        onMoved: v => window.workload.workMs = v
+                    }
+
+                    Label { text: qsTr("Priority mix (weights)"); color: window.theme.text; font.pixelSize: 13 }
+                    Repeater {
+                        // Everything a row needs comes with its model entry: a delegate is a
+                        // component of its own and reaches nothing of the window by id.
+                        model: window.priorityNames.map((name, level) => ({
+                            name: name, color: window.theme.series[level], workload: window.workload,
+                            textColor: window.theme.text
+                        }))
+                        delegate: RowLayout {
+                            id: mixRow
+                            width: mixRow.parent ? mixRow.parent.width : 0
+                            required property int index
+                            required property var modelData
+                            Rectangle { implicitWidth: 10; implicitHeight: 10; radius: 5; color: mixRow.modelData.color }
+                            Label {
+                                text: mixRow.modelData.name
+                                color: mixRow.modelData.textColor; font.pixelSize: 12
+                                Layout.preferredWidth: 70
+                            }
+                            Slider {
+                                id: mixSlider
+                                Layout.fillWidth: true
+                                implicitWidth: 60
+                                from: 0; to: 10; stepSize: 1
+                                value: mixRow.modelData.workload.priorityMix[mixRow.index]
+                                onMoved: {
+                                    const mix = mixRow.modelData.workload.priorityMix
+                                    mix[mixRow.index] = mixSlider.value
+                                    mixRow.modelData.workload.priorityMix = mix
+                                }
+                            }
+                            Label {
+                                text: mixRow.modelData.workload.priorityMix[mixRow.index]
+                                color: mixRow.modelData.textColor; font.pixelSize: 12
+                                Layout.preferredWidth: 18
+                            }
+                        }
+                    }
+
+                    RowLayout {
+                        width: parent.width
+                        Button {
+                            Layout.fillWidth: true
+                            text: window.workload.paused ? qsTr("Resume") : qsTr("Pause")
+                            onClicked: window.workload.paused = !window.workload.paused
+                        }
+                        Button {
+                            Layout.fillWidth: true
+                            text: qsTr("Burst +300")
+                            onClicked: window.workload.burst(300)
                         }
                     }
                 }
-
-                RowLayout {
-                    Layout.fillWidth: true
-                    Button {
-                        Layout.fillWidth: true
-                        text: window.workload.paused ? "Resume" : "Pause"
-                        onClicked: window.workload.paused = !window.workload.paused
-                    }
-                    Button {
-                        Layout.fillWidth: true
-                        text: "Burst +300"
-                        onClicked: window.workload.burst(300)
-                    }
-                }
-
-                Rectangle { Layout.fillWidth: true; implicitHeight: 1; color: "#2e333d" }
-
-                Label {
-                    text: "Phase " + window.workload.phase + " — batch latch: " +
-                          window.workload.batchRemaining + " of " + window.workload.batchSize + " left"
-                    color: "#ffffff"; font.pixelSize: 13
-                }
-                ProgressBar {
-                    Layout.fillWidth: true
-                    from: 0; to: window.workload.batchSize
-                    value: window.workload.batchSize - window.workload.batchRemaining
-                }
-                GridLayout {
-                    columns: 2
-                    columnSpacing: 16
-                    rowSpacing: 2
-                    Label { text: "Produced"; color: "#9aa1ad" }
-                    Label { text: window.workload.produced; color: "#ffffff" }
-                    Label { text: "Consumed"; color: "#9aa1ad" }
-                    Label { text: window.workload.consumed; color: "#ffffff" }
-                    Label { text: "Queue depth"; color: "#9aa1ad" }
-                    Label { text: window.workload.depth + " / " + window.workload.maxSize; color: "#ffffff" }
-                    Label { text: "Running"; color: "#9aa1ad" }
-                    Label {
-                        text: window.workload.running + " / " + window.workload.limit +
-                              " (peak " + window.workload.peakRunning + ")"
-                        color: "#ffffff"
-                    }
-                    Label { text: "Throughput"; color: "#9aa1ad" }
-                    Label { text: window.workload.throughput.toFixed(0) + " jobs/s"; color: "#ffffff" }
-                }
-                Item { Layout.fillHeight: true }
             }
         }
 
-        // --- Charts -----------------------------------------------------------------------
-        GridLayout {
+        // --- The Inspector's views -------------------------------------------------------
+        ColumnLayout {
             Layout.fillWidth: true
             Layout.fillHeight: true
-            columns: 2
-            rowSpacing: 10
-            columnSpacing: 10
+            spacing: 0
 
-            ChartPanel {
-                Layout.fillWidth: true; Layout.fillHeight: true
-                title: "Queue depth over time"
-                ValueAxis { id: depthTime; min: 0; max: window.windowSeconds; titleText: "time (s)"; labelFormat: "%d" }
-                ValueAxis { id: depthAxis; tickCount: 6; min: 0; max: 250; titleText: "jobs"; labelFormat: "%d" }
-                LineSeries { id: maxSizeSeries; name: "maxSize"; axisX: depthTime; axisY: depthAxis; color: "#ff5c5c"; style: Qt.DashLine; width: 2 }
-                LineSeries { id: depthSeries; name: "queued"; axisX: depthTime; axisY: depthAxis; color: "#5cc8ff"; width: 3 }
+            TabBar {
+                id: tabs
+                Layout.fillWidth: true
+                TabButton { text: qsTr("Queue and executor") }
+                TabButton { text: qsTr("All primitives (Inspector)") }
             }
+            StackLayout {
+                Layout.fillWidth: true
+                Layout.fillHeight: true
+                currentIndex: tabs.currentIndex
 
-            ChartPanel {
-                Layout.fillWidth: true; Layout.fillHeight: true
-                title: "Backlog per priority"
-                legend.visible: false
-                BarSeries {
-                    labelsVisible: true
-                    labelsPosition: AbstractBarSeries.LabelsOutsideEnd
-                    axisX: BarCategoryAxis { categories: window.priorityNames }
-                    axisY: ValueAxis { id: backlogAxis; tickCount: 6; min: 0; max: 100; titleText: "jobs queued"; labelFormat: "%d" }
-                    BarSet { id: backlogSet; label: "queued"; values: [0, 0, 0, 0]; color: "#ffb347" }
+                RowLayout {
+                    spacing: 8
+                    Repeater {
+                        model: [
+                            { name: window.jobQueue.objectName, inspector: inspector, theme: window.theme },
+                            { name: window.jobExecutor.objectName, inspector: inspector, theme: window.theme }
+                        ]
+                        delegate: Rectangle {
+                            id: pane
+                            required property var modelData
+                            Layout.fillWidth: true
+                            Layout.fillHeight: true
+                            Layout.topMargin: 8
+                            color: pane.modelData.theme.panel
+                            border.color: pane.modelData.theme.border
+                            radius: 4
+                            PrimitiveDetails {
+                                anchors.fill: parent
+                                anchors.margins: 10
+                                model: pane.modelData.inspector
+                                theme: pane.modelData.theme
+                                editable: false
+                                // The row of the primitive with this name, once it is listed.
+                                primitiveId: pane.modelData.inspector.count >= 0
+                                             ? pane.modelData.inspector.find(pane.modelData.name) : -1
+                            }
+                        }
+                    }
                 }
-            }
 
-            ChartPanel {
-                Layout.fillWidth: true; Layout.fillHeight: true
-                title: "Running tasks against the limit"
-                ValueAxis { id: runningTime; min: 0; max: window.windowSeconds; titleText: "time (s)"; labelFormat: "%d" }
-                ValueAxis { id: runningAxis; tickCount: 6; min: 0; max: 10; titleText: "tasks"; labelFormat: "%d" }
-                LineSeries { id: limitSeries; name: "limit"; axisX: runningTime; axisY: runningAxis; color: "#ff5c5c"; style: Qt.DashLine; width: 2 }
-                LineSeries { id: runningSeries; name: "running"; axisX: runningTime; axisY: runningAxis; color: "#7ee081"; width: 3 }
-            }
-
-            ChartPanel {
-                Layout.fillWidth: true; Layout.fillHeight: true
-                title: "Throughput"
-                legend.visible: false
-                ValueAxis { id: throughputTime; min: 0; max: window.windowSeconds; titleText: "time (s)"; labelFormat: "%d" }
-                ValueAxis { id: throughputAxis; tickCount: 6; min: 0; max: 100; titleText: "jobs/s"; labelFormat: "%d" }
-                LineSeries { id: throughputSeries; name: "jobs/s"; axisX: throughputTime; axisY: throughputAxis; color: "#c792ea"; width: 2 }
-            }
-
-            ChartPanel {
-                Layout.fillWidth: true; Layout.fillHeight: true
-                Layout.columnSpan: 2
-                title: "Wait from submission to start, per priority (last 200 jobs each)"
-                BarSeries {
-                    labelsVisible: true
-                    labelsPosition: AbstractBarSeries.LabelsOutsideEnd
-                    labelsPrecision: 4
-                    axisX: BarCategoryAxis { categories: window.priorityNames }
-                    axisY: ValueAxis { id: waitAxis; tickCount: 6; min: 0; max: 100; titleText: "ms"; labelFormat: "%d" }
-                    BarSet { id: p50Set; label: "p50"; values: [0, 0, 0, 0]; color: "#5cc8ff" }
-                    BarSet { id: p95Set; label: "p95"; values: [0, 0, 0, 0]; color: "#ff5c5c" }
+                InspectorView {
+                    model.active: tabs.currentIndex === 1
+                    model.interval: 100
                 }
             }
         }

@@ -5,8 +5,8 @@
 #include <QtCore/QThread>
 
 #include <algorithm>
-#include <cmath>
 #include <chrono>
+#include <cmath>
 #include <numeric>
 #include <random>
 #include <thread>
@@ -24,21 +24,26 @@ double percentile(std::vector<double> values, double p)
     return values[rank];
 }
 
+QJsonArray toJson(const QVariantList &values)
+{
+    QJsonArray array;
+    for (const QVariant &value : values)
+        array.push_back(value.toDouble());
+    return array;
+}
+
 } // namespace
 
 Workload::Workload(QObject *parent) : QObject(parent)
 {
-    const std::array<int, priorityLevels> defaultMix{1, 2, 3, 4}; // urgent ... bulk
+    // Urgent work dominates; bulk work (P3) is taken only when nothing more urgent waits.
+    const std::array<int, priorityLevels> defaultMix{4, 3, 2, 1};
     for (int i = 0; i < priorityLevels; ++i)
         m_mix[i] = defaultMix[i];
-    m_executor.setLimit(8);
     m_pool.setMaxThreadCount(64); // the blocking half sleeps; it does not use a core
-    connect(&m_executor, &QtAio::TaskExecutor::runningChanged, this,
-            [this](int running) { m_peakRunning = std::max(m_peakRunning, running); });
-    connect(&m_queue, &QtAio::AsyncQueueBase::sizeChanged, this,
-            [this](int size) { m_peakDepth = std::max(m_peakDepth, size); });
+    m_threadWork.setObjectName(QStringLiteral("thread work"));
+    m_slots.setObjectName(QStringLiteral("dispatch slots"));
     m_sampler.setInterval(1000 / sampleHz);
-    m_sampler.setTimerType(Qt::PreciseTimer);
     connect(&m_sampler, &QTimer::timeout, this, &Workload::takeSample);
 }
 
@@ -48,10 +53,24 @@ Workload::~Workload()
     m_producer.request_stop();
 }
 
-void Workload::start()
+void Workload::start(QtAio::PriorityQueue<QVariant, double> &queue, QtAio::TaskExecutor &executor)
 {
+    m_queue = &queue;
+    m_executor = &executor;
+    // The dispatcher takes a job only when the executor has room for it: its slots follow the
+    // executor's limit, however that changes (the window's slider, an --at change).
+    m_slots.setCapacity(std::max(1, executor.limit()));
+    connect(&executor, &QtAio::TaskExecutor::limitChanged, this, [this](int limit) {
+        accountIdeal();
+        m_slots.setCapacity(std::max(1, limit));
+    });
+    connect(&executor, &QtAio::TaskExecutor::runningChanged, this,
+            [this](int running) { m_peakRunning = std::max(m_peakRunning, running); });
+    connect(&queue, &QtAio::AsyncQueueBase::sizeChanged, this,
+            [this](int size) { m_peakDepth = std::max(m_peakDepth, size); });
     m_clock.start();
     m_batch = std::make_unique<QtAio::Latch>(m_batchSize);
+    m_batch->setObjectName(QStringLiteral("batch latch"));
     m_producer = std::jthread([this](std::stop_token stop) { producerLoop(std::move(stop)); });
     m_dispatcher = dispatch();
     m_phases = phases();
@@ -61,26 +80,30 @@ void Workload::start()
 
 QCoro::Task<> Workload::stop()
 {
+    accountIdeal();
+    m_stoppedMs = m_clock.elapsed();
     m_sampler.stop();
     m_stop.request_stop();     // the dispatcher, the phases and every job see it
     m_producer.request_stop(); // the producer thread has a stop token of its own
     if (m_producer.joinable())
         m_producer.join();
-    m_queue.close(QtAio::CloseMode::Immediate);
+    if (m_queue)
+        m_queue->close(QtAio::CloseMode::Immediate);
     // The dispatcher ends first, so that nothing is spawned once the executors shut down.
     if (m_dispatcher)
         co_await *m_dispatcher;
     // Both executors stop their work at once (the thread work too: it polls its stop token),
     // then both are awaited.
-    auto jobsDone = m_executor.shutdown();
-    auto threadWorkDone = m_threadWork.shutdown();
-    co_await jobsDone;
-    co_await threadWorkDone;
+    if (m_executor) {
+        auto jobsDone = m_executor->shutdown();
+        auto threadWorkDone = m_threadWork.shutdown();
+        co_await jobsDone;
+        co_await threadWorkDone;
+    }
     if (m_batch)
         m_batch->countDown(m_batchSize); // releases the phase loop
     if (m_phases)
         co_await *m_phases;
-    takeSample();
 }
 
 void Workload::setProducerRate(double rate)
@@ -108,29 +131,12 @@ void Workload::setPriorityMix(const QVariantList &weights)
     Q_EMIT controlsChanged();
 }
 
-void Workload::setMaxSize(int maxSize)
-{
-    if (maxSize == m_queue.maxSize())
-        return;
-    m_queue.setMaxSize(maxSize);
-    Q_EMIT controlsChanged();
-}
-
-void Workload::setLimit(int limit)
-{
-    limit = std::max(1, limit);
-    if (limit == m_executor.limit())
-        return;
-    m_executor.setLimit(limit);
-    m_slots.setCapacity(limit);
-    Q_EMIT controlsChanged();
-}
-
 void Workload::setWorkMs(int ms)
 {
     ms = std::clamp(ms, 1, 2000);
     if (ms == m_workMs.load())
         return;
+    accountIdeal();
     m_workMs = ms;
     Q_EMIT controlsChanged();
 }
@@ -142,6 +148,21 @@ void Workload::setPaused(bool paused)
     m_paused = paused;
     m_wake.notify_all();
     Q_EMIT controlsChanged();
+}
+
+double Workload::idealThroughput() const
+{
+    return m_executor ? double(std::max(1, m_executor->limit())) * 1000.0 / double(m_workMs.load())
+                      : 0.0;
+}
+
+void Workload::accountIdeal()
+{
+    if (!m_clock.isValid() || m_stoppedMs >= 0)
+        return;
+    const qint64 now = m_clock.nsecsElapsed();
+    m_idealJobs += idealThroughput() * double(now - m_idealAccountedNs) / 1e9;
+    m_idealAccountedNs = now;
 }
 
 void Workload::burst(int count)
@@ -192,9 +213,14 @@ void Workload::producerLoop(std::stop_token stop)
         for (int i = 0; i < count && !stop.stop_requested(); ++i) {
             const int priority = randomPriority(random());
             Job job{id++, priority, m_clock.nsecsElapsed()};
+            {
+                // Noted before the put: the dispatcher may take the job at once.
+                const std::scoped_lock lock(m_queuedMutex);
+                m_queuedNs[std::size_t(priority)].push_back(job.enqueuedNs);
+            }
             try {
                 // Waits while the queue is full: the producer feels the back-pressure.
-                m_queue.putBlocking(std::move(job), priority, stop);
+                m_queue->putBlocking(QVariant::fromValue(job), double(priority), stop);
             } catch (const QtAio::Error &) {
                 return; // stopped or closed
             }
@@ -212,16 +238,22 @@ QCoro::Task<> Workload::dispatch()
         QtAio::SemaphorePermit slot;
         try {
             slot = co_await m_slots.acquire(stop); // a job is taken only when it can start
-            job = co_await m_queue.get(stop);      // the most urgent one waiting
+            job = (co_await m_queue->get(stop)).value<Job>(); // the most urgent one waiting
         } catch (const QtAio::Error &) {
             co_return; // stopped, or the queue closed
+        }
+        {
+            const std::scoped_lock lock(m_queuedMutex);
+            auto &queued = m_queuedNs[std::size_t(job.priority)];
+            if (!queued.empty())
+                queued.pop_front();
         }
         auto work = [this, job, slot = std::move(slot)](std::stop_token jobStop) mutable {
             return process(job, std::move(slot), std::move(jobStop));
         };
         if (stop.stop_requested())
-            co_return;                     // stopping: the job is dropped with the queue
-        m_executor.spawn(std::move(work)); // not shut down yet: stop() awaits this loop first
+            co_return;                      // stopping: the job is dropped with the queue
+        m_executor->spawn(std::move(work)); // not shut down yet: stop() awaits this loop first
     }
 }
 
@@ -238,12 +270,17 @@ QCoro::Task<> Workload::phases()
             co_return;
         ++m_phase;
         m_batch = std::make_unique<QtAio::Latch>(m_batchSize);
+        m_batch->setObjectName(QStringLiteral("batch latch"));
     }
 }
 
 QCoro::Task<> Workload::process(Job job, QtAio::SemaphorePermit slot, std::stop_token stop)
 {
     const double waitedMs = double(m_clock.nsecsElapsed() - job.enqueuedNs) / 1e6;
+    auto &recent = m_recentWaitsMs[std::size_t(job.priority)];
+    recent.push_back(waitedMs);
+    if (recent.size() > 200)
+        recent.pop_front();
     const int workMs = m_workMs.load();
     // The asynchronous half (think: a network reply), cancellable by the executor.
     QtAio::Latch never(1);
@@ -268,65 +305,77 @@ QCoro::Task<> Workload::process(Job job, QtAio::SemaphorePermit slot, std::stop_
     co_await m_threadWork.runInThread(blocking);
 
     ++m_consumedTotal;
-    ++m_consumedBy[job.priority];
-    m_waitsMs[job.priority].push_back(waitedMs);
-    auto &recent = m_recentWaitsMs[job.priority];
-    recent.push_back(waitedMs);
-    if (recent.size() > 200)
-        recent.pop_front();
+    ++m_consumedBy[std::size_t(job.priority)];
     m_batch->countDown();
     slot.release();
 }
 
+std::vector<double> Workload::waitsOf(int level, qint64 now) const
+{
+    std::vector<double> waits(m_recentWaitsMs[std::size_t(level)].begin(),
+                              m_recentWaitsMs[std::size_t(level)].end());
+    const std::scoped_lock lock(m_queuedMutex);
+    for (const qint64 enqueued : m_queuedNs[std::size_t(level)])
+        waits.push_back(double(now - enqueued) / 1e6);
+    return waits;
+}
+
 void Workload::takeSample()
 {
-    const qint64 now = m_clock.elapsed();
-    m_sample.depth = m_queue.size();
-    m_sample.running = m_executor.running();
-    m_peakDepth = std::max(m_peakDepth, m_sample.depth);
-    m_consumedHistory.emplace_back(now, m_consumedTotal);
-    while (m_consumedHistory.size() > 2 && now - m_consumedHistory.front().first > 1000)
-        m_consumedHistory.pop_front();
-    const auto &[then, consumedThen] = m_consumedHistory.front();
-    m_sample.throughput =
-        now > then ? double(m_consumedTotal - consumedThen) * 1000.0 / double(now - then) : 0.0;
-    const auto counts = m_queue.sizeByPriority();
-    m_sample.backlog.clear();
+    accountIdeal();
+    const qint64 nowMs = m_clock.elapsed();
+    const qint64 nowNs = m_clock.nsecsElapsed();
+    m_history.emplace_back(nowMs, std::pair(m_consumedTotal, m_produced.load()));
+    while (m_history.size() > 2 && nowMs - m_history.front().first > 2000)
+        m_history.pop_front();
+    const auto &[then, counts] = m_history.front();
+    const double span = double(nowMs - then) / 1000.0;
+    m_sample.throughput = span > 0 ? double(m_consumedTotal - counts.first) / span : 0.0;
+    m_sample.producedRate = span > 0 ? double(m_produced.load() - counts.second) / span : 0.0;
     m_sample.p50.clear();
     m_sample.p95.clear();
+    m_sample.oldest.clear();
     for (int level = 0; level < priorityLevels; ++level) {
-        const auto found = counts.find(level);
-        m_sample.backlog.push_back(found == counts.end() ? 0 : found->second);
-        const std::vector<double> recent(m_recentWaitsMs[level].begin(),
-                                         m_recentWaitsMs[level].end());
-        m_sample.p50.push_back(std::round(percentile(recent, 0.50)));
-        m_sample.p95.push_back(std::round(percentile(recent, 0.95)));
+        const std::vector<double> waits = waitsOf(level, nowNs);
+        m_sample.p50.push_back(percentile(waits, 0.50));
+        m_sample.p95.push_back(percentile(waits, 0.95));
+        double oldest = 0;
+        {
+            const std::scoped_lock lock(m_queuedMutex);
+            if (!m_queuedNs[std::size_t(level)].empty())
+                oldest = double(nowNs - m_queuedNs[std::size_t(level)].front()) / 1e6;
+        }
+        m_sample.oldest.push_back(oldest);
     }
     Q_EMIT sampled();
 }
 
 QJsonObject Workload::summary() const
 {
-    QJsonArray produced, consumed, p50, p95;
+    QJsonArray produced, consumed;
     for (int level = 0; level < priorityLevels; ++level) {
-        produced.push_back(m_producedBy[level].load());
-        consumed.push_back(m_consumedBy[level]);
-        p50.push_back(percentile(m_waitsMs[level], 0.50));
-        p95.push_back(percentile(m_waitsMs[level], 0.95));
+        produced.push_back(m_producedBy[std::size_t(level)].load());
+        consumed.push_back(m_consumedBy[std::size_t(level)]);
     }
+    const double seconds = double(m_stoppedMs >= 0 ? m_stoppedMs : m_clock.elapsed()) / 1000.0;
     return QJsonObject{
-        {QStringLiteral("durationSeconds"), elapsed()},
+        {QStringLiteral("durationSeconds"), seconds},
         {QStringLiteral("priorities"), priorityLevels},
         {QStringLiteral("producedByPriority"), produced},
         {QStringLiteral("consumedByPriority"), consumed},
         {QStringLiteral("produced"), m_produced.load()},
         {QStringLiteral("consumed"), m_consumedTotal},
-        {QStringLiteral("limit"), m_executor.limit()},
+        {QStringLiteral("idealConsumed"), m_idealJobs},
+        {QStringLiteral("rate"), m_rate.load()},
+        {QStringLiteral("workMs"), m_workMs.load()},
+        {QStringLiteral("limit"), m_executor ? m_executor->limit() : 0},
         {QStringLiteral("peakRunning"), m_peakRunning},
-        {QStringLiteral("maxSize"), m_queue.maxSize()},
+        {QStringLiteral("maxSize"), m_queue ? m_queue->maxSize() : 0},
         {QStringLiteral("peakDepth"), m_peakDepth},
-        {QStringLiteral("waitP50MsByPriority"), p50},
-        {QStringLiteral("waitP95MsByPriority"), p95},
+        // Over the last 200 started jobs of each priority and the jobs still queued.
+        {QStringLiteral("waitP50MsByPriority"), toJson(m_sample.p50)},
+        {QStringLiteral("waitP95MsByPriority"), toJson(m_sample.p95)},
+        {QStringLiteral("oldestWaitMsByPriority"), toJson(m_sample.oldest)},
         {QStringLiteral("phasesCompleted"), m_phase - 1},
     };
 }

@@ -11,6 +11,7 @@
 #include <QtCore/QObject>
 #include <QtCore/QThreadPool>
 #include <QtCore/QTimer>
+#include <QtCore/QVariant>
 #include <QtCore/QVariantList>
 #include <QtQml/qqmlregistration.h>
 
@@ -41,7 +42,11 @@ struct Job {
  * the GUI thread takes a job whenever the executor has a free slot and runs it as a tracked
  * task: part of the work is asynchronous (a timer), part runs on the thread pool
  * (runInThread). Every consumed job counts down the current batch's Latch; its release starts
- * the next phase. Statistics are sampled at a fixed rate for the charts.
+ * the next phase.
+ *
+ * The queue and the executor are the QML types `PriorityQueue` and `TaskExecutor` of
+ * `import QtAio`, declared in Main.qml, whose `maxSize` and `limit` the window's controls bind
+ * to; this class feeds and drains them from C++ (start()).
  */
 class Workload : public QObject {
     Q_OBJECT
@@ -51,33 +56,32 @@ class Workload : public QObject {
     Q_PROPERTY(double producerRate READ producerRate WRITE setProducerRate NOTIFY controlsChanged)
     Q_PROPERTY(
         QVariantList priorityMix READ priorityMix WRITE setPriorityMix NOTIFY controlsChanged)
-    Q_PROPERTY(int maxSize READ maxSize WRITE setMaxSize NOTIFY controlsChanged)
-    Q_PROPERTY(int limit READ limit WRITE setLimit NOTIFY controlsChanged)
     Q_PROPERTY(int workMs READ workMs WRITE setWorkMs NOTIFY controlsChanged)
     Q_PROPERTY(bool paused READ isPaused WRITE setPaused NOTIFY controlsChanged)
 
     Q_PROPERTY(double elapsed READ elapsed NOTIFY sampled)
-    Q_PROPERTY(int depth READ depth NOTIFY sampled)
-    Q_PROPERTY(int running READ running NOTIFY sampled)
-    Q_PROPERTY(int peakRunning READ peakRunning NOTIFY sampled)
-    Q_PROPERTY(double throughput READ throughput NOTIFY sampled)
     Q_PROPERTY(int produced READ produced NOTIFY sampled)
     Q_PROPERTY(int consumed READ consumed NOTIFY sampled)
-    Q_PROPERTY(QVariantList backlog READ backlog NOTIFY sampled)
+    Q_PROPERTY(double producedRate READ producedRate NOTIFY sampled)
+    Q_PROPERTY(double throughput READ throughput NOTIFY sampled)
+    Q_PROPERTY(double idealThroughput READ idealThroughput NOTIFY sampled)
     Q_PROPERTY(QVariantList waitP50 READ waitP50 NOTIFY sampled)
     Q_PROPERTY(QVariantList waitP95 READ waitP95 NOTIFY sampled)
+    Q_PROPERTY(QVariantList oldestWait READ oldestWait NOTIFY sampled)
     Q_PROPERTY(int phase READ phase NOTIFY sampled)
     Q_PROPERTY(int batchSize READ batchSize CONSTANT)
     Q_PROPERTY(int batchRemaining READ batchRemaining NOTIFY sampled)
 
 public:
     static constexpr int priorityLevels = 4;
-    static constexpr int sampleHz = 30;
+    //! Readouts per second (the charts are the inspector's, at its own interval).
+    static constexpr int sampleHz = 4;
 
     explicit Workload(QObject *parent = nullptr);
     ~Workload() override;
 
-    void start();
+    //! Starts producing into \a queue and consuming under \a executor's limit.
+    void start(QtAio::PriorityQueue<QVariant, double> &queue, QtAio::TaskExecutor &executor);
     //! Stops producing, lets the running jobs stop and waits for everything to end.
     QCoro::Task<> stop();
 
@@ -85,25 +89,21 @@ public:
     void setProducerRate(double rate);
     QVariantList priorityMix() const;
     void setPriorityMix(const QVariantList &weights);
-    int maxSize() const { return m_queue.maxSize(); }
-    void setMaxSize(int maxSize);
-    int limit() const { return m_executor.limit(); }
-    void setLimit(int limit);
     int workMs() const { return m_workMs.load(); }
     void setWorkMs(int ms);
     bool isPaused() const { return m_paused.load(); }
     void setPaused(bool paused);
 
-    double elapsed() const { return m_clock.elapsed() / 1000.0; }
-    int depth() const { return m_sample.depth; }
-    int running() const { return m_sample.running; }
-    int peakRunning() const { return m_peakRunning; }
-    double throughput() const { return m_sample.throughput; }
+    double elapsed() const { return double(m_clock.elapsed()) / 1000.0; }
     int produced() const { return m_produced.load(); }
     int consumed() const { return m_consumedTotal; }
-    QVariantList backlog() const { return m_sample.backlog; }
+    double producedRate() const { return m_sample.producedRate; }
+    double throughput() const { return m_sample.throughput; }
+    //! What the executor could consume: its limit over the work per job, in jobs per second.
+    double idealThroughput() const;
     QVariantList waitP50() const { return m_sample.p50; }
     QVariantList waitP95() const { return m_sample.p95; }
+    QVariantList oldestWait() const { return m_sample.oldest; }
     int phase() const { return m_phase; }
     int batchSize() const { return m_batchSize; }
     int batchRemaining() const { return m_batch ? m_batch->count() : 0; }
@@ -125,9 +125,13 @@ private:
     QCoro::Task<> phases();
     QCoro::Task<> process(Job job, QtAio::SemaphorePermit slot, std::stop_token stop);
     void takeSample();
+    //! Adds the jobs the executor could have consumed since the last call.
+    void accountIdeal();
+    //! Wait percentiles of \a level over the recently started jobs and the jobs still queued.
+    std::vector<double> waitsOf(int level, qint64 now) const;
 
-    QtAio::PriorityQueue<Job> m_queue{200};
-    QtAio::TaskExecutor m_executor;
+    QtAio::PriorityQueue<QVariant, double> *m_queue = nullptr;
+    QtAio::TaskExecutor *m_executor = nullptr;
     // The thread-pool half of each job runs on a pool of its own, through a second executor:
     // it sleeps rather than computes, so it gets many threads without crowding the global pool.
     // (Through m_executor it would run in the job's own slot: nested work on one executor does.)
@@ -149,20 +153,26 @@ private:
     std::condition_variable_any m_wake;
     std::jthread m_producer;
 
+    // When each queued job was put, per priority, oldest first (jobs of one priority leave the
+    // queue in the order they entered it): the waits of the jobs that have not started yet.
+    mutable std::mutex m_queuedMutex;
+    std::array<std::deque<qint64>, priorityLevels> m_queuedNs;
+
     QElapsedTimer m_clock;
     QTimer m_sampler;
     int m_consumedTotal = 0;
     std::array<int, priorityLevels> m_consumedBy{};
-    std::array<std::vector<double>, priorityLevels> m_waitsMs; // whole run, for the summary
     std::array<std::deque<double>, priorityLevels> m_recentWaitsMs;
-    std::deque<std::pair<qint64, int>> m_consumedHistory; // (ms, total) for throughput
+    std::deque<std::pair<qint64, std::pair<int, int>>> m_history; // (ms, (consumed, produced))
+    double m_idealJobs = 0;
+    qint64 m_idealAccountedNs = 0;
+    qint64 m_stoppedMs = -1;
     int m_peakRunning = 0;
     int m_peakDepth = 0;
     struct {
-        int depth = 0;
-        int running = 0;
         double throughput = 0;
-        QVariantList backlog, p50, p95;
+        double producedRate = 0;
+        QVariantList p50, p95, oldest;
     } m_sample;
     std::stop_source m_stop;
     std::optional<QCoro::Task<>> m_dispatcher;

@@ -7,6 +7,7 @@
 #include <qtaio/asyncqueue.h>
 #include <qtaio/inspection.h>
 #include <qtaio/latch.h>
+#include <qtaio/priorityqueue.h>
 #include <qtaio/semaphore.h>
 #include <qtaio/taskexecutor.h>
 
@@ -17,6 +18,8 @@
 #include <QtQml/QQmlEngine>
 #include <QtQuick/QQuickWindow>
 #include <QtTest/QTest>
+
+#include <qcoro/qcorotask.h>
 
 #include <memory>
 
@@ -108,6 +111,8 @@ private Q_SLOTS:
     void writesABoundInThePrimitivesThread();
     void countsQueueThroughput();
     void keepsABoundedHistory();
+    void showsBacklogAndOldestAgePerPriority();
+    void showsTheLongestRunningTasksAge();
     void chartScalesToTheVisibleWindowAndItsBound();
     void windowLoadsRendersAndCloses();
     void viewEmbedsThroughTheQmlModule();
@@ -275,6 +280,96 @@ void tst_Inspector::keepsABoundedHistory()
     const QList<qreal> history = model.history(idOf(model, 0), QStringLiteral("count"));
     QCOMPARE(history, (QList<qreal>{7, 6, 5, 4, 3}));
     QVERIFY(model.history(idOf(model, 0), QStringLiteral("nonsense")).isEmpty());
+}
+
+void tst_Inspector::showsBacklogAndOldestAgePerPriority()
+{
+    // Starvation: one bulk item (priority 3) stays queued while urgent items (priority 0) flow
+    // through. Its age grows from sample to sample; the urgent ones, each put after the previous
+    // sample, are never older than the sample that first sees them.
+    InspectorModel model;
+    model.setActive(false);
+    QtAio::PriorityQueue<int> queue;
+    QVERIFY(queue.tryPut(300, 3));
+    QVERIFY(queue.tryPut(0, 0));
+    model.sample();
+    QCOMPARE(model.rowCount(), 1);
+    const double id = idOf(model, 0);
+    const QModelIndex index = model.index(0);
+    QCOMPARE(model.data(index, InspectorModel::PrioritiesRole).toList(), (QVariantList{0.0, 3.0}));
+    QCOMPARE(model.state(id).value(QStringLiteral("backlog[0]")).toInt(), 1);
+    QCOMPARE(model.state(id).value(QStringLiteral("backlog[3]")).toInt(), 1);
+    QCOMPARE(model.state(id).value(QStringLiteral("oldestAge[3]")).toDouble(), 0.0);
+
+    int next = 1;
+    double lastAge = 0;
+    QTRY_VERIFY_WITH_TIMEOUT(
+        [&] {
+            const auto urgent = queue.tryGetWithPriority(); // the urgent ones come first
+            if (!urgent || urgent->priority != 0)
+                return false;
+            if (!queue.tryPut(next++, 0))
+                return false;
+            model.sample();
+            const QVariantMap state = model.state(id);
+            if (state.value(QStringLiteral("oldestAge[0]")).toDouble() != 0.0)
+                return false; // put after the previous sample: seen new
+            const double age = state.value(QStringLiteral("oldestAge[3]")).toDouble();
+            if (age < lastAge)
+                return false; // an age never shrinks while its item stays
+            lastAge = age;
+            return age >= 500;
+        }(),
+        20000);
+    QVERIFY2(lastAge >= 500, qPrintable(QString::number(lastAge)));
+    const QVariantMap state = model.state(id);
+    QCOMPARE(state.value(QStringLiteral("backlog[0]")).toInt(), 1);
+    QCOMPARE(state.value(QStringLiteral("backlog[3]")).toInt(), 1);
+    QCOMPARE(state.value(QStringLiteral("oldestAge")).toDouble(), lastAge);
+    QVERIFY(model.data(index, InspectorModel::SummaryRole).toString().contains(u"oldest"));
+    const QList<qreal> ages = model.history(id, QStringLiteral("oldestAge[3]"));
+    QVERIFY(std::is_sorted(ages.begin(), ages.end()));
+
+    // Once taken, its priority shows an empty backlog and no age; the level stays listed.
+    while (queue.tryGet())
+        ;
+    model.sample();
+    QCOMPARE(model.state(id).value(QStringLiteral("backlog[3]")).toInt(), 0);
+    QCOMPARE(model.state(id).value(QStringLiteral("oldestAge[3]")).toDouble(), 0.0);
+    QCOMPARE(model.state(id).value(QStringLiteral("oldestAge")).toDouble(), 0.0);
+    QCOMPARE(model.data(index, InspectorModel::PrioritiesRole).toList(), (QVariantList{0.0, 3.0}));
+    // A level that appears later has a history as long as the others.
+    QVERIFY(queue.tryPut(7, 1));
+    model.sample();
+    QCOMPARE(model.history(id, QStringLiteral("backlog[1]")).size(),
+             model.history(id, QStringLiteral("backlog[0]")).size());
+    QCOMPARE(model.state(id).value(QStringLiteral("backlog[1]")).toInt(), 1);
+}
+
+void tst_Inspector::showsTheLongestRunningTasksAge()
+{
+    InspectorModel model;
+    model.setActive(false);
+    QtAio::TaskExecutor executor;
+    QtAio::Latch gate(1);
+    QtAio::Latch started(1);
+    executor.spawn([&]() -> QCoro::Task<> {
+        started.countDown();
+        co_await gate.wait();
+    });
+    model.sample();
+    const double id = idOf(model, 0);
+    QTRY_COMPARE_WITH_TIMEOUT(started.count(), 0, 10000);
+    QTRY_VERIFY_WITH_TIMEOUT(
+        [&] {
+            model.sample();
+            return model.state(id).value(QStringLiteral("oldestRunningAge")).toDouble() >= 100;
+        }(),
+        10000);
+    gate.countDown();
+    QTRY_COMPARE_WITH_TIMEOUT(executor.running(), 0, 10000);
+    model.sample();
+    QCOMPARE(model.state(id).value(QStringLiteral("oldestRunningAge")).toDouble(), 0.0);
 }
 
 void tst_Inspector::chartScalesToTheVisibleWindowAndItsBound()

@@ -34,6 +34,7 @@ private Q_SLOTS:
     void badDeclaredValuesWarnWithTheirLocation();
     void qmlTypesMatchTheCoreTypes_data();
     void qmlTypesMatchTheCoreTypes();
+    void wrappedPrimitivesTakeTheQmlName();
 };
 
 void tst_QmlBinding::workerThreadFeedsAQmlBinding()
@@ -201,6 +202,37 @@ void tst_QmlBinding::qmlTypesMatchTheCoreTypes()
     QCOMPARE(enumsOf(qml), enumsOf(core));
     const QSet<QString> expected(methods.begin(), methods.end());
     QCOMPARE(namesOf(qml, QMetaMethod::Method), expected);
+}
+
+void tst_QmlBinding::wrappedPrimitivesTakeTheQmlName()
+{
+    // The inspector lists the wrapped primitive: it shows the name given in QML.
+    QQmlEngine engine;
+    engine.addImportPath(QStringLiteral(QTAIO_QML_IMPORT_PATH));
+    QQmlComponent component(&engine);
+    component.setData(
+        "import QtQml\n"
+        "import QtAio\n"
+        "QtObject {\n"
+        "    property PriorityQueue queue: PriorityQueue { objectName: 'jobs' }\n"
+        "    property TaskExecutor executor: TaskExecutor { objectName: 'consumers' }\n"
+        "    property Semaphore semaphore: Semaphore { objectName: 'slots' }\n"
+        "    property Latch latch: Latch { objectName: 'gate'; count: 2 }\n"
+        "}\n",
+        QUrl());
+    std::unique_ptr<QObject> root(component.create());
+    QVERIFY2(root, qPrintable(component.errorString()));
+    auto *queue = qobject_cast<QmlPriorityQueue *>(root->property("queue").value<QObject *>());
+    auto *executor = qobject_cast<QmlTaskExecutor *>(root->property("executor").value<QObject *>());
+    auto *semaphore = qobject_cast<QmlSemaphore *>(root->property("semaphore").value<QObject *>());
+    auto *latch = qobject_cast<QmlLatch *>(root->property("latch").value<QObject *>());
+    QVERIFY(queue && executor && semaphore && latch);
+    QCOMPARE(queue->queue().objectName(), u"jobs"_s);
+    QCOMPARE(executor->executor().objectName(), u"consumers"_s);
+    QCOMPARE(semaphore->semaphore().objectName(), u"slots"_s);
+    QCOMPARE(latch->latch().objectName(), u"gate"_s);
+    queue->setObjectName(u"renamed"_s);
+    QCOMPARE(queue->queue().objectName(), u"renamed"_s);
 }
 
 QTEST_GUILESS_MAIN(tst_QmlBinding)

@@ -6,6 +6,7 @@
 #include <QtCore/QtGlobal>
 
 #include <functional>
+#include <vector>
 
 QT_BEGIN_NAMESPACE
 class QObject;
@@ -32,6 +33,34 @@ public:
         Executor,  //!< TaskExecutor
     };
 
+    //! What a primitive tells about itself beyond its properties, read under its own lock when
+    //! an inspector samples it (see Primitive::probe). Nothing of it is kept or counted
+    //! between samples: a queue and an executor number their arrivals and starts anyway, and
+    //! an inspector turns those numbers into ages by noting, at each sample, which number
+    //! came next (an age is then exact to within one sampling interval).
+    struct Details {
+        //! One priority of a PriorityQueue.
+        struct Level {
+            //! The priority (its rank in the order of priorities when it is not a number).
+            double priority = 0;
+            //! How many items with this priority are queued.
+            int count = 0;
+            //! The arrival number of the oldest of them (see `next`).
+            quint64 oldest = 0;
+        };
+        //! The number the next arrival (a PriorityQueue) or the next task start (a
+        //! TaskExecutor) will get: every number below it was given out before this sample.
+        quint64 next = 0;
+        //! A PriorityQueue's queued items per priority, in priority order (a scan of the queue,
+        //! as PriorityQueue::sizeByPriority() is).
+        std::vector<Level> levels;
+        //! A TaskExecutor's start number of the task that has been running longest, or -1
+        //! when none runs.
+        qint64 oldestRunning = -1;
+    };
+    //! Fills a Details of \a object; thread-safe (it takes the object's own lock).
+    using Probe = void (*)(const QObject *object, Details &details);
+
     //! One listed primitive, as forEach() shows it.
     struct Primitive {
         //! Unique for the process's lifetime: an id is never reused, even after its primitive
@@ -41,6 +70,9 @@ public:
         Kind kind = Kind::Queue;
         //! The primitive. Valid only during the forEach() visit that shows it.
         QObject *object = nullptr;
+        //! Reads the primitive's Details, or null when it has none to tell. Call it only during
+        //! the forEach() visit that shows the primitive.
+        Probe probe = nullptr;
     };
 
     Inspection() = delete;
@@ -64,6 +96,7 @@ public:
     //! \cond INTERNAL
     // Called by every primitive's constructor (after it is complete) and destructor (first).
     static void add(QObject *object, Kind kind);
+    static void add(QObject *object, Kind kind, Probe probe);
     static void remove(QObject *object) noexcept;
     //! \endcond
 };

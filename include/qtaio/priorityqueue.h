@@ -74,7 +74,7 @@ public:
     //! \a maxSize <= 0 means unbounded.
     explicit PriorityQueue(int maxSize = 0, QObject *parent = nullptr) : Base(maxSize, parent)
     {
-        Inspection::add(this, Inspection::Kind::Queue);
+        Inspection::add(this, Inspection::Kind::Queue, &probe);
     }
     //! Waiters still waiting end with CancelledError.
     ~PriorityQueue() { Inspection::remove(this); }
@@ -184,6 +184,33 @@ public:
     }
 
 private:
+    //! The queue's Inspection::Details: the backlog of each priority and its oldest arrival.
+    //! A storage that does not number its arrivals (a priority whose `<` may throw) reports
+    //! counts only, with `next` 0.
+    static void probe(const QObject *object, Inspection::Details &details)
+    {
+        const auto *queue = static_cast<const PriorityQueue *>(object);
+        [[maybe_unused]] int rank = 0;
+        const auto toNumber = [&](const P &priority) {
+            if constexpr (std::is_arithmetic_v<P>)
+                return double(priority);
+            else
+                return double(rank++);
+        };
+        details.levels.clear();
+        queue->readStorage([&](const Storage &storage) {
+            if constexpr (requires { storage.nextArrival(); }) {
+                details.next = storage.nextArrival();
+                for (const auto &[priority, level] : storage.oldestByPriority())
+                    details.levels.push_back({toNumber(priority), level.first, level.second});
+            } else {
+                details.next = 0;
+                for (const auto &[priority, count] : storage.counts())
+                    details.levels.push_back({toNumber(priority), count, 0});
+            }
+        });
+    }
+
     //! A NaN priority would make the order undefined: std::invalid_argument at the call, before
     //! anything is queued (floating-point priorities only).
     static const P &checked(const P &priority)

@@ -146,6 +146,11 @@ quint64 Inspection::generation() noexcept
 
 void Inspection::add(QObject *object, Kind kind)
 {
+    add(object, kind, nullptr);
+}
+
+void Inspection::add(QObject *object, Kind kind, Probe probe)
+{
     if (!g_enabled.load(std::memory_order_relaxed))
         return;
     {
@@ -156,7 +161,7 @@ void Inspection::add(QObject *object, Kind kind)
         const quint64 id = registry.nextId++;
         registry.ids.insert(object, id);
         try {
-            registry.byId.emplace(id, Primitive{id, kind, object});
+            registry.byId.emplace(id, Primitive{id, kind, object, probe});
         } catch (...) {
             registry.ids.remove(object); // listed in both or in neither
             throw;

@@ -83,6 +83,7 @@ void ExecutorCore::registerTask(TrackedTask &task, const char *operation, bool m
         m_tracked = &task;
         if (task.nested) {
             started = task.started = true; // in the slot of the task that started it
+            task.startNumber = m_nextStart++;
             if (hasReceiversLocked())
                 events.push_back({Event::Started, task.id, {}});
         } else {
@@ -121,6 +122,7 @@ void ExecutorCore::registerTask(TrackedTask &task, const char *operation, bool m
 void ExecutorCore::startLocked(TrackedTask &task)
 {
     task.started = true;
+    task.startNumber = m_nextStart++;
     --waiting;
     ++running;
     if (hasReceiversLocked())
@@ -135,6 +137,17 @@ void ExecutorCore::admitWaitersLocked(WakeList &wake)
         waiter->status = WaitStatus::Completed;
         wake.add(waiter);
     }
+}
+
+std::pair<quint64, qint64> ExecutorCore::runningStarts()
+{
+    const auto lock = this->lock();
+    qint64 oldest = -1;
+    for (const TrackedTask *task = m_tracked; task; task = task->next) {
+        if (task->started && (oldest < 0 || qint64(task->startNumber) < oldest))
+            oldest = qint64(task->startNumber);
+    }
+    return {m_nextStart, oldest};
 }
 
 void ExecutorCore::unlinkLocked(TrackedTask &task) noexcept
@@ -491,7 +504,14 @@ TaskExecutor::TaskExecutor(QThreadPool *pool, QObject *parent)
     : QObject(parent), d(std::make_shared<detail::ExecutorCore>(pool))
 {
     d->attachOwner(this);
-    Inspection::add(this, Inspection::Kind::Executor);
+    // A lambda of a member function: it may read the private core.
+    Inspection::add(this, Inspection::Kind::Executor,
+                    [](const QObject *object, Inspection::Details &details) {
+                        const auto [next, oldest] =
+                            static_cast<const TaskExecutor *>(object)->d->runningStarts();
+                        details.next = next;
+                        details.oldestRunning = oldest;
+                    });
 }
 
 TaskExecutor::~TaskExecutor()

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include "inspectormodel.h"
+#include "valueformat.h"
 
 #include <qtaio/asyncqueuebase.h>
 #include <qtaio/inspection.h>
@@ -13,6 +14,7 @@
 #include <QtCore/QThread>
 #include <QtCore/QTimer>
 
+#include <algorithm>
 #include <atomic>
 #include <deque>
 #include <vector>
@@ -131,6 +133,53 @@ struct Series {
     double latest = 0;
 };
 
+// When each number a primitive gives out (a queue's arrivals, an executor's task starts) was
+// first seen given out: (sample time in ms, the next number at that sample), one entry per
+// sample at which the next number changed. An item numbered n was given out after the last
+// sample whose next number was at most n and before the first whose next number is above it, so
+// its age is known to within one sampling interval without any timestamp in the primitive.
+class Marks {
+public:
+    void note(qint64 now, quint64 next)
+    {
+        if (!m_marks.empty() && m_marks.back().second == next)
+            return;
+        m_marks.emplace_back(now, next);
+        if (m_marks.size() <= capacity)
+            return;
+        // Full: the older half keeps every second entry, so that old ages lose precision
+        // before recent ones do.
+        std::deque<std::pair<qint64, quint64>> thinned;
+        const std::size_t half = m_marks.size() / 2;
+        for (std::size_t i = 0; i < m_marks.size(); ++i) {
+            if (i >= half || i % 2 == 0)
+                thinned.push_back(m_marks[i]);
+        }
+        m_marks.swap(thinned);
+    }
+    //! The age in ms of the item numbered \a number at \a now: since the first sample that saw
+    //! it given out (at least as long as the oldest entry when it is older than all of them).
+    [[nodiscard]] double age(quint64 number, qint64 now) const
+    {
+        const auto it = std::upper_bound(
+            m_marks.begin(), m_marks.end(), number,
+            [](quint64 n, const std::pair<qint64, quint64> &mark) { return n < mark.second; });
+        if (it == m_marks.end())
+            return 0.0;
+        return double(now - (it == m_marks.begin() ? m_marks.front().first : it->first));
+    }
+
+private:
+    static constexpr std::size_t capacity = 4096;
+    std::deque<std::pair<qint64, quint64>> m_marks;
+};
+
+// The key of a per-priority value: "backlog[2]", "oldestAge[2]".
+QString levelKey(QLatin1String name, double priority)
+{
+    return name + QLatin1Char('[') + QString::number(priority) + QLatin1Char(']');
+}
+
 struct Row {
     quint64 id = 0;
     Inspection::Kind kind = Inspection::Kind::Queue;
@@ -145,6 +194,10 @@ struct Row {
     QString editable;
     QVariantMap state;
     QString summary;
+    Inspection::Probe probe = nullptr;
+    Marks marks;
+    std::vector<double> priorities; // of a PriorityQueue: every priority seen queued, in order
+    qint64 samples = 0;
 
     Series *find(QStringView key)
     {
@@ -153,6 +206,11 @@ struct Row {
                 return &s;
         }
         return nullptr;
+    }
+    void set(QStringView key, double value)
+    {
+        if (Series *s = find(key))
+            s->latest = value;
     }
     double value(QStringView key)
     {
@@ -181,6 +239,7 @@ public:
     std::vector<std::unique_ptr<Row>> rows;
     QHash<quint64, int> rowById;
     QHash<const QThread *, int> threadNumbers;
+    Inspection::Details details; // reused by every probe: no allocation per sample
 
     void reindex()
     {
@@ -237,6 +296,13 @@ public:
                     });
             }
         }
+        row->probe = primitive.probe;
+        if (row->probe) {
+            const bool queue = primitive.kind == Inspection::Kind::Queue;
+            row->series.push_back(
+                {queue ? QStringLiteral("oldestAge") : QStringLiteral("oldestRunningAge"), -1,
+                 false, Ring(historyLength)});
+        }
         QThread *thread = primitive.object->thread();
         row->thread = threadName(thread);
         row->sameThread = thread == q->thread();
@@ -285,8 +351,55 @@ public:
                     now > firstTime ? (total - firstTotal) * 1000.0 / double(now - firstTime) : 0;
             }
         }
+        if (row.probe)
+            probe(row, object, now);
         for (Series &s : row.series)
             s.ring.push(s.latest);
+        ++row.samples;
+    }
+
+    // Called in a forEach() visit: the primitive's Details, under its own lock.
+    void probe(Row &row, QObject *object, qint64 now)
+    {
+        details.levels.clear();
+        details.next = 0;
+        details.oldestRunning = -1;
+        row.probe(object, details);
+        row.marks.note(now, details.next);
+        if (row.kind == Inspection::Kind::Executor) {
+            if (Series *s = row.find(u"oldestRunningAge"))
+                s->latest = details.oldestRunning < 0
+                                ? 0
+                                : row.marks.age(quint64(details.oldestRunning), now);
+            return;
+        }
+        for (const double priority : row.priorities) {
+            row.set(levelKey(QLatin1String("backlog"), priority), 0);
+            row.set(levelKey(QLatin1String("oldestAge"), priority), 0);
+        }
+        double oldest = 0;
+        for (const Inspection::Details::Level &level : details.levels) {
+            const auto at =
+                std::lower_bound(row.priorities.begin(), row.priorities.end(), level.priority);
+            if (at == row.priorities.end() || *at != level.priority) {
+                // A priority seen for the first time: its history starts with zeros.
+                row.priorities.insert(at, level.priority);
+                for (const QLatin1String name :
+                     {QLatin1String("backlog"), QLatin1String("oldestAge")}) {
+                    Series series{levelKey(name, level.priority), -1, false, Ring(historyLength)};
+                    for (qint64 i = 0; i < std::min<qint64>(row.samples, historyLength); ++i)
+                        series.ring.push(0);
+                    row.series.push_back(std::move(series));
+                }
+            }
+            row.set(levelKey(QLatin1String("backlog"), level.priority), level.count);
+            // Ages need numbered arrivals (`next` 0: the queue does not number them).
+            const double age =
+                details.next > 0 && level.count > 0 ? row.marks.age(level.oldest, now) : 0.0;
+            row.set(levelKey(QLatin1String("oldestAge"), level.priority), age);
+            oldest = std::max(oldest, age);
+        }
+        row.set(u"oldestAge", oldest);
     }
 
     void describe(Row &row)
@@ -308,6 +421,10 @@ public:
             if (row.value(u"waitingPutters") > 0)
                 row.summary +=
                     QStringLiteral(" · ") + n(u"waitingPutters") + QLatin1String(" blocked");
+            if (row.value(u"oldestAge") >= 500) {
+                row.summary += QStringLiteral(" · oldest ") +
+                               formatInspectorValue(row.value(u"oldestAge"), QStringLiteral("ms"));
+            }
             if (row.value(u"closed") != 0)
                 row.summary += QLatin1String(" · closed");
             break;
@@ -374,7 +491,7 @@ public:
             describe(*row);
         if (!rows.empty()) {
             Q_EMIT q->dataChanged(q->index(0), q->index(int(rows.size()) - 1),
-                                  {NameRole, SummaryRole, StateRole});
+                                  {NameRole, SummaryRole, StateRole, PrioritiesRole});
         }
         ++samples;
         if (int(rows.size()) != before)
@@ -437,6 +554,12 @@ QVariant InspectorModel::data(const QModelIndex &index, int role) const
         return QString::fromLatin1(spec.reference);
     case EditableKeyRole:
         return row.editable;
+    case PrioritiesRole: {
+        QVariantList priorities;
+        for (const double priority : row.priorities)
+            priorities.append(priority);
+        return priorities;
+    }
     default:
         return {};
     }
@@ -453,7 +576,8 @@ QHash<int, QByteArray> InspectorModel::roleNames() const
             {StateRole, "values"},
             {PrimaryKeyRole, "primaryKey"},
             {ReferenceKeyRole, "referenceKey"},
-            {EditableKeyRole, "editableKey"}};
+            {EditableKeyRole, "editableKey"},
+            {PrioritiesRole, "priorities"}};
 }
 
 int InspectorModel::interval() const
@@ -517,6 +641,28 @@ qint64 InspectorModel::sampleCount() const
 int InspectorModel::rowOf(double id) const
 {
     return d->rowById.value(asId(id), -1);
+}
+
+double InspectorModel::find(const QString &name) const
+{
+    for (const auto &row : d->rows) {
+        if (row->name == name)
+            return double(row->id);
+    }
+    return -1;
+}
+
+QVariantMap InspectorModel::entry(double id) const
+{
+    const int row = rowOf(id);
+    if (row < 0)
+        return {};
+    QVariantMap entry;
+    const QModelIndex index = this->index(row);
+    const QHash<int, QByteArray> roles = roleNames();
+    for (auto it = roles.cbegin(); it != roles.cend(); ++it)
+        entry.insert(QString::fromLatin1(it.value()), data(index, it.key()));
+    return entry;
 }
 
 QVariantMap InspectorModel::state(double id) const

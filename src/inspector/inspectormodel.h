@@ -27,11 +27,20 @@ namespace QtAio {
  *
  * The values of a row (state(), history() keys), by kind:
  * - `Queue`: `size`, `maxSize`, `waitingGetters`, `waitingPutters`, `unfinishedTasks`,
- *   `highWaterMark`, `closed`, `throughput` (items taken per second);
+ *   `highWaterMark`, `closed`, `throughput` (items taken per second); a PriorityQueue also
+ *   `oldestAge` (ms the oldest queued item has waited) and, for every priority p seen queued
+ *   (the row's `priorities`), `backlog[p]` (items queued with it) and `oldestAge[p]`;
  * - `Latch`: `count`, `waiting`, `released`, `throughput` (count-downs per second);
  * - `Semaphore`: `capacity`, `available`, `held`, `waiting`;
  * - `Executor`: `limit`, `running`, `waiting` (tasks waiting for a slot), `completed`,
- *   `failed`, `cancelled`, `throughput` (tasks ended per second).
+ *   `failed`, `cancelled`, `throughput` (tasks ended per second), `oldestRunningAge` (ms
+ *   the task running longest has run).
+ *
+ * Ages come from Inspection::Details: a queue numbers its arrivals and an executor its task
+ * starts anyway, and the model notes at each sample which number comes next, so an age is
+ * exact to within one sampling interval (it may read up to one interval short) and costs the
+ * primitives nothing between samples. The probe that reads them scans the queue (or the
+ * executor's tasks) under the primitive's lock, as PriorityQueue::sizeByPriority() does.
  */
 class QTAIO_INSPECTOR_EXPORT InspectorModel : public QAbstractListModel {
     Q_OBJECT
@@ -61,6 +70,7 @@ public:
         PrimaryKeyRole,            //!< `primaryKey`: the value a sparkline shows
         ReferenceKeyRole,          //!< `referenceKey`: its bound (maxSize, capacity, limit) or ""
         EditableKeyRole,           //!< `editableKey`: the writable bound, or ""
+        PrioritiesRole, //!< `priorities`: a PriorityQueue's priorities seen queued, in order
     };
     Q_ENUM(Role)
 
@@ -92,8 +102,13 @@ public:
     //! See the property `sampleCount`.
     [[nodiscard]] qint64 sampleCount() const;
 
+    //! The id of the first listed primitive whose objectName is \a name, or -1.
+    Q_INVOKABLE double find(const QString &name) const;
     //! The row of the primitive \a id, or -1.
     Q_INVOKABLE int rowOf(double id) const;
+    //! Every role of the primitive \a id's row by its QML name (`kind`, `name`, `values`,
+    //! `priorities`, ...; see Role), or an empty map when it is not listed.
+    Q_INVOKABLE QVariantMap entry(double id) const;
     //! The latest sampled values of the primitive \a id (empty when it is not listed).
     Q_INVOKABLE QVariantMap state(double id) const;
     //! The sampled history of the value \a key of the primitive \a id, oldest first (at most

@@ -44,6 +44,9 @@ void QmlDeclared::reportBadValue(QObject *object, const QString &property) const
 QmlLatch::QmlLatch(QObject *parent) : QObject(parent)
 {
     attach(std::make_unique<QtAio::Latch>(0));
+    // The inspector lists the latch under the name given in QML.
+    connect(this, &QObject::objectNameChanged, this,
+            [this](const QString &name) { m_latch->setObjectName(name); });
 }
 
 QmlLatch::~QmlLatch() = default;
@@ -51,6 +54,7 @@ QmlLatch::~QmlLatch() = default;
 void QmlLatch::attach(std::unique_ptr<QtAio::Latch> latch)
 {
     m_latch = std::move(latch);
+    m_latch->setObjectName(objectName());
     connect(m_latch.get(), &QtAio::Latch::countChanged, this, &QmlLatch::countChanged);
     connect(m_latch.get(), &QtAio::Latch::releasedChanged, this, &QmlLatch::releasedChanged);
     connect(m_latch.get(), &QtAio::Latch::waitingChanged, this, &QmlLatch::waitingChanged);
@@ -104,6 +108,9 @@ QmlSemaphore::QmlSemaphore(QObject *parent)
     : QObject(parent), m_semaphore(std::make_unique<QtAio::Semaphore>(1))
 {
     auto *s = m_semaphore.get();
+    // The inspector lists the semaphore under the name given in QML.
+    connect(this, &QObject::objectNameChanged, s,
+            [s](const QString &name) { s->setObjectName(name); });
     connect(s, &QtAio::Semaphore::capacityChanged, this, &QmlSemaphore::capacityChanged);
     connect(s, &QtAio::Semaphore::availableChanged, this, &QmlSemaphore::availableChanged);
     connect(s, &QtAio::Semaphore::heldChanged, this, &QmlSemaphore::heldChanged);
@@ -161,6 +168,9 @@ QmlTaskExecutor::QmlTaskExecutor(QObject *parent)
 {
     using E = QtAio::TaskExecutor;
     auto *e = m_executor.get();
+    // The inspector lists the executor under the name given in QML.
+    connect(this, &QObject::objectNameChanged, e,
+            [e](const QString &name) { e->setObjectName(name); });
     connect(e, &E::limitChanged, this, &QmlTaskExecutor::limitChanged);
     connect(e, &E::runningChanged, this, &QmlTaskExecutor::runningChanged);
     connect(e, &E::waitingChanged, this, &QmlTaskExecutor::waitingChanged);

@@ -83,6 +83,9 @@ QmlQueueBase::QmlQueueBase(const char *typeName, std::unique_ptr<AsyncQueueBase>
     : QObject(parent), m_queue(std::move(queue)), m_typeName(typeName)
 {
     auto *q = m_queue.get();
+    // The inspector lists the queue under the name given in QML.
+    connect(this, &QObject::objectNameChanged, q,
+            [q](const QString &name) { q->setObjectName(name); });
     connect(q, &AsyncQueueBase::sizeChanged, this, &QmlQueueBase::sizeChanged);
     connect(q, &AsyncQueueBase::maxSizeChanged, this, &QmlQueueBase::maxSizeChanged);
     connect(q, &AsyncQueueBase::emptyChanged, this, &QmlQueueBase::emptyChanged);

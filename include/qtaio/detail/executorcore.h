@@ -17,6 +17,7 @@
 #include <mutex>
 #include <stop_token>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 QT_BEGIN_NAMESPACE
@@ -64,6 +65,8 @@ struct TrackedTask {
     //! Started from inside a running task of the same executor: it runs in that task's slot,
     //! counted in neither `running` nor `waiting` (so nesting cannot deadlock under a limit).
     bool nested = false;
+    //! The order in which it started among the executor's tasks (see runningStarts()).
+    quint64 startNumber = 0;
     TrackedTask *prev = nullptr;
     TrackedTask *next = nullptr;
 };
@@ -97,6 +100,11 @@ public:
     void stopAll();
     //! Refuses new work from now on.
     void shutDown();
+
+    //! For an inspector: the start number the next task will get, and the smallest start
+    //! number of a task still running (-1: none runs), which is the one running longest.
+    //! Takes the mutex; walks the tracked tasks.
+    [[nodiscard]] std::pair<quint64, qint64> runningStarts();
 
     //! Queues \a task for the thread pool. Thread-safe.
     /*!
@@ -194,6 +202,7 @@ private:
     void unlinkLocked(TrackedTask &task) noexcept;
 
     TaskId m_nextId = 1;
+    quint64 m_nextStart = 0; // the next TrackedTask::startNumber
     //! Whether the limit lets one more task run. With the mutex held.
     [[nodiscard]] bool hasRoomLocked() const noexcept { return m_limit == 0 || running < m_limit; }
     //! Starts \a task (waiting until now). With the mutex held.

@@ -203,6 +203,22 @@ public:
         });
         return n;
     }
+    //! Per priority, in priority order: how many items are stored and the arrival number of
+    //! the oldest (a scan of the queue). Arrival numbers count every item stored since the
+    //! queue was made; nextArrival() is the next one.
+    [[nodiscard]] std::map<P, std::pair<int, std::uint64_t>> oldestByPriority() const
+    {
+        std::map<P, std::pair<int, std::uint64_t>> levels;
+        forEachEntry([&](const Entry &entry) {
+            auto &[count, oldest] =
+                levels.try_emplace(entry.item.priority, 0, entry.sequence).first->second;
+            ++count;
+            oldest = std::min(oldest, entry.sequence);
+        });
+        return levels;
+    }
+    //! The arrival number the next stored item gets.
+    [[nodiscard]] std::uint64_t nextArrival() const { return m_nextSequence; }
 
 private:
     struct Entry {
