@@ -172,6 +172,14 @@ void tst_Inspector::listsEveryKindWithItsState()
     QCOMPARE(kindOf("latch"), QStringLiteral("Latch"));
     QCOMPARE(kindOf("semaphore"), QStringLiteral("Semaphore"));
     QCOMPARE(kindOf("executor"), QStringLiteral("Executor"));
+    const auto typeNameOf = [&](const char *name) {
+        return model.data(model.index(rowNamed(model, QString::fromLatin1(name))),
+                          InspectorModel::TypeNameRole);
+    };
+    // A queue is a class template over AsyncQueueBase: it is listed by the name a user wrote.
+    QCOMPARE(typeNameOf("queue"), QStringLiteral("QtAio::AsyncQueue"));
+    QCOMPARE(typeNameOf("latch"), QStringLiteral("QtAio::Latch"));
+    QCOMPARE(typeNameOf("executor"), QStringLiteral("QtAio::TaskExecutor"));
     QCOMPARE(stateOf("queue").value(QStringLiteral("size")).toInt(), 1);
     QCOMPARE(stateOf("queue").value(QStringLiteral("maxSize")).toInt(), 4);
     QCOMPARE(stateOf("queue").value(QStringLiteral("closed")).toBool(), false);

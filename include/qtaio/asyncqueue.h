@@ -45,7 +45,7 @@ public:
     explicit AsyncQueue(int maxSize = 0, QObject *parent = nullptr)
         : detail::SimpleQueue<T, detail::FifoStorage<T>>(maxSize, parent)
     {
-        Inspection::add(this, Inspection::Kind::Queue);
+        Inspection::add(this, Inspection::Kind::Queue, "QtAio::AsyncQueue");
     }
     //! Waiters still waiting end with CancelledError.
     ~AsyncQueue() { Inspection::remove(this); }

@@ -73,6 +73,10 @@ public:
         //! Reads the primitive's Details, or null when it has none to tell. Call it only during
         //! the forEach() visit that shows the primitive.
         Probe probe = nullptr;
+        //! The primitive's class as a user wrote it ("QtAio::PriorityQueue"), for the class
+        //! templates whose QMetaObject names only their QObject base; null: use the
+        //! QMetaObject's class name.
+        const char *typeName = nullptr;
     };
 
     Inspection() = delete;
@@ -95,8 +99,8 @@ public:
 
     //! \cond INTERNAL
     // Called by every primitive's constructor (after it is complete) and destructor (first).
-    static void add(QObject *object, Kind kind);
-    static void add(QObject *object, Kind kind, Probe probe);
+    static void add(QObject *object, Kind kind, const char *typeName = nullptr,
+                    Probe probe = nullptr);
     static void remove(QObject *object) noexcept;
     //! \endcond
 };

@@ -20,7 +20,7 @@ public:
     explicit LifoQueue(int maxSize = 0, QObject *parent = nullptr)
         : detail::SimpleQueue<T, detail::LifoStorage<T>>(maxSize, parent)
     {
-        Inspection::add(this, Inspection::Kind::Queue);
+        Inspection::add(this, Inspection::Kind::Queue, "QtAio::LifoQueue");
     }
     //! Waiters still waiting end with CancelledError.
     ~LifoQueue() { Inspection::remove(this); }

@@ -74,7 +74,7 @@ public:
     //! \a maxSize <= 0 means unbounded.
     explicit PriorityQueue(int maxSize = 0, QObject *parent = nullptr) : Base(maxSize, parent)
     {
-        Inspection::add(this, Inspection::Kind::Queue, &probe);
+        Inspection::add(this, Inspection::Kind::Queue, "QtAio::PriorityQueue", &probe);
     }
     //! Waiters still waiting end with CancelledError.
     ~PriorityQueue() { Inspection::remove(this); }

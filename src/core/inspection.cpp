@@ -144,12 +144,7 @@ quint64 Inspection::generation() noexcept
     return g_generation.load(std::memory_order_acquire);
 }
 
-void Inspection::add(QObject *object, Kind kind)
-{
-    add(object, kind, nullptr);
-}
-
-void Inspection::add(QObject *object, Kind kind, Probe probe)
+void Inspection::add(QObject *object, Kind kind, const char *typeName, Probe probe)
 {
     if (!g_enabled.load(std::memory_order_relaxed))
         return;
@@ -161,7 +156,7 @@ void Inspection::add(QObject *object, Kind kind, Probe probe)
         const quint64 id = registry.nextId++;
         registry.ids.insert(object, id);
         try {
-            registry.byId.emplace(id, Primitive{id, kind, object, probe});
+            registry.byId.emplace(id, Primitive{id, kind, object, probe, typeName});
         } catch (...) {
             registry.ids.remove(object); // listed in both or in neither
             throw;

@@ -505,7 +505,7 @@ TaskExecutor::TaskExecutor(QThreadPool *pool, QObject *parent)
 {
     d->attachOwner(this);
     // A lambda of a member function: it may read the private core.
-    Inspection::add(this, Inspection::Kind::Executor,
+    Inspection::add(this, Inspection::Kind::Executor, nullptr,
                     [](const QObject *object, Inspection::Details &details) {
                         const auto [next, oldest] =
                             static_cast<const TaskExecutor *>(object)->d->runningStarts();

@@ -271,7 +271,8 @@ public:
         row->id = primitive.id;
         row->kind = primitive.kind;
         const QMetaObject *meta = primitive.object->metaObject();
-        row->typeName = QString::fromLatin1(meta->className());
+        row->typeName =
+            QString::fromLatin1(primitive.typeName ? primitive.typeName : meta->className());
         const KindSpec &spec = specOf(primitive.kind);
         for (const ValueSpec &value : spec.values) {
             Series s{QString::fromLatin1(value.key), meta->indexOfProperty(value.key), false,

@@ -62,7 +62,7 @@ public:
     enum Role {
         IdRole = Qt::UserRole + 1, //!< `primitiveId`: Inspection's id of the primitive (a double)
         KindRole,                  //!< `kind`: "Queue", "Latch", "Semaphore" or "Executor"
-        TypeNameRole,              //!< `typeName`: the class name, e.g. "QtAio::AsyncQueueBase"
+        TypeNameRole,              //!< `typeName`: the class name, e.g. "QtAio::PriorityQueue"
         NameRole,                  //!< `name`: its objectName
         ThreadRole,                //!< `threadName`: its home thread ("main" for the GUI's)
         SummaryRole,               //!< `summary`: its state in a few words
