@@ -164,17 +164,16 @@ void tst_Inspector::listsEveryKindWithItsState()
     const auto stateOf = [&](const char *name) {
         return model.state(idOf(model, rowNamed(model, QString::fromLatin1(name))));
     };
-    const auto kindOf = [&](const char *name) {
-        return model.data(model.index(rowNamed(model, QString::fromLatin1(name))),
-                          InspectorModel::KindRole);
+    const auto roleOf = [&](const char *name, InspectorModel::Role role) {
+        return model.data(model.index(rowNamed(model, QString::fromLatin1(name))), role);
     };
+    const auto kindOf = [&](const char *name) { return roleOf(name, InspectorModel::KindRole); };
     QCOMPARE(kindOf("queue"), QStringLiteral("Queue"));
     QCOMPARE(kindOf("latch"), QStringLiteral("Latch"));
     QCOMPARE(kindOf("semaphore"), QStringLiteral("Semaphore"));
     QCOMPARE(kindOf("executor"), QStringLiteral("Executor"));
     const auto typeNameOf = [&](const char *name) {
-        return model.data(model.index(rowNamed(model, QString::fromLatin1(name))),
-                          InspectorModel::TypeNameRole);
+        return roleOf(name, InspectorModel::TypeNameRole);
     };
     // A queue is a class template over AsyncQueueBase: it is listed by the name a user wrote.
     QCOMPARE(typeNameOf("queue"), QStringLiteral("QtAio::AsyncQueue"));
