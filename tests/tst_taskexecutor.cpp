@@ -39,6 +39,27 @@ struct Concurrency {
     void leave() { --now; }
 };
 
+//! Concurrency of pool threads: how many calls run at once, at most.
+struct SharedConcurrency {
+    std::atomic<int> now = 0;
+    std::atomic<int> peak = 0;
+    void enter()
+    {
+        const int inside = ++now;
+        int seen = peak.load();
+        while (seen < inside && !peak.compare_exchange_weak(seen, inside)) {
+        }
+    }
+    void leave() { --now; }
+};
+
+std::vector<int> iotaVector(int n)
+{
+    std::vector<int> values(std::size_t(n), 0);
+    std::iota(values.begin(), values.end(), 0);
+    return values;
+}
+
 //! The cause nested in an ExecutionError, as its what().
 std::string nestedCause(const QtAio::ExecutionError &error)
 {
@@ -78,6 +99,12 @@ private Q_SLOTS:
     void gatherOfNothingIsEmpty();
     void executorInAWorkerThread();
     void mapSettled();
+    void plainMapRunsInBlocksInInputOrder();
+    void plainMapFailsFastNamingTheItem();
+    void plainMapRespectsTheLimits_data();
+    void plainMapRespectsTheLimits();
+    void stoppingAPlainMapMidway_data();
+    void stoppingAPlainMapMidway();
     void asCompletedAndInOrderStreams();
     void asCompletedYieldsTheInputIndex();
     void internalGateIsFifoAndCompletionWins();
@@ -703,6 +730,166 @@ void tst_TaskExecutor::mapSettled()
         QTAIO_VERIFY(outcomes[1].hasError());
         QTAIO_COMPARE(outcomes[2].value(), 5);
     }));
+}
+
+void tst_TaskExecutor::plainMapRunsInBlocksInInputOrder()
+{
+    // Many more items than one block holds: the results come back in input order, and the
+    // executor counts every item, however the items were grouped.
+    constexpr int n = 50000;
+    TaskExecutor executor;
+    const std::vector<int> inputs = iotaVector(n);
+    std::atomic<long long> voidSum = 0;
+    QVERIFY(QtAioTest::runAsync([&]() -> QCoro::Task<> {
+        const QList<int> tripled = co_await executor.map([](int x) { return 3 * x; }, inputs);
+        QTAIO_COMPARE(tripled.size(), qsizetype(n));
+        for (int i = 0; i < n; ++i)
+            QTAIO_COMPARE(tripled[i], 3 * i);
+        QTAIO_COMPARE(executor.completed(), qint64(n));
+        auto everyThousandth = [](int x) {
+            if (x % 1000 == 999)
+                throw std::runtime_error("bad " + std::to_string(x));
+            return x;
+        };
+        const auto outcomes =
+            co_await executor.mapSettled(everyThousandth, GatherOptions{}, inputs);
+        QTAIO_COMPARE(outcomes.size(), qsizetype(n));
+        for (int i = 0; i < n; ++i) {
+            QTAIO_COMPARE(outcomes[i].hasError(), i % 1000 == 999);
+            if (!outcomes[i].hasError())
+                QTAIO_COMPARE(outcomes[i].value(), i);
+        }
+        QTAIO_VERIFY_THROWS(std::runtime_error, (void)outcomes[1999].value(), "bad 1999");
+        QTAIO_COMPARE(executor.failed(), qint64(n / 1000));
+        QTAIO_COMPARE(executor.completed(), qint64(2 * n - n / 1000));
+        co_await executor.map([&](int x) { voidSum += x; }, inputs);
+    }));
+    QCOMPARE(voidSum.load(), static_cast<long long>(n) * (n - 1) / 2);
+    QCOMPARE(executor.running(), 0);
+}
+
+void tst_TaskExecutor::plainMapFailsFastNamingTheItem()
+{
+    constexpr int n = 200000;
+    constexpr int failing = 7777;
+    TaskExecutor executor;
+    const std::vector<int> inputs = iotaVector(n);
+    std::atomic<int> inside = 0;
+    std::atomic<int> ran = 0;
+    auto work = [&](int x) {
+        ++inside;
+        ++ran;
+        --inside;
+        if (x == failing)
+            throw std::runtime_error("bad " + std::to_string(x));
+        return x;
+    };
+    QVERIFY(QtAioTest::runAsync([&]() -> QCoro::Task<> {
+        try {
+            (void)co_await executor.map(work, inputs);
+            QTAIO_FAIL("no exception");
+        } catch (const QtAio::ExecutionError &e) {
+            QTAIO_VERIFY(e.index().has_value());
+            QTAIO_COMPARE(*e.index(), std::size_t(failing));
+            QTAIO_COMPARE(nestedCause(e), std::string("bad 7777"));
+        }
+        // No orphans: every item that started has ended, and no block is left running.
+        QTAIO_COMPARE(inside.load(), 0);
+        QTAIO_COMPARE(executor.running(), 0);
+    }));
+    QCOMPARE(executor.failed(), qint64(1));
+    // Nothing new started after the failure: the blocks in flight are few and short.
+    QVERIFY2(ran.load() < n, qPrintable(QString::number(ran.load())));
+    QCOMPARE(executor.completed() + executor.failed() + executor.cancelled() <= n, true);
+}
+
+void tst_TaskExecutor::plainMapRespectsTheLimits_data()
+{
+    QTest::addColumn<int>("callLimit");
+    QTest::addColumn<int>("executorLimit");
+    QTest::addColumn<int>("cap");
+    QTest::newRow("call limit 1") << 1 << 0 << 1;
+    QTest::newRow("executor limit 1") << 0 << 1 << 1;
+    QTest::newRow("call limit 2, executor limit 3") << 2 << 3 << 2;
+    QTest::newRow("call limit 3, executor limit 2") << 3 << 2 << 2;
+}
+
+void tst_TaskExecutor::plainMapRespectsTheLimits()
+{
+    // A block runs its items one after another and counts as one running task.
+    QFETCH(int, callLimit);
+    QFETCH(int, executorLimit);
+    QFETCH(int, cap);
+    constexpr int n = 20000;
+    QThreadPool pool;
+    pool.setMaxThreadCount(4);
+    TaskExecutor executor(&pool);
+    executor.setLimit(executorLimit);
+    SharedConcurrency c;
+    std::atomic<int> worstRunning = 0;
+    auto work = [&](int x) {
+        c.enter();
+        worstRunning = std::max(worstRunning.load(), executor.running());
+        c.leave();
+        return x + 1;
+    };
+    const std::vector<int> inputs = iotaVector(n);
+    QVERIFY(QtAioTest::runAsync([&]() -> QCoro::Task<> {
+        const GatherOptions options{callLimit};
+        const QList<int> results = co_await executor.map(work, options, inputs);
+        QTAIO_COMPARE(results.size(), qsizetype(n));
+        QTAIO_COMPARE(results.last(), n);
+    }));
+    QVERIFY2(c.peak.load() <= cap, qPrintable(QString::number(c.peak.load())));
+    QVERIFY2(worstRunning.load() <= cap, qPrintable(QString::number(worstRunning.load())));
+    QCOMPARE(executor.completed(), qint64(n));
+    QCOMPARE(executor.running(), 0);
+    QCOMPARE(executor.waiting(), 0);
+}
+
+void tst_TaskExecutor::stoppingAPlainMapMidway_data()
+{
+    QTest::addColumn<bool>("destroy");
+    QTest::newRow("cancelAll()") << false;
+    QTest::newRow("the executor destroyed") << true;
+}
+
+void tst_TaskExecutor::stoppingAPlainMapMidway()
+{
+    // A running block stops after its current item; no new block starts; the map throws
+    // CancelledError once every block ended.
+    QFETCH(bool, destroy);
+    constexpr int n = 100000;
+    auto executor = std::make_unique<TaskExecutor>();
+    const std::vector<int> inputs = iotaVector(n);
+    QtAio::Latch reached(1);
+    QtAio::Latch release(1);
+    std::atomic<int> ran = 0;
+    auto work = [&](int x) {
+        if (x >= 1000) { // from here on each call waits until the test lets it go
+            reached.countDown();
+            release.waitBlocking();
+        }
+        ++ran;
+        return x;
+    };
+    QVERIFY(QtAioTest::runAsync([&]() -> QCoro::Task<> {
+        auto mapping = executor->map(work, inputs);
+        co_await reached.wait();
+        if (destroy) {
+            executor.reset(); // requests the stop; never blocks
+            release.countDown();
+        } else {
+            auto cancelling = executor->cancelAll(); // requests the stop at once
+            release.countDown();
+            co_await cancelling;
+            QTAIO_COMPARE(executor->running(), 0);
+        }
+        QTAIO_VERIFY_THROWS(QtAio::CancelledError, co_await mapping, "cancelled");
+    }));
+    QVERIFY2(ran.load() < n, qPrintable(QString::number(ran.load())));
+    if (!destroy)
+        QCOMPARE(executor->completed(), qint64(ran.load()));
 }
 
 void tst_TaskExecutor::asCompletedAndInOrderStreams()
