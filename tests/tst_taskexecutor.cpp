@@ -763,6 +763,9 @@ void tst_TaskExecutor::plainMapRunsInBlocksInInputOrder()
         QTAIO_COMPARE(executor.failed(), qint64(n / 1000));
         QTAIO_COMPARE(executor.completed(), qint64(2 * n - n / 1000));
         co_await executor.map([&](int x) { voidSum += x; }, inputs);
+        const auto voids = co_await executor.mapSettled([](int) {}, GatherOptions{}, inputs);
+        QTAIO_COMPARE(voids.size(), qsizetype(n));
+        QTAIO_VERIFY(!voids.last().hasError());
     }));
     QCOMPARE(voidSum.load(), static_cast<long long>(n) * (n - 1) / 2);
     QCOMPARE(executor.running(), 0);
