@@ -89,6 +89,7 @@ private Q_SLOTS:
     void gatherStartsNothingAfterAFailureAtTheLimit();
     void nestedWorkOnOneExecutorRunsInTheTasksSlot();
     void nestedGatherUnderALimitOfOne();
+    void nestedRunInThreadStillSeesItsStop();
     void gatherOfStartedTasksOfAnyTypes();
     void spawnedTaskHandles();
     void moveOnlyResults();
@@ -395,6 +396,37 @@ void tst_TaskExecutor::nestedWorkOnOneExecutorRunsInTheTasksSlot()
     QVERIFY(peakInPool.load() <= 3);
     QCOMPARE(executor.running(), 0);
     QCOMPARE(executor.failed(), 0);
+}
+
+void tst_TaskExecutor::nestedRunInThreadStillSeesItsStop()
+{
+    // A nested runInThread() that takes no stop token goes without a stop state of its own;
+    // one that takes a token still gets a stop that cancelAll() requests.
+    TaskExecutor executor;
+    QtAio::Latch started(1);
+    std::atomic<bool> sawStop = false;
+    std::vector<std::function<QCoro::Task<int>()>> factories;
+    factories.push_back([&]() -> QCoro::Task<int> {
+        const int plain = co_await executor.runInThread([] { return 1; });
+        const int stopped = co_await executor.runInThread([&](std::stop_token stop) {
+            QtAio::Latch stopRequested(1);
+            const std::stop_callback onStop(stop, [&] { stopRequested.countDown(); });
+            started.countDown();
+            stopRequested.waitBlocking();
+            sawStop = true;
+            return 2;
+        });
+        co_return plain + stopped;
+    });
+    QVERIFY(QtAioTest::runAsync([&]() -> QCoro::Task<> {
+        auto gathering = executor.gather(std::move(factories));
+        co_await started.wait();
+        co_await executor.cancelAll();
+        const QList<int> results = co_await gathering; // the call ended by itself: its result
+        QTAIO_COMPARE(results, (QList<int>{3}));
+    }));
+    QVERIFY(sawStop.load());
+    QCOMPARE(executor.running(), 0);
 }
 
 void tst_TaskExecutor::nestedGatherUnderALimitOfOne()

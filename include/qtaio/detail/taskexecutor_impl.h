@@ -213,8 +213,13 @@ auto TaskExecutor::runInThread(Func func, Args... args)
     constexpr bool takesStop = std::invocable<Func &, std::stop_token, Args...>;
     using R = detail::ThreadResult<Func, Args...>;
     // The awaiting coroutine itself is the tracked task (no separate run()): it waits for a
-    // slot, hands the call to the pool and resumes here when the pool job is done.
-    std::stop_source stop;
+    // slot, hands the call to the pool and resumes here when the pool job is done. A call
+    // that does not take a stop token and runs in the slot of the task that made it (a gather
+    // of runInThread() calls) never waits for a slot either: nothing would read its stop, so
+    // it goes without the stop state that a std::stop_source allocates.
+    std::stop_source stop = takesStop || detail::currentTaskContext() != d.get()
+                                ? std::stop_source()
+                                : std::stop_source(std::nostopstate);
     auto call = [token = stop.get_token(), f = std::move(func),
                  tuple = std::make_tuple(std::move(args)...)]() mutable -> R {
         return std::apply(
