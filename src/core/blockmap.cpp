@@ -141,6 +141,10 @@ QCoro::Task<> runBlocks(std::shared_ptr<BlockCall> call, BlockSource *source, co
         } catch (const CancelledError &) {
             break; // the call was stopped
         }
+        // The stop may have come while this waited (a failure, cancelAll(), the executor
+        // destroyed): start nothing new after it.
+        if (stop.stop_requested())
+            break;
         MapBlock *block = nullptr;
         try {
             block = source->nextBlock(first, call->nextSize());
