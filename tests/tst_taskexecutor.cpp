@@ -640,15 +640,21 @@ namespace {
 //! A generated input range that counts how many items have been drawn from it.
 class CountingInput {
 public:
-    CountingInput(int size, int *drawn) : m_size(size), m_drawn(drawn) {}
+    //! \a throwAt: the input whose reading throws, if any.
+    CountingInput(int size, int *drawn, int throwAt = -1)
+        : m_size(size), m_drawn(drawn), m_throwAt(throwAt)
+    {
+    }
     class iterator {
     public:
         using value_type = int;
         using difference_type = std::ptrdiff_t;
         iterator() = default;
-        iterator(int at, int *drawn) : m_at(at), m_drawn(drawn) {}
+        iterator(int at, int *drawn, int throwAt) : m_at(at), m_drawn(drawn), m_throwAt(throwAt) {}
         int operator*() const
         {
+            if (m_at == m_throwAt)
+                throw std::runtime_error("unreadable " + std::to_string(m_at));
             ++*m_drawn;
             return m_at;
         }
@@ -663,13 +669,15 @@ public:
     private:
         int m_at = 0;
         int *m_drawn = nullptr;
+        int m_throwAt = -1;
     };
-    iterator begin() const { return {0, m_drawn}; }
-    iterator end() const { return {m_size, m_drawn}; }
+    iterator begin() const { return {0, m_drawn, m_throwAt}; }
+    iterator end() const { return {m_size, m_drawn, m_throwAt}; }
 
 private:
     int m_size;
     int *m_drawn;
+    int m_throwAt;
 };
 } // namespace
 
@@ -832,6 +840,19 @@ void tst_TaskExecutor::plainMapFailsFastNamingTheItem()
         QTAIO_COMPARE(inside.load(), 0);
         QTAIO_COMPARE(executor.running(), 0);
     }));
+    // An input that cannot be read fails the call the same way, naming its index.
+    int drawn = 0;
+    QVERIFY(QtAioTest::runAsync([&]() -> QCoro::Task<> {
+        try {
+            (void)co_await executor.map([](int x) { return x; },
+                                        CountingInput(n, &drawn, failing + 1));
+            QTAIO_FAIL("no exception");
+        } catch (const QtAio::ExecutionError &e) {
+            QTAIO_COMPARE(*e.index(), std::size_t(failing + 1));
+            QTAIO_COMPARE(nestedCause(e), std::string("unreadable 7778"));
+        }
+    }));
+    QCOMPARE(drawn, failing + 1);
     QCOMPARE(executor.failed(), qint64(1));
     // Nothing new started after the failure: the blocks in flight are few and short.
     QVERIFY2(ran.load() < n, qPrintable(QString::number(ran.load())));

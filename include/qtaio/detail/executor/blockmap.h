@@ -72,7 +72,8 @@ class QTAIO_CORE_EXPORT BlockSource {
 public:
     virtual ~BlockSource();
     //! Reads the next \a size inputs (fewer at the input's end) as the block whose first item is
-    //! item \a first; nullptr when the input is exhausted. The source owns the block.
+    //! item \a first; nullptr when the input is exhausted, or when reading it threw (then the
+    //! call failed, naming the item). The source owns the block.
     virtual MapBlock *nextBlock(std::size_t first, std::size_t size) = 0;
 };
 
@@ -205,7 +206,14 @@ public:
         std::vector<Args> args;
         args.reserve(size);
         while (args.size() < size) {
-            auto next = m_zip.nextArgs();
+            std::optional<Args> next;
+            try {
+                next = m_zip.nextArgs();
+            } catch (...) {
+                // Reading input first + args.size() threw: the call fails, naming that item.
+                m_call->fail(first + args.size(), std::current_exception());
+                return nullptr;
+            }
             if (!next)
                 break;
             args.push_back(std::move(*next));
