@@ -39,6 +39,27 @@ struct Concurrency {
     void leave() { --now; }
 };
 
+//! Concurrency of pool threads: how many calls run at once, at most.
+struct SharedConcurrency {
+    std::atomic<int> now = 0;
+    std::atomic<int> peak = 0;
+    void enter()
+    {
+        const int inside = ++now;
+        int seen = peak.load();
+        while (seen < inside && !peak.compare_exchange_weak(seen, inside)) {
+        }
+    }
+    void leave() { --now; }
+};
+
+std::vector<int> iotaVector(int n)
+{
+    std::vector<int> values(std::size_t(n), 0);
+    std::iota(values.begin(), values.end(), 0);
+    return values;
+}
+
 //! The cause nested in an ExecutionError, as its what().
 std::string nestedCause(const QtAio::ExecutionError &error)
 {
@@ -68,6 +89,7 @@ private Q_SLOTS:
     void gatherStartsNothingAfterAFailureAtTheLimit();
     void nestedWorkOnOneExecutorRunsInTheTasksSlot();
     void nestedGatherUnderALimitOfOne();
+    void nestedRunInThreadStillSeesItsStop();
     void gatherOfStartedTasksOfAnyTypes();
     void spawnedTaskHandles();
     void moveOnlyResults();
@@ -78,6 +100,12 @@ private Q_SLOTS:
     void gatherOfNothingIsEmpty();
     void executorInAWorkerThread();
     void mapSettled();
+    void plainMapRunsInBlocksInInputOrder();
+    void plainMapFailsFastNamingTheItem();
+    void plainMapRespectsTheLimits_data();
+    void plainMapRespectsTheLimits();
+    void stoppingAPlainMapMidway_data();
+    void stoppingAPlainMapMidway();
     void asCompletedAndInOrderStreams();
     void asCompletedYieldsTheInputIndex();
     void internalGateIsFifoAndCompletionWins();
@@ -370,6 +398,37 @@ void tst_TaskExecutor::nestedWorkOnOneExecutorRunsInTheTasksSlot()
     QCOMPARE(executor.failed(), 0);
 }
 
+void tst_TaskExecutor::nestedRunInThreadStillSeesItsStop()
+{
+    // A nested runInThread() that takes no stop token goes without a stop state of its own;
+    // one that takes a token still gets a stop that cancelAll() requests.
+    TaskExecutor executor;
+    QtAio::Latch started(1);
+    std::atomic<bool> sawStop = false;
+    std::vector<std::function<QCoro::Task<int>()>> factories;
+    factories.push_back([&]() -> QCoro::Task<int> {
+        const int plain = co_await executor.runInThread([] { return 1; });
+        const int stopped = co_await executor.runInThread([&](std::stop_token stop) {
+            QtAio::Latch stopRequested(1);
+            const std::stop_callback onStop(stop, [&] { stopRequested.countDown(); });
+            started.countDown();
+            stopRequested.waitBlocking();
+            sawStop = true;
+            return 2;
+        });
+        co_return plain + stopped;
+    });
+    QVERIFY(QtAioTest::runAsync([&]() -> QCoro::Task<> {
+        auto gathering = executor.gather(std::move(factories));
+        co_await started.wait();
+        co_await executor.cancelAll();
+        const QList<int> results = co_await gathering; // the call ended by itself: its result
+        QTAIO_COMPARE(results, (QList<int>{3}));
+    }));
+    QVERIFY(sawStop.load());
+    QCOMPARE(executor.running(), 0);
+}
+
 void tst_TaskExecutor::nestedGatherUnderALimitOfOne()
 {
     TaskExecutor executor;
@@ -581,15 +640,21 @@ namespace {
 //! A generated input range that counts how many items have been drawn from it.
 class CountingInput {
 public:
-    CountingInput(int size, int *drawn) : m_size(size), m_drawn(drawn) {}
+    //! \a throwAt: the input whose reading throws, if any.
+    CountingInput(int size, int *drawn, int throwAt = -1)
+        : m_size(size), m_drawn(drawn), m_throwAt(throwAt)
+    {
+    }
     class iterator {
     public:
         using value_type = int;
         using difference_type = std::ptrdiff_t;
         iterator() = default;
-        iterator(int at, int *drawn) : m_at(at), m_drawn(drawn) {}
+        iterator(int at, int *drawn, int throwAt) : m_at(at), m_drawn(drawn), m_throwAt(throwAt) {}
         int operator*() const
         {
+            if (m_at == m_throwAt)
+                throw std::runtime_error("unreadable " + std::to_string(m_at));
             ++*m_drawn;
             return m_at;
         }
@@ -604,13 +669,15 @@ public:
     private:
         int m_at = 0;
         int *m_drawn = nullptr;
+        int m_throwAt = -1;
     };
-    iterator begin() const { return {0, m_drawn}; }
-    iterator end() const { return {m_size, m_drawn}; }
+    iterator begin() const { return {0, m_drawn, m_throwAt}; }
+    iterator end() const { return {m_size, m_drawn, m_throwAt}; }
 
 private:
     int m_size;
     int *m_drawn;
+    int m_throwAt;
 };
 } // namespace
 
@@ -703,6 +770,182 @@ void tst_TaskExecutor::mapSettled()
         QTAIO_VERIFY(outcomes[1].hasError());
         QTAIO_COMPARE(outcomes[2].value(), 5);
     }));
+}
+
+void tst_TaskExecutor::plainMapRunsInBlocksInInputOrder()
+{
+    // Many more items than one block holds: the results come back in input order, and the
+    // executor counts every item, however the items were grouped.
+    constexpr int n = 50000;
+    TaskExecutor executor;
+    const std::vector<int> inputs = iotaVector(n);
+    std::atomic<long long> voidSum = 0;
+    QVERIFY(QtAioTest::runAsync([&]() -> QCoro::Task<> {
+        const QList<int> tripled = co_await executor.map([](int x) { return 3 * x; }, inputs);
+        QTAIO_COMPARE(tripled.size(), qsizetype(n));
+        for (int i = 0; i < n; ++i)
+            QTAIO_COMPARE(tripled[i], 3 * i);
+        QTAIO_COMPARE(executor.completed(), qint64(n));
+        auto everyThousandth = [](int x) {
+            if (x % 1000 == 999)
+                throw std::runtime_error("bad " + std::to_string(x));
+            return x;
+        };
+        const auto outcomes =
+            co_await executor.mapSettled(everyThousandth, GatherOptions{}, inputs);
+        QTAIO_COMPARE(outcomes.size(), qsizetype(n));
+        for (int i = 0; i < n; ++i) {
+            QTAIO_COMPARE(outcomes[i].hasError(), i % 1000 == 999);
+            if (!outcomes[i].hasError())
+                QTAIO_COMPARE(outcomes[i].value(), i);
+        }
+        QTAIO_VERIFY_THROWS(std::runtime_error, (void)outcomes[1999].value(), "bad 1999");
+        QTAIO_COMPARE(executor.failed(), qint64(n / 1000));
+        QTAIO_COMPARE(executor.completed(), qint64(2 * n - n / 1000));
+        co_await executor.map([&](int x) { voidSum += x; }, inputs);
+        const auto voids = co_await executor.mapSettled([](int) {}, GatherOptions{}, inputs);
+        QTAIO_COMPARE(voids.size(), qsizetype(n));
+        QTAIO_VERIFY(!voids.last().hasError());
+    }));
+    QCOMPARE(voidSum.load(), static_cast<long long>(n) * (n - 1) / 2);
+    QCOMPARE(executor.running(), 0);
+}
+
+void tst_TaskExecutor::plainMapFailsFastNamingTheItem()
+{
+    constexpr int n = 200000;
+    constexpr int failing = 7777;
+    TaskExecutor executor;
+    const std::vector<int> inputs = iotaVector(n);
+    std::atomic<int> inside = 0;
+    std::atomic<int> ran = 0;
+    auto work = [&](int x) {
+        ++inside;
+        ++ran;
+        --inside;
+        if (x == failing)
+            throw std::runtime_error("bad " + std::to_string(x));
+        return x;
+    };
+    QVERIFY(QtAioTest::runAsync([&]() -> QCoro::Task<> {
+        try {
+            (void)co_await executor.map(work, inputs);
+            QTAIO_FAIL("no exception");
+        } catch (const QtAio::ExecutionError &e) {
+            QTAIO_VERIFY(e.index().has_value());
+            QTAIO_COMPARE(*e.index(), std::size_t(failing));
+            QTAIO_COMPARE(nestedCause(e), std::string("bad 7777"));
+        }
+        // No orphans: every item that started has ended, and no block is left running.
+        QTAIO_COMPARE(inside.load(), 0);
+        QTAIO_COMPARE(executor.running(), 0);
+    }));
+    // An input that cannot be read fails the call the same way, naming its index.
+    int drawn = 0;
+    QVERIFY(QtAioTest::runAsync([&]() -> QCoro::Task<> {
+        try {
+            (void)co_await executor.map([](int x) { return x; },
+                                        CountingInput(n, &drawn, failing + 1));
+            QTAIO_FAIL("no exception");
+        } catch (const QtAio::ExecutionError &e) {
+            QTAIO_COMPARE(*e.index(), std::size_t(failing + 1));
+            QTAIO_COMPARE(nestedCause(e), std::string("unreadable 7778"));
+        }
+    }));
+    QCOMPARE(drawn, failing + 1);
+    QCOMPARE(executor.failed(), qint64(1));
+    // Nothing new started after the failure: the blocks in flight are few and short.
+    QVERIFY2(ran.load() < n, qPrintable(QString::number(ran.load())));
+    QCOMPARE(executor.completed() + executor.failed() + executor.cancelled() <= n, true);
+}
+
+void tst_TaskExecutor::plainMapRespectsTheLimits_data()
+{
+    QTest::addColumn<int>("callLimit");
+    QTest::addColumn<int>("executorLimit");
+    QTest::addColumn<int>("cap");
+    QTest::newRow("call limit 1") << 1 << 0 << 1;
+    QTest::newRow("executor limit 1") << 0 << 1 << 1;
+    QTest::newRow("call limit 2, executor limit 3") << 2 << 3 << 2;
+    QTest::newRow("call limit 3, executor limit 2") << 3 << 2 << 2;
+}
+
+void tst_TaskExecutor::plainMapRespectsTheLimits()
+{
+    // A block runs its items one after another and counts as one running task.
+    QFETCH(int, callLimit);
+    QFETCH(int, executorLimit);
+    QFETCH(int, cap);
+    constexpr int n = 20000;
+    QThreadPool pool;
+    pool.setMaxThreadCount(4);
+    TaskExecutor executor(&pool);
+    executor.setLimit(executorLimit);
+    SharedConcurrency c;
+    std::atomic<int> worstRunning = 0;
+    auto work = [&](int x) {
+        c.enter();
+        worstRunning = std::max(worstRunning.load(), executor.running());
+        c.leave();
+        return x + 1;
+    };
+    const std::vector<int> inputs = iotaVector(n);
+    QVERIFY(QtAioTest::runAsync([&]() -> QCoro::Task<> {
+        const GatherOptions options{callLimit};
+        const QList<int> results = co_await executor.map(work, options, inputs);
+        QTAIO_COMPARE(results.size(), qsizetype(n));
+        QTAIO_COMPARE(results.last(), n);
+    }));
+    QVERIFY2(c.peak.load() <= cap, qPrintable(QString::number(c.peak.load())));
+    QVERIFY2(worstRunning.load() <= cap, qPrintable(QString::number(worstRunning.load())));
+    QCOMPARE(executor.completed(), qint64(n));
+    QCOMPARE(executor.running(), 0);
+    QCOMPARE(executor.waiting(), 0);
+}
+
+void tst_TaskExecutor::stoppingAPlainMapMidway_data()
+{
+    QTest::addColumn<bool>("destroy");
+    QTest::newRow("cancelAll()") << false;
+    QTest::newRow("the executor destroyed") << true;
+}
+
+void tst_TaskExecutor::stoppingAPlainMapMidway()
+{
+    // A running block stops after its current item; no new block starts; the map throws
+    // CancelledError once every block ended.
+    QFETCH(bool, destroy);
+    constexpr int n = 100000;
+    auto executor = std::make_unique<TaskExecutor>();
+    const std::vector<int> inputs = iotaVector(n);
+    QtAio::Latch reached(1);
+    QtAio::Latch release(1);
+    std::atomic<int> ran = 0;
+    auto work = [&](int x) {
+        if (x >= 1000) { // from here on each call waits until the test lets it go
+            reached.countDown();
+            release.waitBlocking();
+        }
+        ++ran;
+        return x;
+    };
+    QVERIFY(QtAioTest::runAsync([&]() -> QCoro::Task<> {
+        auto mapping = executor->map(work, inputs);
+        co_await reached.wait();
+        if (destroy) {
+            executor.reset(); // requests the stop; never blocks
+            release.countDown();
+        } else {
+            auto cancelling = executor->cancelAll(); // requests the stop at once
+            release.countDown();
+            co_await cancelling;
+            QTAIO_COMPARE(executor->running(), 0);
+        }
+        QTAIO_VERIFY_THROWS(QtAio::CancelledError, co_await mapping, "cancelled");
+    }));
+    QVERIFY2(ran.load() < n, qPrintable(QString::number(ran.load())));
+    if (!destroy)
+        QCOMPARE(executor->completed(), qint64(ran.load()));
 }
 
 void tst_TaskExecutor::asCompletedAndInOrderStreams()

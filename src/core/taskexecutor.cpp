@@ -174,9 +174,35 @@ void ExecutorCore::taskEnded(TrackedTask &task, std::exception_ptr error, TaskSi
         qCWarning(lcExecutor, "task %llu failed and nobody awaits it: %s",
                   static_cast<unsigned long long>(id), qUtf8Printable(message));
     }
-    WakeList wake;
-    bool flushNow = false;
-    {
+    Event::Kind kind = Event::Completed;
+    ItemCounts items{1, 0, 0};
+    if (wasCancelled) {
+        kind = Event::Cancelled;
+        items = {0, 0, 1};
+    } else if (error) {
+        kind = Event::Failed;
+        items = {0, 1, 0};
+    }
+    end(task, kind, message, items);
+}
+
+void ExecutorCore::blockEnded(TrackedTask &task, ItemCounts items,
+                              std::exception_ptr failure) noexcept
+{
+    const QString message = failure ? describe(failure) : QString();
+    Event::Kind kind = Event::Completed;
+    if (items.failed > 0)
+        kind = Event::Failed;
+    else if (items.completed == 0)
+        kind = Event::Cancelled;
+    end(task, kind, message, items);
+}
+
+void ExecutorCore::end(TrackedTask &task, Event::Kind kind, const QString &message,
+                       ItemCounts items) noexcept
+{
+    WakeList wake; // wakes after the flush (declared first, destroyed last)
+    const auto flushNow = [&] {
         const auto lock = this->lock();
         if (!task.nested) { // a nested task had no slot of its own
             if (task.started)
@@ -184,18 +210,11 @@ void ExecutorCore::taskEnded(TrackedTask &task, std::exception_ptr error, TaskSi
             else
                 --waiting;
         }
-        Event::Kind kind = Event::Completed;
-        if (!error) {
-            ++completed;
-        } else if (wasCancelled) {
-            ++cancelled;
-            kind = Event::Cancelled;
-        } else {
-            ++failed;
-            kind = Event::Failed;
-        }
+        completed += items.completed;
+        failed += items.failed;
+        cancelled += items.cancelled;
         if (hasReceiversLocked())
-            events.push_back({kind, id, message});
+            events.push_back({kind, task.id, message});
         unlinkLocked(task);
         admitWaitersLocked(wake); // its slot goes to the next waiting task
         if (!m_tracked) {
@@ -206,8 +225,8 @@ void ExecutorCore::taskEnded(TrackedTask &task, std::exception_ptr error, TaskSi
                 wake.add(w);
             }
         }
-        flushNow = markChangedLocked();
-    }
+        return markChangedLocked();
+    }();
     if (flushNow)
         flush();
 }

@@ -91,6 +91,18 @@ public:
     void taskEnded(TrackedTask &task, std::exception_ptr error, TaskSink *sink,
                    std::size_t index) noexcept;
 
+    //! How many items one task ran (map() of a plain function runs its items in blocks).
+    struct ItemCounts {
+        qint64 completed = 0;
+        qint64 failed = 0;
+        qint64 cancelled = 0;
+    };
+    //! A task that ran a block of items ended: counts each item in `completed`, `failed` and
+    //! `cancelled` at once. Its task signal is taskFailed (with \a failure, the first item's
+    //! error) when an item failed, taskCancelled when it ran none, taskFinished otherwise. The
+    //! caller handles the items' failures itself.
+    void blockEnded(TrackedTask &task, ItemCounts items, std::exception_ptr failure) noexcept;
+
     //! Registers a running gather()/map()/stream call, so that stopAll() also stops it from
     //! starting more tasks. Returns a key for unregisterCall().
     quint64 registerCall(const std::stop_source &stop);
@@ -200,6 +212,10 @@ private:
     void drainerDropped() noexcept;
     void startDrainerIfNeeded();
     void unlinkLocked(TrackedTask &task) noexcept;
+    //! The common end of taskEnded() and blockEnded(): frees the task's slot, counts its items,
+    //! queues its signal and wakes what waits for idle.
+    void end(TrackedTask &task, Event::Kind kind, const QString &message,
+             ItemCounts items) noexcept;
 
     TaskId m_nextId = 1;
     quint64 m_nextStart = 0; // the next TrackedTask::startNumber

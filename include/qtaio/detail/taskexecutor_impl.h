@@ -5,9 +5,10 @@
 // machinery lives one concern per file in detail/executor/: a tracked task's life
 // (trackedtask.h), pool calls (poolcall.h), the untyped call state and launch loop
 // (callstate.h, compiled in the library), collecting results (collect.h), the inputs
-// (sources.h), streams (streams.h), run()/spawn() results (runslot.h) and the internal gate
-// (gate.h).
+// (sources.h), streams (streams.h), run()/spawn() results (runslot.h), the internal gate
+// (gate.h) and map() of a plain function in blocks (blockmap.h, its loop in the library).
 
+#include <qtaio/detail/executor/blockmap.h>
 #include <qtaio/detail/executor/callstate.h>
 #include <qtaio/detail/executor/collect.h>
 #include <qtaio/detail/executor/gate.h>
@@ -105,9 +106,14 @@ requires(sizeof...(Ranges) > 0) auto TaskExecutor::map(Func func, GatherOptions 
         typename detail::MapResult<Func, std::ranges::range_reference_t<Ranges>...>::type>>
 {
     using R = typename detail::MapResult<Func, std::ranges::range_reference_t<Ranges>...>::type;
-    auto source = detail::ZipSource<Func, Ranges...>(std::make_shared<Func>(std::move(func)),
-                                                     d.get(), std::move(ranges)...);
-    return detail::collect<R, false>(d, options.limit, "TaskExecutor::map", std::move(source));
+    if constexpr (detail::PlainMap<Func, Ranges...>) {
+        return detail::mapInBlocks<R, false>(d, options.limit, "TaskExecutor::map", std::move(func),
+                                             std::move(ranges)...);
+    } else {
+        auto source = detail::ZipSource<Func, Ranges...>(std::make_shared<Func>(std::move(func)),
+                                                         d.get(), std::move(ranges)...);
+        return detail::collect<R, false>(d, options.limit, "TaskExecutor::map", std::move(source));
+    }
 }
 
 template<typename Func, std::ranges::input_range... Ranges>
@@ -117,10 +123,15 @@ requires(sizeof...(Ranges) > 0) auto TaskExecutor::mapSettled(Func func, GatherO
         Outcome<typename detail::MapResult<Func, std::ranges::range_reference_t<Ranges>...>::type>>>
 {
     using R = typename detail::MapResult<Func, std::ranges::range_reference_t<Ranges>...>::type;
-    auto source = detail::ZipSource<Func, Ranges...>(std::make_shared<Func>(std::move(func)),
-                                                     d.get(), std::move(ranges)...);
-    return detail::collect<R, true>(d, options.limit, "TaskExecutor::mapSettled",
-                                    std::move(source));
+    if constexpr (detail::PlainMap<Func, Ranges...>) {
+        return detail::mapInBlocks<R, true>(d, options.limit, "TaskExecutor::mapSettled",
+                                            std::move(func), std::move(ranges)...);
+    } else {
+        auto source = detail::ZipSource<Func, Ranges...>(std::make_shared<Func>(std::move(func)),
+                                                         d.get(), std::move(ranges)...);
+        return detail::collect<R, true>(d, options.limit, "TaskExecutor::mapSettled",
+                                        std::move(source));
+    }
 }
 
 template<detail::FactoryRange Range>
@@ -202,8 +213,13 @@ auto TaskExecutor::runInThread(Func func, Args... args)
     constexpr bool takesStop = std::invocable<Func &, std::stop_token, Args...>;
     using R = detail::ThreadResult<Func, Args...>;
     // The awaiting coroutine itself is the tracked task (no separate run()): it waits for a
-    // slot, hands the call to the pool and resumes here when the pool job is done.
-    std::stop_source stop;
+    // slot, hands the call to the pool and resumes here when the pool job is done. A call
+    // that does not take a stop token and runs in the slot of the task that made it (a gather
+    // of runInThread() calls) never waits for a slot either: nothing would read its stop, so
+    // it goes without the stop state that a std::stop_source allocates.
+    std::stop_source stop = takesStop || detail::currentTaskContext() != d.get()
+                                ? std::stop_source()
+                                : std::stop_source(std::nostopstate);
     auto call = [token = stop.get_token(), f = std::move(func),
                  tuple = std::make_tuple(std::move(args)...)]() mutable -> R {
         return std::apply(

@@ -87,12 +87,23 @@ public:
     using Args = std::tuple<std::ranges::range_value_t<Ranges>...>;
     std::optional<MapCall<Func, Args>> operator()()
     {
+        auto args = nextArgs();
+        if (!args)
+            return std::nullopt;
+        return MapCall<Func, Args>{m_func, std::move(*args), m_core};
+    }
+
+    //! The arguments of the next call, or nothing once the shortest range ended.
+    std::optional<Args> nextArgs()
+    {
         if (!m_its)
             start(std::index_sequence_for<Ranges...>{});
         if (atEnd(std::index_sequence_for<Ranges...>{}))
             return std::nullopt;
         return take(std::index_sequence_for<Ranges...>{});
     }
+    //! The function the calls apply.
+    [[nodiscard]] Func &function() const noexcept { return *m_func; }
 
 private:
     template<std::size_t... I>
@@ -107,11 +118,11 @@ private:
         return ((std::get<I>(*m_its) == std::get<I>(*m_ends)) || ...);
     }
     template<std::size_t... I>
-    std::optional<MapCall<Func, Args>> take(std::index_sequence<I...>)
+    std::optional<Args> take(std::index_sequence<I...>)
     {
-        MapCall<Func, Args> call{m_func, Args(*std::get<I>(*m_its)...), m_core};
+        std::optional<Args> args(std::in_place, *std::get<I>(*m_its)...);
         (++std::get<I>(*m_its), ...);
-        return call;
+        return args;
     }
 
     std::shared_ptr<Func> m_func;
