@@ -87,6 +87,16 @@ public:
     //! takes it.
     void taskEnded(TrackedTask &task, std::exception_ptr error, TaskSink *sink,
                    std::size_t index) noexcept;
+    //! Ends \a task, which succeeded, and registers it again as the next task, with a new id,
+    //! in one step: the executor's counters and signals see one task end and the next one start.
+    //! Returns false when the next task cannot start at once (the executor is at its limit, a
+    //! task waits for a slot ahead of it: FIFO, or it is shut down); then \a task is only ended
+    //! and the next one registers with registerTask(). For tasks that run to their end without
+    //! suspending, one after the other (a call's items, see SourceLauncher).
+    bool endAndRestartTask(TrackedTask &task) noexcept;
+    //! Moves the registration of \a from, a task that is not waiting for a slot, to \a to (a
+    //! coroutine frame that takes the task over), whose stop becomes \a stop.
+    void adoptTask(TrackedTask &from, TrackedTask &to, std::stop_source stop) noexcept;
 
     //! Registers a running gather()/map()/stream call, so that stopAll() also stops it from
     //! starting more tasks. Returns a key for unregisterCall().
@@ -192,6 +202,9 @@ private:
     void drainerDropped() noexcept;
     void startDrainerIfNeeded();
     void unlinkLocked(TrackedTask &task) noexcept;
+    //! After a task's end with the mutex held: admits waiting tasks into the free slot and
+    //! releases the idle waiters when no task is left.
+    void afterEndLocked(WakeList &wake);
 
     TaskId m_nextId = 1;
     //! Whether the limit lets one more task run. With the mutex held.
