@@ -203,7 +203,7 @@ QCoro::Task<> runCall(std::shared_ptr<ExecutorCore> core, std::shared_ptr<CallSt
                     break;
                 }
             } catch (...) {
-                state->fail(index - 1, std::current_exception()); // the executor is shut down
+                state->fail(index - 1, std::current_exception()); // shut down, or the input threw
                 break;
             }
         }

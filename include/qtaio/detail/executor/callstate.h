@@ -85,8 +85,8 @@ public:
     //! CallState::countLaunched(); advances \a index by the items launched. With \a batch, an
     //! item that ended at once hands the permit on to the next input, and so on, until an item
     //! goes on by itself (holding the permit), the input ends or the call's stop is requested.
-    //! Throws ExecutionError when the executor is shut down (the item is counted in: the caller
-    //! fails it as item \a index - 1).
+    //! Throws ExecutionError when the executor is shut down, or what the input throws (the
+    //! item is counted in: the caller fails it as item \a index - 1).
     virtual Launched launchNext(std::size_t &index, std::optional<GatePermit> permit,
                                 bool batch) = 0;
 };

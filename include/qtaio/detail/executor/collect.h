@@ -174,7 +174,7 @@ public:
         if constexpr (IsQCoroTask<Work>) {
             return launchInline(index, permit, batch);
         } else {
-            auto factory = m_next(); // inputs are consumed only once there is room for them
+            auto factory = nextInput(index);
             if (!factory)
                 return Launched::InputEnded;
             const std::size_t item = index++;
@@ -187,6 +187,19 @@ public:
     }
 
 private:
+    //! The next input, consumed only once there is room for it. When the input throws, it counts
+    //! as item \a index, failed: counted in, for the caller to fail it as item \a index - 1.
+    std::optional<InputFactory> nextInput(std::size_t &index)
+    {
+        try {
+            return m_next();
+        } catch (...) {
+            m_state->countInFlight();
+            ++index;
+            throw;
+        }
+    }
+
     Launched launchInline(std::size_t &index, std::optional<GatePermit> &permit, bool batch)
     {
         // The last item's task, if it ended inline and no next one took its registration over,
@@ -201,7 +214,7 @@ private:
         } endPending{this};
         Launched launched = Launched::InputEnded;
         while (true) {
-            auto factory = m_next(); // inputs are consumed only once there is room for them
+            auto factory = nextInput(index);
             if (!factory)
                 return launched;
             launched = Launched::Some;
