@@ -81,10 +81,11 @@ public:
         Some,      //!< at least one item was launched
         InputEnded //!< the input ended before an item was launched
     };
-    //! Takes the next input and launches it as item \a index holding \a permit, counted in with
-    //! CallState::countLaunched(); advances \a index by the items launched. With \a batch, an
-    //! item that ended at once hands the permit on to the next input, and so on, until an item
-    //! goes on by itself (holding the permit), the input ends or the call's stop is requested.
+    //! Takes the next input and launches it as item \a index holding \a permit (an item that
+    //! goes on by itself is counted with CallState::countInFlight()); advances \a index by the
+    //! items launched. With \a batch, an item that ended at once hands the permit on to the
+    //! next input, and so on, until an item goes on by itself (holding the permit), the input
+    //! ends or the call's stop is requested.
     //! Throws ExecutionError when the executor is shut down, or what the input throws (the
     //! item is counted in: the caller fails it as item \a index - 1).
     virtual Launched launchNext(std::size_t &index, std::optional<GatePermit> permit,
