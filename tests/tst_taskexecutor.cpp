@@ -18,8 +18,10 @@
 #include <atomic>
 #include <functional>
 #include <numeric>
+#include <optional>
 #include <memory>
 #include <stdexcept>
+#include <set>
 #include <stop_token>
 #include <thread>
 #include <vector>
@@ -123,6 +125,12 @@ private Q_SLOTS:
     void destroyingWithWorkInFlightNeitherCrashesNorBlocks();
     void negativeLimitIsRejected();
     void countersAndSignals();
+    void itemsThatEndAtOnceAreTasksEachWithCountersAndSignals();
+    void anItemThatFailsAtOnceStopsTheGatherWithItsIndex();
+    void loweringTheLimitMidGatherHoldsBackNewStarts();
+    void aFinishedItemsSlotGoesToARunWaitingAheadOfTheNextItem();
+    void anItemThatEndedAtOnceLetsASpawnWaitingForItsSlotGoFirst();
+    void destroyingTheExecutorMidGatherStopsAndReleasesIt();
 };
 
 void tst_TaskExecutor::runYieldsTheResult()
@@ -1469,6 +1477,213 @@ void tst_TaskExecutor::countersAndSignals()
     QCOMPARE(started.count(), 2);
     QCOMPARE(completed.last().at(0).toInt(), 2);
     QCOMPARE(running.last().at(0).toInt(), 0);
+}
+
+void tst_TaskExecutor::itemsThatEndAtOnceAreTasksEachWithCountersAndSignals()
+{
+    // Factories whose work completes before it returns run inline, without a coroutine of the
+    // executor's: each is still one task, with its own id, counters and signals, in order.
+    TaskExecutor executor;
+    QSignalSpy started(&executor, &TaskExecutor::taskStarted);
+    QSignalSpy completed(&executor, &TaskExecutor::taskCompleted);
+    QVERIFY(started.isValid() && completed.isValid());
+    std::vector<TaskExecutor::TaskId> order; // started id, then completed id, per task
+    connect(&executor, &TaskExecutor::taskStarted, this,
+            [&](TaskExecutor::TaskId id) { order.push_back(id); });
+    connect(&executor, &TaskExecutor::taskCompleted, this,
+            [&](TaskExecutor::TaskId id) { order.push_back(id); });
+    constexpr int n = 300;
+    std::vector<int> runningInside;
+    std::vector<std::function<QCoro::Task<int>()>> factories;
+    for (int i = 0; i < n; ++i) {
+        factories.push_back([&, i]() -> QCoro::Task<int> {
+            runningInside.push_back(executor.running());
+            co_return i;
+        });
+    }
+    QVERIFY(QtAioTest::runAsync([&]() -> QCoro::Task<> {
+        const GatherOptions options{100};
+        const QList<int> results = co_await executor.gather(std::move(factories), options);
+        QTAIO_COMPARE(results.size(), n);
+        for (int i = 0; i < n; ++i)
+            QTAIO_COMPARE(results.at(i), i);
+    }));
+    QCOMPARE(runningInside, std::vector<int>(n, 1)); // one at a time, each counted as running
+    QCOMPARE(started.count(), n);
+    QCOMPARE(completed.count(), n);
+    QCOMPARE(executor.completed(), qint64(n));
+    QCOMPARE(executor.running(), 0);
+    QCOMPARE(executor.waiting(), 0);
+    QCOMPARE(order.size(), std::size_t(2 * n));
+    std::set<TaskExecutor::TaskId> ids;
+    for (int i = 0; i < n; ++i) {
+        QCOMPARE(order.at(2 * i), order.at(2 * i + 1)); // each ends before the next starts
+        ids.insert(order.at(2 * i));
+    }
+    QCOMPARE(ids.size(), std::size_t(n));
+}
+
+void tst_TaskExecutor::anItemThatFailsAtOnceStopsTheGatherWithItsIndex()
+{
+    TaskExecutor executor;
+    std::vector<int> started;
+    std::vector<std::function<QCoro::Task<int>()>> factories;
+    for (int i = 0; i < 10; ++i) {
+        factories.push_back([&, i]() -> QCoro::Task<int> {
+            started.push_back(i);
+            if (i == 3)
+                throw std::runtime_error("item 3"); // before any suspension
+            co_return i;
+        });
+    }
+    QVERIFY(QtAioTest::runAsync([&]() -> QCoro::Task<> {
+        const GatherOptions options{100};
+        bool thrown = false;
+        try {
+            (void)co_await executor.gather(std::move(factories), options);
+        } catch (const QtAio::ExecutionError &error) {
+            thrown = true;
+            QTAIO_COMPARE(error.index(), std::optional<std::size_t>(3));
+            QTAIO_COMPARE(nestedCause(error), std::string("item 3"));
+        }
+        QTAIO_VERIFY(thrown);
+    }));
+    QCOMPARE(started, (std::vector<int>{0, 1, 2, 3})); // nothing new after the failure
+    QCOMPARE(executor.completed(), qint64(3));
+    QCOMPARE(executor.failed(), qint64(1));
+    QCOMPARE(executor.running(), 0);
+}
+
+void tst_TaskExecutor::loweringTheLimitMidGatherHoldsBackNewStarts()
+{
+    // Four items run when the executor's limit drops to 1: the items after them (which end at
+    // once) start only once fewer than one task runs, so each sees itself alone.
+    TaskExecutor executor;
+    std::vector<std::unique_ptr<QtAio::Latch>> release;
+    for (int i = 0; i < 4; ++i)
+        release.push_back(std::make_unique<QtAio::Latch>(1));
+    std::vector<int> runningAtStart(10, -1);
+    std::vector<std::function<QCoro::Task<int>()>> factories;
+    for (int i = 0; i < 10; ++i) {
+        factories.push_back([&, i]() -> QCoro::Task<int> {
+            runningAtStart[std::size_t(i)] = executor.running();
+            if (i < 4)
+                co_await release[std::size_t(i)]->wait();
+            co_return i;
+        });
+    }
+    QVERIFY(QtAioTest::runAsync([&]() -> QCoro::Task<> {
+        const GatherOptions options{4};
+        auto call = executor.gather(std::move(factories), options);
+        QTAIO_COMPARE(executor.running(), 4);
+        executor.setLimit(1);
+        for (auto &latch : release)
+            latch->countDown();
+        const QList<int> results = co_await call;
+        QTAIO_COMPARE(results, (QList<int>{0, 1, 2, 3, 4, 5, 6, 7, 8, 9}));
+    }));
+    for (int i = 4; i < 10; ++i)
+        QCOMPARE(runningAtStart[std::size_t(i)], 1);
+    QCOMPARE(executor.completed(), qint64(10));
+    QCOMPARE(executor.running(), 0);
+    QCOMPARE(executor.waiting(), 0);
+}
+
+void tst_TaskExecutor::aFinishedItemsSlotGoesToARunWaitingAheadOfTheNextItem()
+{
+    // Executor limit 1, call limit 1: item 0 holds the slot while run() starts to wait for
+    // one. When item 0 ends, the slot goes to run() (FIFO), and item 1 waits behind it.
+    TaskExecutor executor;
+    executor.setLimit(1);
+    QtAio::Latch releaseFirst(1);
+    std::vector<QString> order;
+    std::vector<std::function<QCoro::Task<int>()>> factories;
+    for (int i = 0; i < 3; ++i) {
+        factories.push_back([&, i]() -> QCoro::Task<int> {
+            order.push_back(QString::number(i));
+            if (i == 0)
+                co_await releaseFirst.wait();
+            co_return i;
+        });
+    }
+    auto other = [&]() -> QCoro::Task<int> {
+        order.push_back(QStringLiteral("run"));
+        co_return -1;
+    };
+    QVERIFY(QtAioTest::runAsync([&]() -> QCoro::Task<> {
+        const GatherOptions options{1};
+        auto call = executor.gather(std::move(factories), options);
+        auto waitingRun = executor.run(other);
+        QTAIO_COMPARE(executor.waiting(), 1);
+        releaseFirst.countDown();
+        const QList<int> results = co_await call;
+        QTAIO_COMPARE(results, (QList<int>{0, 1, 2}));
+        QTAIO_COMPARE(co_await waitingRun, -1);
+    }));
+    QCOMPARE(order, (std::vector<QString>{QStringLiteral("0"), QStringLiteral("run"),
+                                          QStringLiteral("1"), QStringLiteral("2")}));
+}
+
+void tst_TaskExecutor::anItemThatEndedAtOnceLetsASpawnWaitingForItsSlotGoFirst()
+{
+    // Executor limit 1: item 0, running inline, spawns a task, which waits for the slot. Item 0
+    // ends at once; the slot goes to the spawned task before item 1 starts (FIFO), even though
+    // the next item would otherwise take the slot straight over.
+    TaskExecutor executor;
+    executor.setLimit(1);
+    std::vector<QString> order;
+    std::optional<TaskHandle<void>> spawned;
+    std::vector<std::function<QCoro::Task<int>()>> factories;
+    for (int i = 0; i < 3; ++i) {
+        factories.push_back([&, i]() -> QCoro::Task<int> {
+            order.push_back(QString::number(i));
+            if (i == 0) {
+                spawned = executor.spawn([&]() -> QCoro::Task<> {
+                    order.push_back(QStringLiteral("spawned"));
+                    co_return;
+                });
+            }
+            co_return i;
+        });
+    }
+    QVERIFY(QtAioTest::runAsync([&]() -> QCoro::Task<> {
+        const QList<int> results = co_await executor.gather(std::move(factories));
+        QTAIO_COMPARE(results, (QList<int>{0, 1, 2}));
+        co_await *spawned;
+    }));
+    QCOMPARE(order, (std::vector<QString>{QStringLiteral("0"), QStringLiteral("spawned"),
+                                          QStringLiteral("1"), QStringLiteral("2")}));
+    QCOMPARE(executor.completed(), qint64(4));
+}
+
+void tst_TaskExecutor::destroyingTheExecutorMidGatherStopsAndReleasesIt()
+{
+    // Item 0 runs until stopped; the items after it (which would end at once) wait for the
+    // call's limit. Destroying the executor stops item 0 and starts nothing new; the gather
+    // ends with the cancellation, and every factory is released.
+    auto executor = std::make_unique<TaskExecutor>();
+    auto alive = std::make_shared<int>(0);
+    std::vector<int> started;
+    std::vector<std::function<QCoro::Task<int>(std::stop_token)>> factories;
+    for (int i = 0; i < 5; ++i) {
+        factories.push_back([&started, alive, i](std::stop_token stop) -> QCoro::Task<int> {
+            started.push_back(i);
+            if (i == 0) {
+                QtAio::Latch never(1);
+                co_await never.wait(stop);
+            }
+            co_return i;
+        });
+    }
+    QVERIFY(QtAioTest::runAsync([&]() -> QCoro::Task<> {
+        const GatherOptions options{1};
+        auto call = executor->gather(std::move(factories), options);
+        QTAIO_COMPARE(executor->running(), 1);
+        executor.reset();
+        QTAIO_VERIFY_THROWS(QtAio::CancelledError, (void)co_await call, "");
+    }));
+    QCOMPARE(started, (std::vector<int>{0}));
+    QTRY_COMPARE(alive.use_count(), 1L); // the factories went with the call
 }
 
 QTEST_GUILESS_MAIN(tst_TaskExecutor)

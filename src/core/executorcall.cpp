@@ -42,6 +42,13 @@ TaskScope::TaskScope(std::shared_ptr<ExecutorCore> core, std::stop_source stop,
     }
 }
 
+TaskScope::TaskScope(std::shared_ptr<ExecutorCore> core, TrackedTask &registered,
+                     std::stop_source stop) noexcept
+    : m_core(std::move(core)), m_task{std::stop_source(std::nostopstate)}
+{
+    m_core->adoptTask(registered, m_task, std::move(stop));
+}
+
 TaskScope::~TaskScope()
 {
     // Its coroutine was destroyed before the task ended (while it waited): it ends here, as
@@ -106,18 +113,10 @@ void CallState::itemEnded() noexcept
         done.set();
 }
 
-void CallState::countLaunched(std::size_t index)
+void CallState::countInFlight() noexcept
 {
     std::scoped_lock lock(m_mutex);
-    reserveLocked(index);
     ++m_inFlight;
-}
-
-void CallState::uncountLaunched(std::size_t index) noexcept
-{
-    std::scoped_lock lock(m_mutex);
-    --m_inFlight; // still launching: this cannot be the end
-    unreserveLocked(index);
 }
 
 void CallState::launchingDone(bool all)
@@ -176,7 +175,8 @@ QCoro::Task<> runCall(std::shared_ptr<ExecutorCore> core, std::shared_ptr<CallSt
     bool all = false;
     {
         const CallRegistration registration(core.get(), state->callStop);
-        for (std::size_t index = 0; !state->stopRequested(); ++index) {
+        std::size_t index = 0;
+        while (!state->stopRequested()) {
             // Room under the window (whose permit the consumer gives back: inOrder()) and the
             // call's limit (whose permit goes with the item).
             std::optional<GatePermit> permit;
@@ -193,15 +193,17 @@ QCoro::Task<> runCall(std::shared_ptr<ExecutorCore> core, std::shared_ptr<CallSt
             // A failure may have come while this waited for room: start nothing new after it.
             if (state->stopRequested())
                 break;
-            state->countLaunched(index);
             try {
-                if (!launcher->launchNext(index, std::move(permit))) {
-                    state->uncountLaunched(index);
+                // Items that end at once take their turns one after the other under one permit,
+                // except under a window, whose permits the consumer gives back item by item.
+                const bool batch = !state->callWindow;
+                if (launcher->launchNext(index, std::move(permit), batch) ==
+                    ItemLauncher::Launched::InputEnded) {
                     all = true;
                     break;
                 }
             } catch (...) {
-                state->fail(index, std::current_exception()); // the executor is shut down
+                state->fail(index - 1, std::current_exception()); // shut down, or the input threw
                 break;
             }
         }

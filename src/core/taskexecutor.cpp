@@ -216,19 +216,77 @@ void ExecutorCore::end(TrackedTask &task, Event::Kind kind, const QString &messa
         if (hasReceiversLocked())
             events.push_back({kind, task.id, message});
         unlinkLocked(task);
-        admitWaitersLocked(wake); // its slot goes to the next waiting task
-        if (!m_tracked) {
-            if (hasReceiversLocked())
-                events.push_back({Event::Idle, 0, {}});
-            while (Waiter *w = m_idleWaiters.popFront()) {
-                w->status = WaitStatus::Completed;
-                wake.add(w);
-            }
-        }
+        afterEndLocked(wake);
         return markChangedLocked();
     }();
     if (flushNow)
         flush();
+}
+
+void ExecutorCore::afterEndLocked(WakeList &wake)
+{
+    admitWaitersLocked(wake); // its slot goes to the next waiting task
+    if (!m_tracked) {
+        if (hasReceiversLocked())
+            events.push_back({Event::Idle, 0, {}});
+        while (Waiter *w = m_idleWaiters.popFront()) {
+            w->status = WaitStatus::Completed;
+            wake.add(w);
+        }
+    }
+}
+
+bool ExecutorCore::endAndRestartTask(TrackedTask &task) noexcept
+{
+    WakeList wake;
+    bool flushNow = false;
+    bool restarted = false;
+    {
+        const auto lock = this->lock();
+        ++completed;
+        if (!task.nested)
+            --running;
+        const bool receivers = hasReceiversLocked();
+        if (receivers)
+            events.push_back({Event::Completed, task.id, {}});
+        // FIFO: a slot that a waiting task can take goes to it, and the next task waits.
+        if (!isShutDown && (task.nested || (m_slotWaiters.isEmpty() && hasRoomLocked()))) {
+            restarted = true;
+            task.id = m_nextId++; // still linked, still started
+            task.startNumber = m_nextStart++;
+            if (!task.nested)
+                ++running;
+            if (receivers)
+                events.push_back({Event::Started, task.id, {}});
+        } else {
+            unlinkLocked(task);
+            afterEndLocked(wake);
+        }
+        flushNow = markChangedLocked();
+    }
+    if (flushNow)
+        flush();
+    return restarted;
+}
+
+void ExecutorCore::adoptTask(TrackedTask &from, TrackedTask &to, std::stop_source stop) noexcept
+{
+    const auto lock = this->lock();
+    // Under the lock: stopAll() reads the links and the stop of every tracked task.
+    to.stop = std::move(stop);
+    to.id = from.id;
+    to.started = from.started;
+    to.startNumber = from.startNumber;
+    to.nested = from.nested;
+    to.prev = from.prev;
+    to.next = from.next;
+    if (to.prev)
+        to.prev->next = &to;
+    else
+        m_tracked = &to;
+    if (to.next)
+        to.next->prev = &to;
+    from.prev = from.next = nullptr;
 }
 
 quint64 ExecutorCore::registerCall(const std::stop_source &stop)

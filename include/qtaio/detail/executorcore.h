@@ -90,6 +90,16 @@ public:
     //! takes it.
     void taskEnded(TrackedTask &task, std::exception_ptr error, TaskSink *sink,
                    std::size_t index) noexcept;
+    //! Ends \a task, which succeeded, and registers it again as the next task, with a new id,
+    //! in one step: the executor's counters and signals see one task end and the next one start.
+    //! Returns false when the next task cannot start at once (the executor is at its limit, a
+    //! task waits for a slot ahead of it: FIFO, or it is shut down); then \a task is only ended
+    //! and the next one registers with registerTask(). For tasks that run to their end without
+    //! suspending, one after the other (a call's items, see SourceLauncher).
+    bool endAndRestartTask(TrackedTask &task) noexcept;
+    //! Moves the registration of \a from, a task that is not waiting for a slot, to \a to (a
+    //! coroutine frame that takes the task over), whose stop becomes \a stop.
+    void adoptTask(TrackedTask &from, TrackedTask &to, std::stop_source stop) noexcept;
 
     //! How many items one task ran (map() of a plain function runs its items in blocks).
     struct ItemCounts {
@@ -216,6 +226,9 @@ private:
     //! queues its signal and wakes what waits for idle.
     void end(TrackedTask &task, Event::Kind kind, const QString &message,
              ItemCounts items) noexcept;
+    //! After a task's end with the mutex held: admits waiting tasks into the free slot and
+    //! releases the idle waiters when no task is left.
+    void afterEndLocked(WakeList &wake);
 
     TaskId m_nextId = 1;
     quint64 m_nextStart = 0; // the next TrackedTask::startNumber

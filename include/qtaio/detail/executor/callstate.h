@@ -46,6 +46,10 @@ public:
     [[nodiscard]] bool stopRequested() const noexcept { return callStop.stop_requested(); }
     //! After done: whether every item of the input was launched.
     [[nodiscard]] bool launchedAll() const;
+    //! Counts an item in flight: one that ends by itself, later (its end counts it out). An item
+    //! that a launcher runs to its end inline is never counted, unless it failed: then it is
+    //! counted in before fail() counts it out.
+    void countInFlight() noexcept;
 
     std::stop_source callStop;
     std::optional<Gate> callLimit;  //!< the call's own limit, if any
@@ -56,18 +60,11 @@ protected:
     //! Counts an item out; whether it was the last one (then set `done`). With m_mutex held.
     [[nodiscard]] bool endItemLocked() noexcept { return --m_inFlight == 0 && !m_launching; }
 
-    //! Makes room for the result of item \a index, about to be launched. With m_mutex held.
-    virtual void reserveLocked(std::size_t index) { (void)index; }
-    //! Gives back the room of reserveLocked(\a index): the input had ended. With m_mutex held.
-    virtual void unreserveLocked(std::size_t index) noexcept { (void)index; }
-
     mutable std::mutex m_mutex;
 
 private:
     friend QCoro::Task<> runCall(std::shared_ptr<ExecutorCore>, std::shared_ptr<CallState>,
                                  std::shared_ptr<ItemLauncher>);
-    void countLaunched(std::size_t index);
-    void uncountLaunched(std::size_t index) noexcept;
     void launchingDone(bool all);
 
     std::optional<std::pair<std::size_t, std::exception_ptr>> m_failure;
@@ -80,9 +77,19 @@ private:
 class QTAIO_CORE_EXPORT ItemLauncher {
 public:
     virtual ~ItemLauncher();
-    //! Takes the next input and launches it as item \a index holding \a permit; false when the
-    //! input is exhausted. Throws ExecutionError when the executor is shut down.
-    virtual bool launchNext(std::size_t index, std::optional<GatePermit> permit) = 0;
+    enum class Launched {
+        Some,      //!< at least one item was launched
+        InputEnded //!< the input ended before an item was launched
+    };
+    //! Takes the next input and launches it as item \a index holding \a permit (an item that
+    //! goes on by itself is counted with CallState::countInFlight()); advances \a index by the
+    //! items launched. With \a batch, an item that ended at once hands the permit on to the
+    //! next input, and so on, until an item goes on by itself (holding the permit), the input
+    //! ends or the call's stop is requested.
+    //! Throws ExecutionError when the executor is shut down, or what the input throws (the
+    //! item is counted in: the caller fails it as item \a index - 1).
+    virtual Launched launchNext(std::size_t &index, std::optional<GatePermit> permit,
+                                bool batch) = 0;
 };
 
 //! Launches the items of a call one by one, each once its limit and window have room, until

@@ -29,7 +29,7 @@ class CollectState;
 //! the item's slot.
 template<typename R, bool Settled, typename Factory>
 struct CollectItem {
-    std::shared_ptr<CollectState<R, Settled>> state;
+    CollectState<R, Settled> *state; // kept alive by the sink its launch holds
     std::size_t index;
     Factory factory;
 
@@ -53,22 +53,27 @@ public:
     template<typename Factory>
     using Item = CollectItem<R, Settled, Factory>;
 
+    //! The result of item \a index, which was counted in flight (see countInFlight()).
     template<typename... V>
     void succeed(std::size_t index, V &&...value)
     {
         bool allDone = false;
         {
             std::scoped_lock lock(m_mutex);
-            if constexpr (Settled)
-                m_slots[index] = Outcome<R>::fromValue(std::forward<V>(value)...);
-            else if constexpr (std::is_void_v<R>)
-                m_slots[index] = true;
-            else
-                m_slots[index].emplace(std::forward<V>(value)...);
+            storeLocked(index, std::forward<V>(value)...);
             allDone = endItemLocked();
         }
         if (allDone)
             done.set();
+    }
+
+    //! The result of item \a index, launched inline and never counted in flight (see
+    //! SourceLauncher).
+    template<typename... V>
+    void store(std::size_t index, V &&...value)
+    {
+        std::scoped_lock lock(m_mutex);
+        storeLocked(index, std::forward<V>(value)...);
     }
 
     bool fail(std::size_t index, std::exception_ptr error) noexcept override
@@ -79,7 +84,7 @@ public:
             bool allDone = false;
             {
                 std::scoped_lock lock(m_mutex);
-                reserveLocked(index); // an input that failed before it was reserved
+                reserveLocked(index);
                 m_slots[index] = Outcome<R>::fromError(std::move(error));
                 allDone = endItemLocked();
             }
@@ -109,23 +114,53 @@ public:
     }
 
 private:
-    void reserveLocked(std::size_t index) override
+    //! Makes room for the result of item \a index. With m_mutex held.
+    void reserveLocked(std::size_t index)
     {
-        if (m_slots.size() <= index)
+        if (m_slots.size() == index)
+            m_slots.emplace_back(); // the usual case: items are launched in input order
+        else if (m_slots.size() < index)
             m_slots.resize(index + 1);
     }
-    void unreserveLocked(std::size_t index) noexcept override
+
+    template<typename... V>
+    void storeLocked(std::size_t index, V &&...value)
     {
-        if (m_slots.size() == index + 1)
-            m_slots.pop_back();
+        if constexpr (!Settled && !std::is_void_v<R>) {
+            if (m_slots.size() == index) { // the usual case: results come in input order
+                m_slots.emplace_back(std::in_place, std::forward<V>(value)...);
+                return;
+            }
+        }
+        reserveLocked(index);
+        if constexpr (Settled)
+            m_slots[index] = Outcome<R>::fromValue(std::forward<V>(value)...);
+        else if constexpr (std::is_void_v<R>)
+            m_slots[index] = true;
+        else
+            m_slots[index].emplace(std::forward<V>(value)...);
     }
 
     std::deque<Slot> m_slots; // guarded by m_mutex
 };
 
 //! Launches the items of a call from the input \a Next produces, as State::Item bodies.
+/*!
+ * An item whose factory returns a QCoro::Task runs inline: its task is registered with the
+ * executor, its factory called right here, and when the work has completed by then (trivial
+ * work, a result at hand) its result is stored and its task ended without a coroutine of the
+ * executor's, the call's permit and the task's registration passing straight on to the next
+ * input (ExecutorCore::endAndRestartTask()). Only an item whose work suspends, or that must wait
+ * for a slot under the executor's limit, goes on in a coroutine of its own (runAdopted()),
+ * taking the permit along. Other factories' items each go to launch().
+ */
 template<typename State, typename Next>
 class SourceLauncher final : public ItemLauncher {
+    using InputFactory = typename std::invoke_result_t<Next &>::value_type;
+    using Item = typename State::template Item<InputFactory>;
+    using Work = FactoryWork<InputFactory>;
+    using Launched = ItemLauncher::Launched;
+
 public:
     SourceLauncher(std::shared_ptr<ExecutorCore> core, const char *operation,
                    std::shared_ptr<State> state, Next next)
@@ -134,23 +169,132 @@ public:
     {
     }
 
-    bool launchNext(std::size_t index, std::optional<GatePermit> permit) override
+    Launched launchNext(std::size_t &index, std::optional<GatePermit> permit, bool batch) override
     {
-        auto factory = m_next(); // inputs are consumed only once there is room for them
-        if (!factory)
-            return false;
-        using Item = typename State::template Item<typename decltype(factory)::value_type>;
-        // The item stops with its call (a failure, cancelAll()): it shares the call's stop.
-        launch(m_core, m_operation, true, m_state->callStop, std::move(permit), m_state, index,
-               Item{m_state, index, std::move(*factory)});
-        return true;
+        if constexpr (IsQCoroTask<Work>) {
+            return launchInline(index, permit, batch);
+        } else {
+            auto factory = nextInput(index);
+            if (!factory)
+                return Launched::InputEnded;
+            const std::size_t item = index++;
+            m_state->countInFlight();
+            // The item stops with its call (a failure, cancelAll()): it shares the call's stop.
+            launch(m_core, m_operation, true, m_state->callStop, std::move(permit), m_state, item,
+                   Item{m_state.get(), item, std::move(*factory)});
+            return Launched::Some;
+        }
     }
 
 private:
+    //! The next input, consumed only once there is room for it. When the input throws, it counts
+    //! as item \a index, failed: counted in, for the caller to fail it as item \a index - 1.
+    std::optional<InputFactory> nextInput(std::size_t &index)
+    {
+        try {
+            return m_next();
+        } catch (...) {
+            m_state->countInFlight();
+            ++index;
+            throw;
+        }
+    }
+
+    Launched launchInline(std::size_t &index, std::optional<GatePermit> &permit, bool batch)
+    {
+        // The last item's task, if it ended inline and no next one took its registration over,
+        // ends when this returns, before the permit goes (the end is reported first).
+        struct EndPending {
+            SourceLauncher *launcher;
+            ~EndPending()
+            {
+                if (std::exchange(launcher->m_pending, false))
+                    launcher->m_core->taskEnded(launcher->m_task, nullptr, nullptr, 0);
+            }
+        } endPending{this};
+        Launched launched = Launched::InputEnded;
+        while (true) {
+            auto factory = nextInput(index);
+            if (!factory)
+                return launched;
+            launched = Launched::Some;
+            const std::size_t item = index++;
+            if (!m_box)
+                m_box = std::make_unique<std::optional<Item>>();
+            Item &body = m_box->emplace(Item{m_state.get(), item, std::move(*factory)});
+            const bool restarted =
+                std::exchange(m_pending, false) && m_core->endAndRestartTask(m_task);
+            if (!restarted) {
+                try {
+                    m_core->registerTask(m_task, m_operation, true);
+                } catch (...) {
+                    m_box->reset();
+                    m_state->countInFlight(); // the caller fails it
+                    throw;
+                }
+                if (!m_task.started) {
+                    handOver(item, std::nullopt, permit);
+                    return launched;
+                }
+            }
+            std::exception_ptr error;
+            try {
+                std::optional<Work> work;
+                {
+                    const TaskContextScope context(m_core.get());
+                    // The item stops with its call (a failure, cancelAll()).
+                    if constexpr (TakesStopToken<InputFactory>)
+                        work.emplace(body.factory(m_state->callStop.get_token()));
+                    else
+                        work.emplace(body.factory());
+                }
+                if (!work->isReady()) {
+                    handOver(item, std::move(work), permit);
+                    return launched;
+                }
+                // Completed already: its result is taken as co_await would, without suspending.
+                auto awaiter = work->operator co_await();
+                if constexpr (std::is_void_v<typename Work::value_type>) {
+                    awaiter.await_resume();
+                    m_state->store(item);
+                } else {
+                    m_state->store(item, awaiter.await_resume());
+                }
+            } catch (...) {
+                error = std::current_exception();
+            }
+            m_box->reset(); // the factory goes with its task, as runTracked()'s does
+            if (error) {
+                m_state->countInFlight(); // fail() counts it out
+                m_core->taskEnded(m_task, std::move(error), m_state.get(), item);
+            } else {
+                m_pending = true; // ended by the next item's start, or by endPending
+            }
+            if (!batch || m_state->stopRequested())
+                return launched;
+        }
+    }
+
+    //! Item \a item goes on in a coroutine of its own, with the task's registration, the permit
+    //! and the box.
+    void handOver(std::size_t item, std::optional<Work> work, std::optional<GatePermit> &permit)
+    {
+        m_state->countInFlight();
+        runAdopted<Item, Work>(m_core, &m_task, m_state->callStop, std::move(work),
+                               std::move(permit), m_state, item, std::move(m_box));
+    }
+
     std::shared_ptr<ExecutorCore> m_core;
     const char *m_operation;
     std::shared_ptr<State> m_state;
     Next m_next;
+    //! The body of the item launched inline (see BodyBox).
+    BodyBox<Item> m_box;
+    //! The registration of the item launched inline: no stop of its own (the call, registered
+    //! with the executor while it launches, is what stopAll() stops meanwhile).
+    TrackedTask m_task{std::stop_source(std::nostopstate)};
+    //! m_task ended inline, but is still registered for the next item to take over.
+    bool m_pending = false;
 };
 
 //! Starts the call of a state \a state over the input \a next (see runCall()).

@@ -24,7 +24,7 @@ class StreamState;
 //! The body of one item of a stream (see launch()): hands the factory's result to the consumer.
 template<typename R, typename Factory>
 struct StreamItem {
-    std::shared_ptr<StreamState<R>> state;
+    StreamState<R> *state; // kept alive by the sink its launch holds
     std::size_t index;
     Factory factory;
 
@@ -57,6 +57,14 @@ public:
     }
 
     void allEnded() noexcept override { m_ready.release(); } // the end, after every result
+
+    //! The result of item \a index, launched inline and never counted in flight (see
+    //! SourceLauncher).
+    template<typename... V>
+    void store(std::size_t index, V &&...value)
+    {
+        deliver(index, Outcome<R>::fromValue(std::forward<V>(value)...));
+    }
 
     //! Awaitable: completes when a result (or the end) can be taken.
     [[nodiscard]] Gate::Acquire ready() noexcept { return m_ready.acquire(); }

@@ -50,6 +50,10 @@ public:
     //! executor it runs in that task's slot (see ExecutorCore::registerTask()).
     TaskScope(std::shared_ptr<ExecutorCore> core, std::stop_source stop, const char *operation,
               bool mayNest) noexcept;
+    //! Takes over \a registered, a task registered elsewhere that is not waiting for a slot
+    //! (see ExecutorCore::adoptTask()); its stop becomes \a stop.
+    TaskScope(std::shared_ptr<ExecutorCore> core, TrackedTask &registered,
+              std::stop_source stop) noexcept;
     TaskScope(const TaskScope &) = delete;
     TaskScope &operator=(const TaskScope &) = delete;
     ~TaskScope();
@@ -173,9 +177,53 @@ QCoro::Task<> runTracked(std::shared_ptr<ExecutorCore> core, const char *operati
     scope.end(std::move(error), sink.get(), index);
     permit.reset(); // lets the owning call start its next item
 }
+
+//! Where a call's launcher keeps the body of a task it runs inline (see SourceLauncher): on the
+//! heap, because a factory's closure must not move once it was called (a capturing lambda
+//! coroutine refers to its captures there). Reused from one task to the next while each ends at
+//! once; a task that goes on in runAdopted() takes its box along.
+template<typename Body>
+using BodyBox = std::unique_ptr<std::optional<Body>>;
+
+//! The rest of the life of a tracked task that a call's launcher registered (and whose work it
+//! started, unless \a started is empty: the task waits for a slot) but that did not end at once
+//! (see SourceLauncher). \a sink owns what the body refers to.
+template<typename Body, typename Work>
+QCoro::Task<> runAdopted(std::shared_ptr<ExecutorCore> core, TrackedTask *registered,
+                         std::stop_source stop, std::optional<Work> started,
+                         std::optional<GatePermit> callPermit, std::shared_ptr<TaskSink> sink,
+                         std::size_t index, BodyBox<Body> box)
+{
+    std::optional<GatePermit> permit = std::move(callPermit);
+    // Before the first suspension: the launcher's registration is reused when it goes on.
+    TaskScope scope(std::move(core), *registered, std::move(stop));
+    Body &body = **box;
+    std::exception_ptr error;
+    try {
+        if (!started) {
+            if (!scope.started())
+                co_await scope.waitForSlot();
+            started.emplace(invokeInTask(scope.core(), body.factory, scope.stopToken()));
+        }
+        if constexpr (std::is_void_v<FactoryResult<decltype(body.factory)>>) {
+            co_await *started;
+            body.finish();
+        } else {
+            body.finish(co_await *started);
+        }
+    } catch (...) {
+        error = std::current_exception();
+    }
+    scope.end(std::move(error), sink.get(), index);
+    permit.reset();
+}
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic pop
 #endif
+
+//! What a factory of type \a F returns.
+template<typename F>
+using FactoryWork = decltype(invokeFactory(std::declval<F &>(), std::stop_token()));
 
 //! Registers and starts a tracked task whose stop is \a stop (see runTracked()). \a body has a
 //! `factory` (see invokeFactory()) and a `finish(value)` (`finish()` for void) that takes its
