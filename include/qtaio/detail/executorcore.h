@@ -109,7 +109,7 @@ public:
     };
     //! A task that ran a block of items ended: counts each item in `completed`, `failed` and
     //! `cancelled` at once. Its task signal is taskFailed (with \a failure, the first item's
-    //! error) when an item failed, taskCancelled when it ran none, taskFinished otherwise. The
+    //! error) when an item failed, taskCancelled when it ran none, taskCompleted otherwise. The
     //! caller handles the items' failures itself.
     void blockEnded(TrackedTask &task, ItemCounts items, std::exception_ptr failure) noexcept;
 
