@@ -7,6 +7,7 @@
 #include <qtaio/asyncqueue.h>
 #include <qtaio/inspection.h>
 #include <qtaio/latch.h>
+#include <qtaio/lifoqueue.h>
 #include <qtaio/priorityqueue.h>
 #include <qtaio/semaphore.h>
 #include <qtaio/taskexecutor.h>
@@ -22,6 +23,7 @@
 #include <qcoro/qcorotask.h>
 
 #include <memory>
+#include <optional>
 
 using QtAio::Inspection;
 using QtAio::InspectorModel;
@@ -110,6 +112,8 @@ private Q_SLOTS:
     void showsAChangedLimitWithinASample();
     void writesABoundInThePrimitivesThread();
     void countsQueueThroughput();
+    void queuesTellWhatTheyHandedOutAndTheirOldest();
+    void samplingConnectsToNoQueueSignal();
     void keepsABoundedHistory();
     void showsBacklogAndOldestAgePerPriority();
     void showsTheLongestRunningTasksAge();
@@ -272,6 +276,133 @@ void tst_Inspector::countsQueueThroughput()
             return model.state(id).value(QStringLiteral("throughput")).toDouble() > 0;
         }(),
         10000);
+}
+
+namespace {
+
+// The Details that `object`'s probe gives, or nullopt when it is not listed or has no probe.
+std::optional<Inspection::Details> detailsOf(const QObject *object)
+{
+    std::optional<Inspection::Details> details;
+    Inspection::forEach([&](const Inspection::Primitive &primitive) {
+        if (primitive.object == object && primitive.probe) {
+            details.emplace();
+            primitive.probe(primitive.object, *details);
+        }
+    });
+    return details;
+}
+
+// A queue that lets a test ask whether anything is connected to its signals.
+class ObservedQueue : public QtAio::AsyncQueue<int> {
+public:
+    using QObject::isSignalConnected;
+};
+
+} // namespace
+
+void tst_Inspector::queuesTellWhatTheyHandedOutAndTheirOldest()
+{
+    Inspection::setEnabled(true);
+    QtAio::AsyncQueue<int> fifo;
+    for (int i = 0; i < 3; ++i)
+        QVERIFY(fifo.tryPut(i));
+    QVERIFY(fifo.tryGet().has_value());
+    auto details = detailsOf(&fifo);
+    QVERIFY(details);
+    QVERIFY(details->numbered);
+    QCOMPARE(details->taken, 1);
+    QCOMPARE(details->next, 3u);
+    QCOMPARE(details->oldest, 1); // arrivals 0..2, the first taken: the head is arrival 1
+    QVERIFY(details->levels.empty());
+
+    // An item put straight into a waiting getter's hands arrives and is taken at once.
+    while (fifo.tryGet())
+        ;
+    auto getter = [&]() -> QCoro::Task<int> { co_return co_await fifo.get(); }();
+    QCOMPARE(fifo.waitingGetters(), 1);
+    QVERIFY(fifo.tryPut(42));
+    QCOMPARE(QCoro::waitFor(std::move(getter)), 42);
+    details = detailsOf(&fifo);
+    QCOMPARE(details->taken, 4);
+    QCOMPARE(details->next, 4u);
+    QCOMPARE(details->oldest, -1); // nothing queued
+    QVERIFY(fifo.tryPut(43));
+    QCOMPARE(detailsOf(&fifo)->oldest, 4);
+
+    // A stack's oldest item is at its bottom, which nothing numbers: no ages, items counted.
+    QtAio::LifoQueue<int> lifo;
+    QVERIFY(lifo.tryPut(1));
+    QVERIFY(lifo.tryPut(2));
+    QCOMPARE(lifo.tryGet(), std::optional<int>(2));
+    details = detailsOf(&lifo);
+    QVERIFY(details);
+    QVERIFY(!details->numbered);
+    QCOMPARE(details->taken, 1);
+    QCOMPARE(details->oldest, -1);
+
+    QtAio::PriorityQueue<int> priority;
+    QVERIFY(priority.tryPut(10, 1));
+    QVERIFY(priority.tryPut(20, 2));
+    QVERIFY(priority.tryPut(30, 2));
+    QCOMPARE(priority.tryGet(), std::optional<int>(10));
+    details = detailsOf(&priority);
+    QVERIFY(details);
+    QVERIFY(details->numbered);
+    QCOMPARE(details->taken, 1);
+    QCOMPARE(details->next, 3u);
+    QCOMPARE(details->levels.size(), std::size_t(1));
+    QCOMPARE(details->levels[0].count, 2);
+    QCOMPARE(details->levels[0].oldest, 1u);
+
+    // A probe overwrites what it tells; reset() clears what it does not.
+    details->reset();
+    QVERIFY(!details->numbered);
+    QCOMPARE(details->taken, -1);
+    QVERIFY(details->levels.empty());
+}
+
+void tst_Inspector::samplingConnectsToNoQueueSignal()
+{
+    // A sampled queue costs its producers and consumers nothing more: the model reads counts
+    // under the queue's lock and connects to none of its signals (a connected itemsTaken would
+    // make every get emit).
+    InspectorModel model;
+    model.setActive(false);
+    ObservedQueue queue;
+    QtAio::LifoQueue<int> stack;
+    model.sample();
+    QCOMPARE(model.rowCount(), 2);
+    const QMetaObject &meta = QtAio::AsyncQueueBase::staticMetaObject;
+    for (int i = meta.methodOffset(); i < meta.methodCount(); ++i) {
+        const QMetaMethod method = meta.method(i);
+        if (method.methodType() == QMetaMethod::Signal)
+            QVERIFY2(!queue.isSignalConnected(method), method.methodSignature().constData());
+    }
+
+    // Ages where the queue numbers its arrivals: the FIFO's head grows older while it stays.
+    double fifoId = -1;
+    for (int row = 0; row < model.rowCount(); ++row) {
+        if (model.data(model.index(row), InspectorModel::TypeNameRole).toString() ==
+            u"QtAio::AsyncQueue")
+            fifoId = idOf(model, row);
+    }
+    QVERIFY(fifoId >= 0);
+    QVERIFY(queue.tryPut(1));
+    QTRY_VERIFY_WITH_TIMEOUT(
+        [&] {
+            model.sample();
+            return model.state(fifoId).value(QStringLiteral("oldestAge")).toDouble() >= 200;
+        }(),
+        10000);
+    QVERIFY(queue.tryGet());
+    model.sample();
+    QCOMPARE(model.state(fifoId).value(QStringLiteral("oldestAge")).toDouble(), 0.0);
+    for (int row = 0; row < model.rowCount(); ++row) {
+        const double rowId = idOf(model, row);
+        if (rowId != fifoId)
+            QVERIFY(!model.state(rowId).contains(QStringLiteral("oldestAge"))); // the stack
+    }
 }
 
 void tst_Inspector::keepsABoundedHistory()

@@ -45,7 +45,11 @@ public:
     explicit AsyncQueue(int maxSize = 0, QObject *parent = nullptr)
         : detail::SimpleQueue<T, detail::FifoStorage<T>>(maxSize, parent)
     {
-        Inspection::add(this, Inspection::Kind::Queue, "QtAio::AsyncQueue");
+        Inspection::add(this, Inspection::Kind::Queue, "QtAio::AsyncQueue",
+                        [](const QObject *queue, Inspection::Details &details) {
+                            detail::QueueAccess::core(*static_cast<const AsyncQueueBase *>(queue))
+                                .describe(details, true);
+                        });
     }
     //! Waiters still waiting end with CancelledError.
     ~AsyncQueue() { Inspection::remove(this); }

@@ -48,15 +48,38 @@ public:
             //! The arrival number of the oldest of them (see `next`).
             quint64 oldest = 0;
         };
-        //! The number the next arrival (a PriorityQueue) or the next task start (a
-        //! TaskExecutor) will get: every number below it was given out before this sample.
+        //! Whether the primitive numbers its arrivals (an AsyncQueue, a PriorityQueue whose
+        //! priorities compare without throwing) or its task starts (a TaskExecutor), so that
+        //! `next`, `oldest`, a level's `oldest` and `oldestRunning` tell ages. A LifoQueue does
+        //! not: the oldest of a stack is the one at its bottom, which nothing counts.
+        bool numbered = false;
+        //! The number the next arrival (a queue) or the next task start (a TaskExecutor) will
+        //! get: every number below it was given out before this sample.
         quint64 next = 0;
+        //! The arrival number of an AsyncQueue's oldest queued item (its head), or -1 when none
+        //! is queued or the queue tells it per priority (`levels`).
+        qint64 oldest = -1;
+        //! A queue's items handed out since it was made: by get() and its forms, and by put()
+        //! straight into a waiting getter's hands. -1 for the other kinds. A view's throughput
+        //! comes from it, so that sampling a queue needs no connection to its signals.
+        qint64 taken = -1;
         //! A PriorityQueue's queued items per priority, in priority order (a scan of the queue,
         //! as PriorityQueue::sizeByPriority() is).
         std::vector<Level> levels;
         //! A TaskExecutor's start number of the task that has been running longest, or -1
         //! when none runs.
         qint64 oldestRunning = -1;
+
+        //! Back to "nothing told", keeping the levels' storage for the next sample.
+        void reset() noexcept
+        {
+            numbered = false;
+            next = 0;
+            oldest = -1;
+            taken = -1;
+            levels.clear();
+            oldestRunning = -1;
+        }
     };
     //! Fills a Details of \a object; thread-safe (it takes the object's own lock).
     using Probe = void (*)(const QObject *object, Details &details);

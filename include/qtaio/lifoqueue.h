@@ -20,7 +20,11 @@ public:
     explicit LifoQueue(int maxSize = 0, QObject *parent = nullptr)
         : detail::SimpleQueue<T, detail::LifoStorage<T>>(maxSize, parent)
     {
-        Inspection::add(this, Inspection::Kind::Queue, "QtAio::LifoQueue");
+        Inspection::add(this, Inspection::Kind::Queue, "QtAio::LifoQueue",
+                        [](const QObject *queue, Inspection::Details &details) {
+                            detail::QueueAccess::core(*static_cast<const AsyncQueueBase *>(queue))
+                                .describe(details, false);
+                        });
     }
     //! Waiters still waiting end with CancelledError.
     ~LifoQueue() { Inspection::remove(this); }

@@ -184,12 +184,13 @@ public:
     }
 
 private:
-    //! The queue's Inspection::Details: the backlog of each priority and its oldest arrival.
-    //! A storage that does not number its arrivals (a priority whose `<` may throw) reports
-    //! counts only, with `next` 0.
+    //! The queue's Inspection::Details: the items it has handed out, and the backlog of each
+    //! priority with its oldest arrival. A storage that does not number its arrivals (a
+    //! priority whose `<` may throw) reports counts only, not `numbered`.
     static void probe(const QObject *object, Inspection::Details &details)
     {
         const auto *queue = static_cast<const PriorityQueue *>(object);
+        detail::QueueAccess::core(*queue).describe(details, false);
         [[maybe_unused]] int rank = 0;
         const auto toNumber = [&](const P &priority) {
             if constexpr (std::is_arithmetic_v<P>)
@@ -200,6 +201,7 @@ private:
         details.levels.clear();
         queue->readStorage([&](const Storage &storage) {
             if constexpr (requires { storage.nextArrival(); }) {
+                details.numbered = true;
                 details.next = storage.nextArrival();
                 for (const auto &[priority, level] : storage.oldestByPriority())
                     details.levels.push_back({toNumber(priority), level.first, level.second});

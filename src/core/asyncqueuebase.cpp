@@ -25,6 +25,19 @@ void QueueCore::tasksDoneLocked(WakeList &wake) noexcept
     }
 }
 
+void QueueCore::describe(Inspection::Details &details, bool fifo)
+{
+    const auto held = lock();
+    details.taken = qint64(taken);
+    if (fifo) {
+        // A FIFO queue's items leave in the order they came, and a getter is handed an item
+        // at put only when nothing is queued: the queued items are the last `size` arrivals.
+        details.numbered = true;
+        details.next = arrivals;
+        details.oldest = size > 0 ? qint64(arrivals) - size : -1;
+    }
+}
+
 void QueueCore::flush()
 {
     static_cast<AsyncQueueBase *>(ownerOnHomeThread())->emitChanges();

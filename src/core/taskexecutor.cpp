@@ -586,6 +586,7 @@ TaskExecutor::TaskExecutor(QThreadPool *pool, QObject *parent)
                     [](const QObject *object, Inspection::Details &details) {
                         const auto [next, oldest] =
                             static_cast<const TaskExecutor *>(object)->d->runningStarts();
+                        details.numbered = true;
                         details.next = next;
                         details.oldestRunning = oldest;
                     });

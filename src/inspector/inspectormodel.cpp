@@ -2,7 +2,6 @@
 #include "inspectormodel.h"
 #include "valueformat.h"
 
-#include <qtaio/asyncqueuebase.h>
 #include <qtaio/inspection.h>
 
 #include <QtCore/QCoreApplication>
@@ -15,7 +14,6 @@
 #include <QtCore/QTimer>
 
 #include <algorithm>
-#include <atomic>
 #include <deque>
 #include <vector>
 
@@ -111,20 +109,6 @@ private:
     std::size_t m_size = 0;
 };
 
-// Counts a queue's itemsTaken(int n) in the thread that emits it (the queue's home thread): an
-// atomic add there costs less than an event posted to the model's thread per emission, which
-// a busy queue would send by the thousand per second. The count is shared with the connection,
-// so that an emission running while the row goes away still has it.
-struct TakenCounter {
-    std::shared_ptr<std::atomic<qint64>> total = std::make_shared<std::atomic<qint64>>(0);
-    QMetaObject::Connection connection;
-
-    TakenCounter() = default;
-    TakenCounter(const TakenCounter &) = delete;
-    TakenCounter &operator=(const TakenCounter &) = delete;
-    ~TakenCounter() { QObject::disconnect(connection); }
-};
-
 struct Series {
     QString key;
     int property = -1; // index in the primitive's meta-object; -1: derived or absent
@@ -188,7 +172,6 @@ struct Row {
     QString thread;
     bool sameThread = false;
     std::vector<Series> series;
-    std::unique_ptr<TakenCounter> taken;
     std::deque<std::pair<qint64, double>> totals; // (ms, cumulative events) over ~1 s
     double totalsBase = 0;                        // a latch's count at the previous sample
     QString editable;
@@ -286,23 +269,17 @@ public:
         const int editable = meta->indexOfProperty(spec.editable);
         if (editable >= 0 && meta->property(editable).isWritable())
             row->editable = QString::fromLatin1(spec.editable);
-        if (primitive.kind == Inspection::Kind::Queue) {
-            // A queue has no counter of taken items, but it says how many it hands out.
-            if (auto *queue = qobject_cast<AsyncQueueBase *>(primitive.object)) {
-                row->taken = std::make_unique<TakenCounter>();
-                // No context object: the count is added in the emitting thread.
-                row->taken->connection = QObject::connect(
-                    queue, &AsyncQueueBase::itemsTaken, [total = row->taken->total](int n) {
-                        total->fetch_add(n, std::memory_order_relaxed);
-                    });
-            }
-        }
         row->probe = primitive.probe;
         if (row->probe) {
-            const bool queue = primitive.kind == Inspection::Kind::Queue;
-            row->series.push_back(
-                {queue ? QStringLiteral("oldestAge") : QStringLiteral("oldestRunningAge"), -1,
-                 false, Ring(historyLength)});
+            // Ages only where the primitive numbers what it gives out (not a LifoQueue).
+            details.reset();
+            row->probe(primitive.object, details);
+            if (details.numbered) {
+                const bool queue = primitive.kind == Inspection::Kind::Queue;
+                row->series.push_back(
+                    {queue ? QStringLiteral("oldestAge") : QStringLiteral("oldestRunningAge"), -1,
+                     false, Ring(historyLength)});
+            }
         }
         QThread *thread = primitive.object->thread();
         row->thread = threadName(thread);
@@ -323,11 +300,15 @@ public:
             if (s.property >= 0)
                 s.latest = meta->property(s.property).read(object).toDouble();
         }
+        // The Details first: a queue's throughput comes from its count of items taken.
+        details.reset();
+        if (row.probe)
+            probe(row, object, now);
         double total = -1;
         switch (row.kind) {
         case Inspection::Kind::Queue:
-            if (row.taken)
-                total = double(row.taken->total->load(std::memory_order_relaxed));
+            if (details.taken >= 0)
+                total = double(details.taken);
             break;
         case Inspection::Kind::Latch:
             // Count-downs: the count only falls.
@@ -352,19 +333,15 @@ public:
                     now > firstTime ? (total - firstTotal) * 1000.0 / double(now - firstTime) : 0;
             }
         }
-        if (row.probe)
-            probe(row, object, now);
         for (Series &s : row.series)
             s.ring.push(s.latest);
         ++row.samples;
     }
 
-    // Called in a forEach() visit: the primitive's Details, under its own lock.
+    // Called in a forEach() visit, with `details` reset: the primitive's Details, under its
+    // own lock.
     void probe(Row &row, QObject *object, qint64 now)
     {
-        details.levels.clear();
-        details.next = 0;
-        details.oldestRunning = -1;
         row.probe(object, details);
         row.marks.note(now, details.next);
         if (row.kind == Inspection::Kind::Executor) {
@@ -400,6 +377,8 @@ public:
             row.set(levelKey(QLatin1String("oldestAge"), level.priority), age);
             oldest = std::max(oldest, age);
         }
+        if (details.numbered && details.oldest >= 0)
+            oldest = std::max(oldest, row.marks.age(quint64(details.oldest), now));
         row.set(u"oldestAge", oldest);
     }
 

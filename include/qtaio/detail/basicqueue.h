@@ -416,7 +416,8 @@ private:
             wake.add(getter);
             ++c.unfinishedTasks;
             ++c.pendingPut;
-            ++c.pendingTaken;
+            ++c.arrivals;
+            c.itemTakenLocked();
             return true;
         }
         if (!c.putters.isEmpty() || c.isFull())
@@ -441,7 +442,7 @@ private:
         }
         out.emplace(m_storage.pop());
         --c.size;
-        ++c.pendingTaken;
+        c.itemTakenLocked();
         if (!c.putters.isEmpty())
             BasicQueue::admitPuttersLocked(wake); // no virtual call on the fast path
         return true;

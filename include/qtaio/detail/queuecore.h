@@ -2,6 +2,7 @@
 #pragma once
 
 #include <qtaio/detail/waitcore.h>
+#include <qtaio/inspection.h>
 #include <qtaio/qtaiocore_export.h>
 
 #include <limits>
@@ -17,6 +18,10 @@ public:
     qint64 unfinishedTasks = 0; // 64 bits: a queue used without taskDone() counts up for good
     int highWaterMark = 0;
     bool closed = false;
+    // Counted for Inspection::Details only: arrivals (stored, or handed straight to a getter)
+    // and items handed out since the queue was made.
+    quint64 arrivals = 0;
+    quint64 taken = 0;
     WaitList getters;
     WaitList putters;
     WaitList joiners;
@@ -51,9 +56,21 @@ public:
         ++size;
         ++unfinishedTasks;
         ++pendingPut;
+        ++arrivals;
         if (size > highWaterMark)
             highWaterMark = size;
     }
+
+    //! Accounts for one item handed out to a getter.
+    void itemTakenLocked() noexcept
+    {
+        ++pendingTaken;
+        ++taken;
+    }
+
+    //! Fills what every queue tells an inspector (Inspection::Details::taken) and, for a
+    //! FIFO queue (\a fifo), its arrivals and the oldest queued one. Takes the lock.
+    void describe(Inspection::Details &details, bool fifo);
 
     //! Releases join() waiters when nothing is unfinished any more.
     void tasksDoneLocked(WakeList &wake) noexcept;
