@@ -106,9 +106,13 @@ ApplicationWindow {
                         Label {
                             Layout.fillWidth: true
                             font.pixelSize: 12
-                            font.bold: window.jobQueue.waitingPutters > 0
-                            color: window.jobQueue.waitingPutters > 0 ? window.theme.reference : window.theme.text
-                            text: window.jobQueue.waitingPutters > 0 ? qsTr("blocked: queue full") : qsTr("putting")
+                            // Sampled: the queue's waitingPutters changes with every job at saturation.
+                            readonly property int blockedPercent: Math.round(window.workload.producerBlocked * 100)
+                            wrapMode: Text.WordWrap
+                            font.bold: blockedPercent > 0
+                            color: blockedPercent > 0 ? window.theme.reference : window.theme.text
+                            text: blockedPercent > 0 ? qsTr("blocked %1% of the time (queue full)").arg(blockedPercent)
+                                                     : qsTr("putting")
                         }
                         Label { text: qsTr("Consumed"); color: window.theme.secondaryText; font.pixelSize: 12 }
                         Label {

@@ -31,6 +31,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <optional>
+#include <utility>
 
 namespace {
 
@@ -422,11 +423,6 @@ int main(int argc, char *argv[])
     QObject::connect(demo.inspector, &QtAio::InspectorModel::sampled, &app, [&] { record(demo); });
     if (options.still)
         demo.inspector->setActive(false);
-    workload.start(demo.queue->queue(), demo.executor->executor());
-    for (const Change &change : options.changes) {
-        QTimer::singleShot(std::chrono::milliseconds(qint64(change.seconds * 1000)),
-                           Qt::PreciseTimer, &app, [&demo, change] { apply(demo, change); });
-    }
 
     std::optional<QCoro::Task<>> finishing;
     auto quit = [&] {
@@ -434,9 +430,26 @@ int main(int argc, char *argv[])
             finishing = finish(demo, options);
     };
     QObject::connect(&app, &QGuiApplication::lastWindowClosed, &app, quit);
-    if (options.duration > 0) {
-        QTimer::singleShot(std::chrono::milliseconds(qint64(options.duration * 1000)),
-                           Qt::PreciseTimer, &app, quit);
-    }
+    // The workload, its timed changes and the duration start once the window shows its first
+    // frame (as an application starts its work once its window is up), or after a second
+    // when no frame comes (a window that is never exposed). Counted from there, the first
+    // jobs do not wait for the window's first layout and drawing.
+    bool started = false;
+    auto begin = [&] {
+        if (std::exchange(started, true) || finishing)
+            return;
+        workload.start(demo.queue->queue(), demo.executor->executor());
+        for (const Change &change : options.changes) {
+            QTimer::singleShot(std::chrono::milliseconds(qint64(change.seconds * 1000)),
+                               Qt::PreciseTimer, &app, [&demo, change] { apply(demo, change); });
+        }
+        if (options.duration > 0) {
+            QTimer::singleShot(std::chrono::milliseconds(qint64(options.duration * 1000)),
+                               Qt::PreciseTimer, &app, quit);
+        }
+    };
+    QObject::connect(demo.window, &QQuickWindow::frameSwapped, &app, begin,
+                     Qt::SingleShotConnection);
+    QTimer::singleShot(std::chrono::seconds(1), &app, begin);
     return QGuiApplication::exec();
 }

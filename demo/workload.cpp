@@ -6,7 +6,10 @@
 
 #include <algorithm>
 #include <chrono>
+#include <condition_variable>
+#include <mutex>
 #include <cmath>
+#include <ctime>
 #include <numeric>
 #include <random>
 #include <thread>
@@ -30,6 +33,17 @@ QJsonArray toJson(const QVariantList &values)
     for (const QVariant &value : values)
         array.push_back(value.toDouble());
     return array;
+}
+
+// CPU time the calling thread has used, in seconds; -1 where the platform does not tell it.
+double threadCpuSeconds()
+{
+#if defined(CLOCK_THREAD_CPUTIME_ID)
+    timespec spent{};
+    if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &spent) == 0)
+        return double(spent.tv_sec) + double(spent.tv_nsec) / 1e9;
+#endif
+    return -1;
 }
 
 } // namespace
@@ -69,6 +83,7 @@ void Workload::start(QtAio::PriorityQueue<QVariant, double> &queue, QtAio::TaskE
     connect(&queue, &QtAio::AsyncQueueBase::sizeChanged, this,
             [this](int size) { m_peakDepth = std::max(m_peakDepth, size); });
     m_clock.start();
+    m_guiCpuAtStart = threadCpuSeconds();
     m_batch = std::make_unique<QtAio::Latch>(m_batchSize);
     m_batch->setObjectName(QStringLiteral("batch latch"));
     m_producer = std::jthread([this](std::stop_token stop) { producerLoop(std::move(stop)); });
@@ -81,7 +96,9 @@ void Workload::start(QtAio::PriorityQueue<QVariant, double> &queue, QtAio::TaskE
 QCoro::Task<> Workload::stop()
 {
     accountIdeal();
-    m_stoppedMs = m_clock.elapsed();
+    m_stoppedMs = m_clock.isValid() ? m_clock.elapsed() : 0;
+    if (m_guiCpuAtStart >= 0)
+        m_guiCpuUsed = threadCpuSeconds() - m_guiCpuAtStart;
     m_sampler.stop();
     m_stop.request_stop();     // the dispatcher, the phases and every job see it
     m_producer.request_stop(); // the producer thread has a stop token of its own
@@ -218,12 +235,16 @@ void Workload::producerLoop(std::stop_token stop)
                 const std::scoped_lock lock(m_queuedMutex);
                 m_queuedNs[std::size_t(priority)].push_back(job.enqueuedNs);
             }
+            const auto putStart = std::chrono::steady_clock::now();
             try {
                 // Waits while the queue is full: the producer feels the back-pressure.
                 m_queue->putBlocking(QVariant::fromValue(job), double(priority), stop);
             } catch (const QtAio::Error &) {
                 return; // stopped or closed
             }
+            m_putWaitNs += std::chrono::duration_cast<std::chrono::nanoseconds>(
+                               std::chrono::steady_clock::now() - putStart)
+                               .count();
             ++m_produced;
             ++m_producedBy[priority];
         }
@@ -290,15 +311,14 @@ QCoro::Task<> Workload::process(Job job, QtAio::SemaphorePermit slot, std::stop_
     // The blocking half runs on the thread pool and resumes here, on the GUI thread.
     const auto blockingHalf = std::chrono::milliseconds(workMs - workMs / 2);
     auto blocking = [blockingHalf](std::stop_token threadStop) {
-        // Blocking work that checks its stop token now and then, as long work should.
-        const auto end = std::chrono::steady_clock::now() + blockingHalf;
-        while (!threadStop.stop_requested()) {
-            const auto left = end - std::chrono::steady_clock::now();
-            if (left <= std::chrono::steady_clock::duration::zero())
-                return;
-            std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(left, 5ms));
-        }
-        throw QtAio::CancelledError("job stopped");
+        // Blocking work (think: a file written) that a stop interrupts: a wait on a condition
+        // variable ends at its deadline or as soon as the token is stopped.
+        std::mutex mutex;
+        std::condition_variable_any stopped;
+        std::unique_lock lock(mutex);
+        stopped.wait_for(lock, threadStop, blockingHalf, [] { return false; });
+        if (threadStop.stop_requested())
+            throw QtAio::CancelledError("job stopped");
     };
     if (stop.stop_requested()) // stopping: the thread work's executor refuses new work
         throw QtAio::CancelledError("job stopped");
@@ -325,13 +345,17 @@ void Workload::takeSample()
     accountIdeal();
     const qint64 nowMs = m_clock.elapsed();
     const qint64 nowNs = m_clock.nsecsElapsed();
-    m_history.emplace_back(nowMs, std::pair(m_consumedTotal, m_produced.load()));
-    while (m_history.size() > 2 && nowMs - m_history.front().first > 2000)
+    m_history.push_back({nowMs, m_consumedTotal, m_produced.load(), m_putWaitNs.load()});
+    while (m_history.size() > 2 && nowMs - m_history.front().ms > 2000)
         m_history.pop_front();
-    const auto &[then, counts] = m_history.front();
-    const double span = double(nowMs - then) / 1000.0;
-    m_sample.throughput = span > 0 ? double(m_consumedTotal - counts.first) / span : 0.0;
-    m_sample.producedRate = span > 0 ? double(m_produced.load() - counts.second) / span : 0.0;
+    const Mark &then = m_history.front();
+    const Mark &latest = m_history.back();
+    const double span = double(nowMs - then.ms) / 1000.0;
+    m_sample.throughput = span > 0 ? double(latest.consumed - then.consumed) / span : 0.0;
+    m_sample.producedRate = span > 0 ? double(latest.produced - then.produced) / span : 0.0;
+    m_sample.producerBlocked =
+        span > 0 ? std::clamp(double(latest.putWaitNs - then.putWaitNs) / 1e9 / span, 0.0, 1.0)
+                 : 0.0;
     m_sample.p50.clear();
     m_sample.p95.clear();
     m_sample.oldest.clear();
@@ -357,7 +381,7 @@ QJsonObject Workload::summary() const
         produced.push_back(m_producedBy[std::size_t(level)].load());
         consumed.push_back(m_consumedBy[std::size_t(level)]);
     }
-    const double seconds = double(m_stoppedMs >= 0 ? m_stoppedMs : m_clock.elapsed()) / 1000.0;
+    const double seconds = m_stoppedMs >= 0 ? double(m_stoppedMs) / 1000.0 : elapsed();
     return QJsonObject{
         {QStringLiteral("durationSeconds"), seconds},
         {QStringLiteral("priorities"), priorityLevels},
@@ -377,5 +401,10 @@ QJsonObject Workload::summary() const
         {QStringLiteral("waitP95MsByPriority"), toJson(m_sample.p95)},
         {QStringLiteral("oldestWaitMsByPriority"), toJson(m_sample.oldest)},
         {QStringLiteral("phasesCompleted"), m_phase - 1},
+        // The GUI thread's busy share from start to stop (its CPU time over the wall time): the
+        // job coroutines resume on it, and so do the views' sampling and, with the software
+        // scene graph, their drawing. -1: not measured on this platform.
+        {QStringLiteral("guiThreadBusy"),
+         m_guiCpuUsed >= 0 && seconds > 0 ? m_guiCpuUsed / seconds : -1.0},
     };
 }

@@ -63,6 +63,7 @@ class Workload : public QObject {
     Q_PROPERTY(int produced READ produced NOTIFY sampled)
     Q_PROPERTY(int consumed READ consumed NOTIFY sampled)
     Q_PROPERTY(double producedRate READ producedRate NOTIFY sampled)
+    Q_PROPERTY(double producerBlocked READ producerBlocked NOTIFY sampled)
     Q_PROPERTY(double throughput READ throughput NOTIFY sampled)
     Q_PROPERTY(double idealThroughput READ idealThroughput NOTIFY sampled)
     Q_PROPERTY(QVariantList waitP50 READ waitP50 NOTIFY sampled)
@@ -94,10 +95,15 @@ public:
     bool isPaused() const { return m_paused.load(); }
     void setPaused(bool paused);
 
-    double elapsed() const { return double(m_clock.elapsed()) / 1000.0; }
+    //! Seconds since start() (0 before it).
+    double elapsed() const { return m_clock.isValid() ? double(m_clock.elapsed()) / 1000.0 : 0.0; }
     int produced() const { return m_produced.load(); }
     int consumed() const { return m_consumedTotal; }
     double producedRate() const { return m_sample.producedRate; }
+    //! The share of the last two seconds (0 to 1) the producer spent waiting for room in the
+    //! queue. Sampled: a label bound to it changes a few times a second, where one bound to
+    //! the queue's `waitingPutters` would change with every job at saturation.
+    double producerBlocked() const { return m_sample.producerBlocked; }
     double throughput() const { return m_sample.throughput; }
     //! What the executor could consume: its limit over the work per job, in jobs per second.
     double idealThroughput() const;
@@ -163,15 +169,25 @@ private:
     int m_consumedTotal = 0;
     std::array<int, priorityLevels> m_consumedBy{};
     std::array<std::deque<double>, priorityLevels> m_recentWaitsMs;
-    std::deque<std::pair<qint64, std::pair<int, int>>> m_history; // (ms, (consumed, produced))
+    std::atomic<qint64> m_putWaitNs{0}; // time the producer spent in putBlocking
+    struct Mark {
+        qint64 ms = 0;
+        int consumed = 0;
+        int produced = 0;
+        qint64 putWaitNs = 0;
+    };
+    std::deque<Mark> m_history; // one per sample, over the last two seconds
     double m_idealJobs = 0;
     qint64 m_idealAccountedNs = 0;
     qint64 m_stoppedMs = -1;
+    double m_guiCpuAtStart = -1; // the GUI thread's CPU seconds at start()
+    double m_guiCpuUsed = -1;    // ... and from start() to stop()
     int m_peakRunning = 0;
     int m_peakDepth = 0;
     struct {
         double throughput = 0;
         double producedRate = 0;
+        double producerBlocked = 0;
         QVariantList p50, p95, oldest;
     } m_sample;
     std::stop_source m_stop;
