@@ -6,6 +6,8 @@
 #include <qtaio/detail/executor/trackedtask.h>
 #include <qtaio/errors.h>
 
+#include "executorcall_p.h"
+
 #include <QtCore/QElapsedTimer>
 #include <QtCore/QThreadPool>
 
@@ -82,10 +84,7 @@ void BlockCall::fail(std::size_t index, std::exception_ptr error) noexcept
 void BlockCall::throwIfFailed(const char *operation) const
 {
     std::scoped_lock lock(m_mutex);
-    if (m_failure)
-        rethrowForCaller(m_failure->second, operation, m_failure->first);
-    if (!m_ranAll)
-        throw CancelledError(std::string(operation) + ": cancelled before every task ran");
+    throwIfCallFailed(m_failure, m_ranAll, operation);
 }
 
 std::size_t BlockCall::nextSize() noexcept

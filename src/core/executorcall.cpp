@@ -6,6 +6,8 @@
 #include <qtaio/detail/executor/trackedtask.h>
 #include <qtaio/errors.h>
 
+#include "executorcall_p.h"
+
 #include <string>
 
 namespace QtAio::detail {
@@ -20,6 +22,14 @@ void rethrowForCaller(std::exception_ptr error, const char *operation,
     } catch (...) {
         ExecutionError::throwWithCurrentCause(std::string(operation) + ": task failed", index);
     }
+}
+
+void throwIfCallFailed(const CallFailure &failure, bool ranAll, const char *operation)
+{
+    if (failure)
+        rethrowForCaller(failure->second, operation, failure->first);
+    if (!ranAll)
+        throw CancelledError(std::string(operation) + ": cancelled before every task ran");
 }
 
 bool CallerSink::fail(std::size_t, std::exception_ptr) noexcept
@@ -135,10 +145,7 @@ void CallState::launchingDone(bool all)
 void CallState::throwIfFailed(const char *operation) const
 {
     std::scoped_lock lock(m_mutex);
-    if (m_failure)
-        rethrowForCaller(m_failure->second, operation, m_failure->first);
-    if (!m_launchedAll)
-        throw CancelledError(std::string(operation) + ": cancelled before every task ran");
+    throwIfCallFailed(m_failure, m_launchedAll, operation);
 }
 
 bool CallState::launchedAll() const
