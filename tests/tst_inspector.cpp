@@ -12,6 +12,7 @@
 #include <qtaio/semaphore.h>
 #include <qtaio/taskexecutor.h>
 
+#include <QtCore/QElapsedTimer>
 #include <QtCore/QProcess>
 #include <QtCore/QThread>
 #include <QtGui/QImage>
@@ -117,6 +118,7 @@ private Q_SLOTS:
     void keepsABoundedHistory();
     void showsBacklogAndOldestAgePerPriority();
     void showsTheLongestRunningTasksAge();
+    void showsTheWaitPercentilesOfQueuedItems();
     void chartScalesToTheVisibleWindowAndItsBound();
     void windowLoadsRendersAndCloses();
     void viewEmbedsThroughTheQmlModule();
@@ -403,6 +405,56 @@ void tst_Inspector::samplingConnectsToNoQueueSignal()
         if (rowId != fifoId)
             QVERIFY(!model.state(rowId).contains(QStringLiteral("oldestAge"))); // the stack
     }
+}
+
+void tst_Inspector::showsTheWaitPercentilesOfQueuedItems()
+{
+    // Twenty items of priority 1 queued before a first sample, twenty more after it: at the
+    // next sample the older half has waited at least as long as the samples lie apart, and the
+    // newer half is seen new. So the median (rank 20 of 40 by age) is one of the newer, and the
+    // 95th percentile (rank 2) and the oldest are among the older.
+    InspectorModel model;
+    model.setActive(false);
+    QtAio::PriorityQueue<int> queue;
+    for (int i = 0; i < 20; ++i)
+        QVERIFY(queue.tryPut(i, 1));
+    model.sample();
+    const double id = idOf(model, 0);
+    QElapsedTimer apart;
+    apart.start();
+    QTRY_VERIFY_WITH_TIMEOUT(apart.elapsed() >= 200, 10000); // a deadline, not a sleep
+    for (int i = 20; i < 40; ++i)
+        QVERIFY(queue.tryPut(i, 1));
+    model.sample();
+    QVariantMap state = model.state(id);
+    QCOMPARE(state.value(QStringLiteral("backlog[1]")).toInt(), 40);
+    QCOMPARE(state.value(QStringLiteral("waitP50[1]")).toDouble(), 0.0);
+    const double p95 = state.value(QStringLiteral("waitP95[1]")).toDouble();
+    QVERIFY2(p95 >= 200, qPrintable(QString::number(p95)));
+    QCOMPARE(state.value(QStringLiteral("oldestAge[1]")).toDouble(), p95);
+
+    // The older half taken, and five of the newer: what waits is all of one age.
+    for (int i = 0; i < 25; ++i)
+        QCOMPARE(queue.tryGet(), std::optional<int>(i));
+    model.sample();
+    state = model.state(id);
+    QCOMPARE(state.value(QStringLiteral("backlog[1]")).toInt(), 15);
+    const double age = state.value(QStringLiteral("oldestAge[1]")).toDouble();
+    QCOMPARE(state.value(QStringLiteral("waitP50[1]")).toDouble(), age);
+    QCOMPARE(state.value(QStringLiteral("waitP95[1]")).toDouble(), age);
+
+    // Empty: no waits.
+    while (queue.tryGet())
+        ;
+    model.sample();
+    state = model.state(id);
+    QCOMPARE(state.value(QStringLiteral("waitP50[1]")).toDouble(), 0.0);
+    QCOMPARE(state.value(QStringLiteral("waitP95[1]")).toDouble(), 0.0);
+    const QList<qreal> p95s = model.history(id, QStringLiteral("waitP95[1]"));
+    QVERIFY(p95s.size() >= 3);
+    QCOMPARE(p95s.at(p95s.size() - 3), p95); // the samples above, the last three
+    QCOMPARE(p95s.at(p95s.size() - 2), age);
+    QCOMPARE(p95s.last(), 0.0);
 }
 
 void tst_Inspector::keepsABoundedHistory()

@@ -203,12 +203,13 @@ private:
             if constexpr (requires { storage.nextArrival(); }) {
                 details.numbered = true;
                 details.next = storage.nextArrival();
-                for (const auto &[priority, level] : storage.oldestByPriority())
-                    details.levels.push_back({toNumber(priority), level.first, level.second});
+                for (const auto &[priority, level] : storage.waitingByPriority())
+                    details.levels.push_back(
+                        {toNumber(priority), level.count, level.oldest, level.median, level.p95});
             } else {
                 details.next = 0;
                 for (const auto &[priority, count] : storage.counts())
-                    details.levels.push_back({toNumber(priority), count, 0});
+                    details.levels.push_back({toNumber(priority), count, 0, 0, 0});
             }
         });
     }

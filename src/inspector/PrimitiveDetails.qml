@@ -28,7 +28,8 @@ Item {
             return value ? qsTr("yes") : qsTr("no");
         if (value === undefined)
             return "";
-        return key.indexOf("Age") >= 0 ? durationFormatter.format(value) : countFormatter.format(value);
+        const duration = key.indexOf("Age") >= 0 || key.startsWith("waitP");
+        return duration ? durationFormatter.format(value) : countFormatter.format(value);
     }
     //! The charts of the primitive: title, series keys, their labels, reference key, unit.
     function charts() {
@@ -37,6 +38,8 @@ Item {
         switch (entry.kind) {
         case "Queue": {
             const charts = [{ title: qsTr("Depth (size) against maxSize"), series: ["size"], labels: ["size"], reference: "maxSize", unit: "" }];
+            if (levels.length === 0 && values.oldestAge !== undefined)
+                charts.push({ title: qsTr("Oldest waiting item"), series: ["oldestAge"], labels: ["age"], reference: "", unit: "ms" });
             if (levels.length > 0) {
                 charts.push({ title: qsTr("Oldest waiting item per priority"), series: levels.map(l => "oldestAge[" + l.key + "]"),
                               labels: levels.map(l => l.label), reference: "", unit: "ms" });
@@ -69,7 +72,8 @@ Item {
     function refresh() {
         entry = model.entry(primitiveId);
         // The charts are made again only when what they show changes, not at every sample.
-        const shape = [entry.kind, entry.priorities, (entry.values || {}).oldestRunningAge !== undefined].join("/");
+        const values = entry.values || {};
+        const shape = [entry.kind, entry.priorities, values.oldestRunningAge !== undefined, values.oldestAge !== undefined].join("/");
         if (shape !== chartShape) {
             chartShape = shape;
             chartSpecs = present ? charts().map(chart => Object.assign(chart, {
@@ -177,6 +181,32 @@ Item {
                 const values = details.entry.values || {};
                 return Object.keys(values).filter(key => key.indexOf("[") < 0)
                     .map(key => key + "&nbsp;<b>" + details.valueText(key, values[key]).replace(/ /g, "&nbsp;") + "</b>").join(" &nbsp; ");
+            }
+        }
+
+        // The waits of the items still queued, per priority: a starving priority reads as
+        // waiting longest, where percentiles of the items taken would show it as the fastest.
+        Label {
+            objectName: "queuedWaits"
+            Layout.fillWidth: true
+            visible: (details.entry.priorities || []).length > 0
+            wrapMode: Text.WordWrap
+            textFormat: Text.StyledText
+            font.pixelSize: 12
+            color: details.theme.text
+            text: {
+                const values = details.entry.values || {};
+                const theme = details.theme;
+                const levels = (details.entry.priorities || []).map((priority, i) => {
+                    const waits = ["waitP50", "waitP95", "oldestAge"].map(key => {
+                        const name = key + "[" + priority + "]";
+                        return details.valueText(name, values[name]).replace(/ /g, "&nbsp;");
+                    });
+                    return "<font color=\"" + theme.series[i % theme.series.length] + "\">■&nbsp;P" + priority + "</font>&nbsp;"
+                           + waits.join("&nbsp;/&nbsp;");
+                });
+                return "<b>" + qsTr("Wait of the queued items") + "</b> " + qsTr("(p50 / p95 / oldest)") + " &nbsp;"
+                       + levels.join(" &nbsp; ");
             }
         }
 

@@ -14,6 +14,7 @@
 #include <QtCore/QTimer>
 
 #include <algorithm>
+#include <array>
 #include <deque>
 #include <vector>
 
@@ -157,6 +158,11 @@ private:
     static constexpr std::size_t capacity = 4096;
     std::deque<std::pair<qint64, quint64>> m_marks;
 };
+
+// The values a PriorityQueue has per priority: its backlog, and the waits of its queued items
+// (the oldest's, the median and the 95th percentile).
+constexpr std::array levelValues{QLatin1String("backlog"), QLatin1String("oldestAge"),
+                                 QLatin1String("waitP50"), QLatin1String("waitP95")};
 
 // The key of a per-priority value: "backlog[2]", "oldestAge[2]".
 QString levelKey(QLatin1String name, double priority)
@@ -352,8 +358,8 @@ public:
             return;
         }
         for (const double priority : row.priorities) {
-            row.set(levelKey(QLatin1String("backlog"), priority), 0);
-            row.set(levelKey(QLatin1String("oldestAge"), priority), 0);
+            for (const QLatin1String name : levelValues)
+                row.set(levelKey(name, priority), 0);
         }
         double oldest = 0;
         for (const Inspection::Details::Level &level : details.levels) {
@@ -362,8 +368,7 @@ public:
             if (at == row.priorities.end() || *at != level.priority) {
                 // A priority seen for the first time: its history starts with zeros.
                 row.priorities.insert(at, level.priority);
-                for (const QLatin1String name :
-                     {QLatin1String("backlog"), QLatin1String("oldestAge")}) {
+                for (const QLatin1String name : levelValues) {
                     Series series{levelKey(name, level.priority), -1, false, Ring(historyLength)};
                     for (qint64 i = 0; i < std::min<qint64>(row.samples, historyLength); ++i)
                         series.ring.push(0);
@@ -372,9 +377,14 @@ public:
             }
             row.set(levelKey(QLatin1String("backlog"), level.priority), level.count);
             // Ages need numbered arrivals (`next` 0: the queue does not number them).
-            const double age =
-                details.next > 0 && level.count > 0 ? row.marks.age(level.oldest, now) : 0.0;
+            const bool aged = details.numbered && details.next > 0 && level.count > 0;
+            const auto ageOf = [&](quint64 number) {
+                return aged ? row.marks.age(number, now) : 0.0;
+            };
+            const double age = ageOf(level.oldest);
             row.set(levelKey(QLatin1String("oldestAge"), level.priority), age);
+            row.set(levelKey(QLatin1String("waitP50"), level.priority), ageOf(level.median));
+            row.set(levelKey(QLatin1String("waitP95"), level.priority), ageOf(level.p95));
             oldest = std::max(oldest, age);
         }
         if (details.numbered && details.oldest >= 0)

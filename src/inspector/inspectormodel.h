@@ -27,9 +27,12 @@ namespace QtAio {
  *
  * The values of a row (state(), history() keys), by kind:
  * - `Queue`: `size`, `maxSize`, `waitingGetters`, `waitingPutters`, `unfinishedTasks`,
- *   `highWaterMark`, `closed`, `throughput` (items taken per second); a PriorityQueue also
- *   `oldestAge` (ms the oldest queued item has waited) and, for every priority p seen queued
- *   (the row's `priorities`), `backlog[p]` (items queued with it) and `oldestAge[p]`;
+ *   `highWaterMark`, `closed`, `throughput` (items taken per second); an AsyncQueue and a
+ *   PriorityQueue also `oldestAge` (ms the oldest queued item has waited; a LifoQueue does
+ *   not number its items), and a PriorityQueue, for every priority p seen queued (the row's
+ *   `priorities`), `backlog[p]` (items queued with it), `oldestAge[p]`, and `waitP50[p]` and
+ *   `waitP95[p]` (the median and 95th percentile of how long its queued items have waited:
+ *   the jobs still waiting, which no count of taken items shows);
  * - `Latch`: `count`, `waiting`, `released`, `throughput` (count-downs per second);
  * - `Semaphore`: `capacity`, `available`, `held`, `waiting`;
  * - `Executor`: `limit`, `running`, `waiting` (tasks waiting for a slot), `completed`,

@@ -203,18 +203,37 @@ public:
         });
         return n;
     }
-    //! Per priority, in priority order: how many items are stored and the arrival number of
-    //! the oldest (a scan of the queue). Arrival numbers count every item stored since the
-    //! queue was made; nextArrival() is the next one.
-    [[nodiscard]] std::map<P, std::pair<int, std::uint64_t>> oldestByPriority() const
+    //! The items of one priority that are stored, by their arrival numbers.
+    struct Waiting {
+        int count = 0;
+        std::uint64_t oldest = 0; //!< the oldest item's arrival number
+        std::uint64_t median = 0; //!< the arrival number half of them are older than
+        std::uint64_t p95 = 0;    //!< the arrival number 5% of them are older than
+    };
+    //! Per priority, in priority order: how many items are stored, and the arrival numbers of
+    //! the oldest, the median and the 95th percentile of their ages (a scan of the queue and
+    //! one selection per priority). Arrival numbers count every item stored since the queue
+    //! was made; nextArrival() is the next one.
+    [[nodiscard]] std::map<P, Waiting> waitingByPriority() const
     {
-        std::map<P, std::pair<int, std::uint64_t>> levels;
-        forEachEntry([&](const Entry &entry) {
-            auto &[count, oldest] =
-                levels.try_emplace(entry.item.priority, 0, entry.sequence).first->second;
-            ++count;
-            oldest = std::min(oldest, entry.sequence);
-        });
+        std::map<P, std::vector<std::uint64_t>> arrivals;
+        forEachEntry(
+            [&](const Entry &entry) { arrivals[entry.item.priority].push_back(entry.sequence); });
+        std::map<P, Waiting> levels;
+        for (auto &[priority, numbers] : arrivals) {
+            // The k-th oldest item has the k-th smallest arrival number.
+            const auto kth = [&numbers](std::size_t k) {
+                std::nth_element(numbers.begin(), numbers.begin() + std::ptrdiff_t(k),
+                                 numbers.end());
+                return numbers[k];
+            };
+            Waiting level;
+            level.count = int(numbers.size());
+            level.oldest = *std::min_element(numbers.begin(), numbers.end());
+            level.p95 = kth(numbers.size() / 20);
+            level.median = kth(numbers.size() / 2);
+            levels.emplace(priority, level);
+        }
         return levels;
     }
     //! The arrival number the next stored item gets.
