@@ -8,6 +8,7 @@
 #include <qtaio/detail/executor/poolcall.h>
 #include <qtaio/detail/executorcore.h>
 
+#include <algorithm>
 #include <cstddef>
 #include <memory>
 #include <optional>
@@ -26,6 +27,15 @@ public:
     RangeSource(RangeSource &&other) noexcept(std::is_nothrow_move_constructible_v<Range>)
         : m_range(std::move(other.m_range))
     {
+    }
+
+    //! How many factories the range holds, when it knows (std::ranges::sized_range).
+    std::optional<std::size_t> size()
+    {
+        if constexpr (std::ranges::sized_range<Range>)
+            return static_cast<std::size_t>(std::ranges::size(m_range));
+        else
+            return std::nullopt;
     }
 
     std::optional<std::ranges::range_value_t<Range>> operator()()
@@ -82,6 +92,20 @@ public:
         std::is_nothrow_move_constructible_v<std::tuple<Ranges...>>)
         : m_func(std::move(other.m_func)), m_core(other.m_core), m_ranges(std::move(other.m_ranges))
     {
+    }
+
+    //! How many calls the ranges make, when each one knows its size (the shortest wins).
+    std::optional<std::size_t> size()
+    {
+        if constexpr ((std::ranges::sized_range<Ranges> && ...)) {
+            return std::apply(
+                [](auto &...range) {
+                    return std::min({static_cast<std::size_t>(std::ranges::size(range))...});
+                },
+                m_ranges);
+        } else {
+            return std::nullopt;
+        }
     }
 
     using Args = std::tuple<std::ranges::range_value_t<Ranges>...>;
