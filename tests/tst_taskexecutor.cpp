@@ -133,6 +133,7 @@ private Q_SLOTS:
     void destroyingTheExecutorMidGatherStopsAndReleasesIt();
     void resultsKeepInputOrderWhateverTheInput();
     void anInputLongerThanItsSizeFailsTheCall();
+    void inlineItemsStartNestedWorkInTheirSlot();
 };
 
 void tst_TaskExecutor::runYieldsTheResult()
@@ -1869,6 +1870,45 @@ void tst_TaskExecutor::anInputLongerThanItsSizeFailsTheCall()
         }
         QTAIO_VERIFY(thrown);
     }));
+    QCOMPARE(executor.running(), 0);
+}
+
+void tst_TaskExecutor::inlineItemsStartNestedWorkInTheirSlot()
+{
+    // Items whose work ends at once run inline, each factory called with the executor as the
+    // thread's task context: work it starts on the same executor runs in the item's slot (under
+    // a limit of 1 it does not wait for one), and the caller's context is back once the gather
+    // has launched its items, also after a factory that threw.
+    TaskExecutor executor;
+    executor.setLimit(1);
+    std::vector<bool> nestedReady;
+    std::vector<int> runningInside;
+    std::vector<std::function<QCoro::Task<int>()>> factories;
+    for (int i = 0; i < 4; ++i) {
+        factories.push_back([&, i]() -> QCoro::Task<int> {
+            auto nested = executor.run([i]() -> QCoro::Task<int> { co_return i * 10; });
+            nestedReady.push_back(nested.isReady());
+            runningInside.push_back(executor.running());
+            const int value = co_await nested;
+            co_return value;
+        });
+    }
+    QVERIFY(QtAioTest::runAsync([&]() -> QCoro::Task<> {
+        auto call = executor.gather(std::move(factories));
+        QTAIO_COMPARE(QtAio::detail::currentTaskContext(), nullptr);
+        const QList<int> results = co_await call;
+        QTAIO_COMPARE(results, (QList<int>{0, 10, 20, 30}));
+        std::vector<std::function<QCoro::Task<int>()>> throwing;
+        throwing.push_back([]() -> QCoro::Task<int> { co_return 1; });
+        throwing.push_back([]() -> QCoro::Task<int> { throw std::runtime_error("no task"); });
+        auto failing = executor.gather(std::move(throwing));
+        QTAIO_COMPARE(QtAio::detail::currentTaskContext(), nullptr);
+        QTAIO_VERIFY_THROWS(QtAio::ExecutionError, (void)co_await failing, "");
+    }));
+    QCOMPARE(nestedReady, std::vector<bool>(4, true));
+    QCOMPARE(runningInside, std::vector<int>(4, 1));
+    QCOMPARE(executor.completed(), qint64(9));
+    QCOMPARE(executor.failed(), qint64(1));
     QCOMPARE(executor.running(), 0);
 }
 

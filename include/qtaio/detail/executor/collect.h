@@ -240,6 +240,10 @@ private:
  * input (ExecutorCore::endAndRestartTask()). Only an item whose work suspends, or that must wait
  * for a slot under the executor's limit, goes on in a coroutine of its own (runAdopted()),
  * taking the permit along. Other factories' items each go to launch().
+ *
+ * A factory that a container of the source holds is called where it lies (it stays there until
+ * the call ends, which outlives its items); a factory produced otherwise is moved into a box
+ * (see BodyBox) and goes with its task.
  */
 template<typename State, typename Next>
 class SourceLauncher final : public ItemLauncher {
@@ -287,6 +291,19 @@ private:
         }
     }
 
+    //! The next input where it lies in the range its source owns (Next::inPlace), or nullptr
+    //! at the end. As nextInput() when the input throws.
+    InputFactory *nextInPlace(std::size_t &index)
+    {
+        try {
+            return m_next.nextInPlace();
+        } catch (...) {
+            m_state->countInFlight();
+            ++index;
+            throw;
+        }
+    }
+
     Launched launchInline(std::size_t &index, std::optional<GatePermit> &permit, bool batch)
     {
         // The last item's task, if it ended inline and no next one took its registration over,
@@ -300,43 +317,60 @@ private:
             }
         } endPending{this};
         Launched launched = Launched::InputEnded;
+        // The thread's task context, set around each factory call (taken at the first one).
+        const void **context = nullptr;
+        bool haveContext = false;
         while (true) {
-            auto factory = nextInput(index);
-            if (!factory)
-                return launched;
+            // The factory is called where it lies: in the source's range, or else in the box.
+            InputFactory *factory = nullptr;
+            std::size_t item = 0;
+            if constexpr (Next::inPlace) {
+                factory = nextInPlace(index);
+                if (!factory)
+                    return launched;
+                item = index++;
+            } else {
+                auto input = nextInput(index);
+                if (!input)
+                    return launched;
+                item = index++;
+                if (!m_box)
+                    m_box = std::make_unique<std::optional<Item>>();
+                factory = &m_box->emplace(Item{m_state.get(), item, std::move(*input)}).factory;
+            }
             launched = Launched::Some;
-            const std::size_t item = index++;
-            if (!m_box)
-                m_box = std::make_unique<std::optional<Item>>();
-            Item &body = m_box->emplace(Item{m_state.get(), item, std::move(*factory)});
             const bool restarted =
                 std::exchange(m_pending, false) && m_core->endAndRestartTask(m_task);
             if (!restarted) {
                 try {
                     m_core->registerTask(m_task, m_operation, true);
                 } catch (...) {
-                    m_box->reset();
+                    releaseBox();
                     m_state->countInFlight(); // the caller fails it
                     throw;
                 }
                 if (!m_task.started) {
-                    handOver(item, std::nullopt, permit);
+                    handOver(item, factory, std::nullopt, permit);
                     return launched;
                 }
             }
             std::exception_ptr error;
             try {
                 std::optional<Work> work;
+                if (!haveContext) {
+                    context = taskContextSlot();
+                    haveContext = true;
+                }
                 {
-                    const TaskContextScope context(m_core.get());
+                    const TaskContextSlotScope inTask(context, m_core.get());
                     // The item stops with its call (a failure, cancelAll()).
                     if constexpr (TakesStopToken<InputFactory>)
-                        work.emplace(body.factory(m_state->callStop.get_token()));
+                        work.emplace((*factory)(m_state->callStop.get_token()));
                     else
-                        work.emplace(body.factory());
+                        work.emplace((*factory)());
                 }
                 if (!work->isReady()) {
-                    handOver(item, std::move(work), permit);
+                    handOver(item, factory, std::move(work), permit);
                     return launched;
                 }
                 // Completed already: its result is taken as co_await would, without suspending.
@@ -350,7 +384,7 @@ private:
             } catch (...) {
                 error = std::current_exception();
             }
-            m_box->reset(); // the factory goes with its task, as runTracked()'s does
+            releaseBox(); // a moved factory goes with its task, as runTracked()'s does
             if (error) {
                 m_state->countInFlight(); // fail() counts it out
                 m_core->taskEnded(m_task, std::move(error), m_state.get(), item);
@@ -362,20 +396,36 @@ private:
         }
     }
 
+    //! The factory of the item launched inline goes (when it was moved out of its range).
+    void releaseBox() noexcept
+    {
+        if constexpr (!Next::inPlace)
+            m_box->reset();
+    }
+
     //! Item \a item goes on in a coroutine of its own, with the task's registration, the permit
-    //! and the box.
-    void handOver(std::size_t item, std::optional<Work> work, std::optional<GatePermit> &permit)
+    //! and its body: the box, or one that calls \a factory where it lies in the range.
+    void handOver(std::size_t item, [[maybe_unused]] InputFactory *factory,
+                  std::optional<Work> work, std::optional<GatePermit> &permit)
     {
         m_state->countInFlight();
-        runAdopted<Item, Work>(m_core, &m_task, m_state->callStop, std::move(work),
-                               std::move(permit), m_state, item, std::move(m_box));
+        if constexpr (Next::inPlace) {
+            using InPlaceItem = typename State::template Item<FactoryRef<InputFactory>>;
+            auto box = std::make_unique<std::optional<InPlaceItem>>(
+                InPlaceItem{m_state.get(), item, FactoryRef<InputFactory>{factory}});
+            runAdopted<InPlaceItem, Work>(m_core, &m_task, m_state->callStop, std::move(work),
+                                          std::move(permit), m_state, item, std::move(box));
+        } else {
+            runAdopted<Item, Work>(m_core, &m_task, m_state->callStop, std::move(work),
+                                   std::move(permit), m_state, item, std::move(m_box));
+        }
     }
 
     std::shared_ptr<ExecutorCore> m_core;
     const char *m_operation;
     std::shared_ptr<State> m_state;
     Next m_next;
-    //! The body of the item launched inline (see BodyBox).
+    //! The body of the item launched inline (see BodyBox), unless its factory is called in place.
     BodyBox<Item> m_box;
     //! The registration of the item launched inline: no stop of its own (the call, registered
     //! with the executor while it launches, is what stopAll() stops meanwhile).

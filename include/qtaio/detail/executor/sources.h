@@ -14,6 +14,7 @@
 #include <optional>
 #include <ranges>
 #include <tuple>
+#include <type_traits>
 #include <utility>
 
 namespace QtAio::detail {
@@ -23,6 +24,12 @@ namespace QtAio::detail {
 template<typename Range>
 class RangeSource {
 public:
+    //! The range owns its factories where they stay (a container, not a view): they can be
+    //! called there, without moving them out (see nextInPlace()).
+    static constexpr bool inPlace =
+        std::ranges::forward_range<Range> && !std::ranges::view<Range> &&
+        std::is_same_v<std::ranges::range_reference_t<Range>, std::ranges::range_value_t<Range> &>;
+
     explicit RangeSource(Range range) : m_range(std::move(range)) {}
     RangeSource(RangeSource &&other) noexcept(std::is_nothrow_move_constructible_v<Range>)
         : m_range(std::move(other.m_range))
@@ -47,6 +54,21 @@ public:
         if (*m_it == *m_end)
             return std::nullopt;
         std::optional<std::ranges::range_value_t<Range>> factory(std::move(**m_it));
+        ++*m_it;
+        return factory;
+    }
+
+    //! The next factory where it lies in the range, or nullptr at the end (when inPlace). It
+    //! stays there until the source goes.
+    std::ranges::range_value_t<Range> *nextInPlace()
+    {
+        if (!m_it) {
+            m_it.emplace(std::ranges::begin(m_range));
+            m_end.emplace(std::ranges::end(m_range));
+        }
+        if (*m_it == *m_end)
+            return nullptr;
+        auto *factory = std::addressof(**m_it);
         ++*m_it;
         return factory;
     }
@@ -84,6 +106,8 @@ struct MapCall {
 template<typename Func, typename... Ranges>
 class ZipSource {
 public:
+    static constexpr bool inPlace = false; // each call is made of the ranges' items
+
     ZipSource(std::shared_ptr<Func> func, ExecutorCore *core, Ranges... ranges)
         : m_func(std::move(func)), m_core(core), m_ranges(std::move(ranges)...)
     {
