@@ -131,6 +131,9 @@ private Q_SLOTS:
     void aFinishedItemsSlotGoesToARunWaitingAheadOfTheNextItem();
     void anItemThatEndedAtOnceLetsASpawnWaitingForItsSlotGoFirst();
     void destroyingTheExecutorMidGatherStopsAndReleasesIt();
+    void resultsKeepInputOrderWhateverTheInput();
+    void anInputLongerThanItsSizeFailsTheCall();
+    void inlineItemsStartNestedWorkInTheirSlot();
 };
 
 void tst_TaskExecutor::runYieldsTheResult()
@@ -1684,6 +1687,229 @@ void tst_TaskExecutor::destroyingTheExecutorMidGatherStopsAndReleasesIt()
     }));
     QCOMPARE(started, (std::vector<int>{0}));
     QTRY_COMPARE(alive.use_count(), 1L); // the factories went with the call
+}
+
+namespace {
+//! The given items as a range whose size is unknown: its end is a sentinel of its own.
+template<typename T>
+class UnsizedInput {
+public:
+    explicit UnsizedInput(std::vector<T> items) : m_items(std::move(items)) {}
+    using Iterator = typename std::vector<T>::iterator;
+    struct End {
+        Iterator at;
+        friend bool operator==(const Iterator &it, const End &end) { return it == end.at; }
+    };
+    Iterator begin() { return m_items.begin(); }
+    End end() { return {m_items.end()}; }
+
+private:
+    std::vector<T> m_items;
+};
+static_assert(std::ranges::input_range<UnsizedInput<int>> &&
+              !std::ranges::sized_range<UnsizedInput<int>>);
+
+//! The given items as a range that claims to hold \a claimed of them.
+template<typename T>
+class MisSizedInput {
+public:
+    MisSizedInput(std::vector<T> items, std::size_t claimed)
+        : m_items(std::move(items)), m_claimed(claimed)
+    {
+    }
+    auto begin() { return m_items.begin(); }
+    auto end() { return m_items.end(); }
+    [[nodiscard]] std::size_t size() const { return m_claimed; }
+
+private:
+    std::vector<T> m_items;
+    std::size_t m_claimed;
+};
+
+//! A result that cannot be default constructed.
+struct NoDefault {
+    explicit NoDefault(int v) : value(v) {}
+    int value;
+};
+int valueOf(int v)
+{
+    return v;
+}
+int valueOf(const NoDefault &v)
+{
+    return v.value;
+}
+
+//! Gathers \a n items of type \a R (settled or not) from the input \a wrap makes of their
+//! factories. The odd items end at once; the even ones later, in reverse order. Yields each
+//! result's value, in the order of the list.
+template<typename R, bool Settled, typename Wrap>
+QCoro::Task<std::vector<int>> gatherOutOfOrder(TaskExecutor &executor, int n, Wrap wrap)
+{
+    std::vector<std::unique_ptr<QtAio::Latch>> latches;
+    std::vector<std::function<QCoro::Task<R>()>> factories;
+    for (int i = 0; i < n; ++i) {
+        latches.push_back(std::make_unique<QtAio::Latch>(1));
+        QtAio::Latch *latch = latches.back().get();
+        factories.push_back([latch, i]() -> QCoro::Task<R> {
+            if (i % 2 == 0)
+                co_await latch->wait();
+            co_return R(i);
+        });
+    }
+    auto input = wrap(std::move(factories));
+    std::vector<int> values;
+    if constexpr (Settled) {
+        auto call = executor.gatherSettled(std::move(input));
+        for (int i = n - 1; i >= 0; --i)
+            latches[std::size_t(i)]->countDown();
+        const auto outcomes = co_await call;
+        for (const auto &outcome : outcomes)
+            values.push_back(valueOf(outcome.value()));
+    } else {
+        auto call = executor.gather(std::move(input));
+        for (int i = n - 1; i >= 0; --i)
+            latches[std::size_t(i)]->countDown();
+        const auto results = co_await call;
+        for (const auto &result : results)
+            values.push_back(valueOf(result));
+    }
+    co_return values;
+}
+} // namespace
+
+void tst_TaskExecutor::resultsKeepInputOrderWhateverTheInput()
+{
+    // Results land in input order however the items end (inline, or later in reverse order)
+    // and whatever the input: sized (the list is sized first and each item writes its own
+    // slot), unsized (the list grows as the items end), or results that cannot be default
+    // constructed (kept aside until the end).
+    TaskExecutor executor;
+    constexpr int n = 7;
+    std::vector<int> expected(n);
+    std::iota(expected.begin(), expected.end(), 0);
+    auto sized = [](auto factories) { return factories; };
+    auto unsized = [](auto factories) {
+        return UnsizedInput<typename decltype(factories)::value_type>(std::move(factories));
+    };
+    QVERIFY(QtAioTest::runAsync([&]() -> QCoro::Task<> {
+        std::vector<int> values = co_await gatherOutOfOrder<int, false>(executor, n, sized);
+        QTAIO_COMPARE(values, expected);
+        values = co_await gatherOutOfOrder<int, true>(executor, n, sized);
+        QTAIO_COMPARE(values, expected);
+        values = co_await gatherOutOfOrder<int, false>(executor, n, unsized);
+        QTAIO_COMPARE(values, expected);
+        values = co_await gatherOutOfOrder<int, true>(executor, n, unsized);
+        QTAIO_COMPARE(values, expected);
+        values = co_await gatherOutOfOrder<NoDefault, false>(executor, n, sized);
+        QTAIO_COMPARE(values, expected);
+        values = co_await gatherOutOfOrder<NoDefault, true>(executor, n, sized);
+        QTAIO_COMPARE(values, expected);
+        values = co_await gatherOutOfOrder<NoDefault, false>(executor, n, unsized);
+        QTAIO_COMPARE(values, expected);
+        values = co_await gatherOutOfOrder<NoDefault, true>(executor, n, unsized);
+        QTAIO_COMPARE(values, expected);
+        // Settled failures of an unsized input take their slots too.
+        std::vector<std::function<QCoro::Task<int>()>> failing;
+        for (int i = 0; i < 3; ++i) {
+            failing.push_back([i]() -> QCoro::Task<int> {
+                if (i == 1)
+                    throw std::runtime_error("one");
+                co_return i;
+            });
+        }
+        auto failingInput = unsized(std::move(failing));
+        auto settling = executor.gatherSettled(std::move(failingInput));
+        const auto outcomes = co_await settling;
+        QTAIO_COMPARE(outcomes.size(), 3);
+        QTAIO_COMPARE(outcomes[0].value(), 0);
+        QTAIO_VERIFY(outcomes[1].hasError());
+        QTAIO_COMPARE(outcomes[2].value(), 2);
+        // A map() of zipped sized ranges makes as many calls as the shortest one holds.
+        auto tenTimes = [](int a, int b) -> QCoro::Task<int> { co_return a * 10 + b; };
+        const std::vector<int> longer{1, 2, 3};
+        const QList<int> shorter{4, 5};
+        auto zipping = executor.map(tenTimes, GatherOptions{}, longer, shorter);
+        const QList<int> zipped = co_await zipping;
+        QTAIO_COMPARE(zipped, (QList<int>{14, 25}));
+    }));
+    QCOMPARE(executor.running(), 0);
+    QCOMPARE(executor.failed(), qint64(1));
+}
+
+void tst_TaskExecutor::anInputLongerThanItsSizeFailsTheCall()
+{
+    // A sized input that yields more than its size said: the item past it fails the call
+    // (its list was sized before the first item), settled or not.
+    TaskExecutor executor;
+    auto factories = [] {
+        std::vector<std::function<QCoro::Task<int>()>> made;
+        for (int i = 0; i < 3; ++i)
+            made.push_back([i]() -> QCoro::Task<int> { co_return i; });
+        return made;
+    };
+    QVERIFY(QtAioTest::runAsync([&]() -> QCoro::Task<> {
+        bool thrown = false;
+        auto gathering = executor.gather(MisSizedInput(factories(), 2));
+        try {
+            (void)co_await gathering;
+        } catch (const QtAio::ExecutionError &error) {
+            thrown = true;
+            QTAIO_COMPARE(error.index(), std::optional<std::size_t>(2));
+            QTAIO_COMPARE(nestedCause(error),
+                          std::string("TaskExecutor: the input yielded more than its size"));
+        }
+        QTAIO_VERIFY(thrown);
+        thrown = false;
+        auto settling = executor.gatherSettled(MisSizedInput(factories(), 2));
+        try {
+            (void)co_await settling;
+        } catch (const QtAio::ExecutionError &error) {
+            thrown = true;
+            QTAIO_COMPARE(error.index(), std::optional<std::size_t>(2));
+        }
+        QTAIO_VERIFY(thrown);
+    }));
+    QCOMPARE(executor.running(), 0);
+}
+
+void tst_TaskExecutor::inlineItemsStartNestedWorkInTheirSlot()
+{
+    // Items whose work ends at once run inline, each factory called with the executor as the
+    // thread's task context: work it starts on the same executor runs in the item's slot (under
+    // a limit of 1 it does not wait for one), and the caller's context is back once the gather
+    // has launched its items, also after a factory that threw.
+    TaskExecutor executor;
+    executor.setLimit(1);
+    std::vector<bool> nestedReady;
+    std::vector<int> runningInside;
+    std::vector<std::function<QCoro::Task<int>()>> factories;
+    for (int i = 0; i < 4; ++i) {
+        factories.push_back([&, i]() -> QCoro::Task<int> {
+            auto nested = executor.run([i]() -> QCoro::Task<int> { co_return i * 10; });
+            nestedReady.push_back(nested.isReady());
+            runningInside.push_back(executor.running());
+            const int value = co_await nested;
+            co_return value;
+        });
+    }
+    QVERIFY(QtAioTest::runAsync([&]() -> QCoro::Task<> {
+        auto call = executor.gather(std::move(factories));
+        QTAIO_COMPARE(QtAio::detail::currentTaskContext(), nullptr);
+        const QList<int> results = co_await call;
+        QTAIO_COMPARE(results, (QList<int>{0, 10, 20, 30}));
+        std::vector<std::function<QCoro::Task<int>()>> throwing;
+        throwing.push_back([]() -> QCoro::Task<int> { co_return 1; });
+        throwing.push_back([]() -> QCoro::Task<int> { throw std::runtime_error("no task"); });
+        auto failing = executor.gather(std::move(throwing));
+        QTAIO_COMPARE(QtAio::detail::currentTaskContext(), nullptr);
+        QTAIO_VERIFY_THROWS(QtAio::ExecutionError, (void)co_await failing, "");
+    }));
+    QCOMPARE(nestedReady, std::vector<bool>(4, true));
+    QCOMPARE(runningInside, std::vector<int>(4, 1));
+    QCOMPARE(executor.completed(), qint64(9));
+    QCOMPARE(executor.failed(), qint64(1));
+    QCOMPARE(executor.running(), 0);
 }
 
 QTEST_GUILESS_MAIN(tst_TaskExecutor)

@@ -59,6 +59,19 @@ const void *exchangeTaskContext(const void *context) noexcept
     return resumer->exchangeTaskContext(context);
 }
 
+const void **taskContextSlot() noexcept
+{
+    Resumer *resumer = currentThreadResumer;
+    if (!resumer) {
+        try {
+            resumer = Resumer::forCurrentThread();
+        } catch (...) {
+            return nullptr;
+        }
+    }
+    return resumer->taskContextSlot();
+}
+
 void throwNaNTimeout()
 {
     throw std::invalid_argument("QtAio: a timeout must be a number, got NaN");

@@ -75,6 +75,7 @@ public:
 
     //! The thread's task context (see currentTaskContext()). Resumer's thread only.
     [[nodiscard]] const void *taskContext() const noexcept { return m_taskContext; }
+    [[nodiscard]] const void **taskContextSlot() noexcept { return &m_taskContext; }
     const void *exchangeTaskContext(const void *context) noexcept
     {
         return std::exchange(m_taskContext, context);

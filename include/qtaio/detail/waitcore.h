@@ -69,6 +69,10 @@ QTAIO_CORE_EXPORT void setMaxTimerIntervalForTesting(std::chrono::milliseconds i
 QTAIO_CORE_EXPORT const void *currentTaskContext() noexcept;
 //! Sets the calling thread's task context to \a context and returns the previous one.
 QTAIO_CORE_EXPORT const void *exchangeTaskContext(const void *context) noexcept;
+//! Where the calling thread keeps its task context, for a caller that sets it many times in one
+//! go (a call's items launched inline): valid on this thread until it returns to its event
+//! loop. nullptr when the thread has no event loop (nothing could be nested in a task there).
+QTAIO_CORE_EXPORT const void **taskContextSlot() noexcept;
 
 //! How a wait ended. Set once, under the core's mutex, by whoever finishes the wait.
 enum class WaitStatus : std::uint8_t {

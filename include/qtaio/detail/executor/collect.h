@@ -17,8 +17,10 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <stdexcept>
 #include <type_traits>
 #include <utility>
+#include <vector>
 
 namespace QtAio::detail {
 
@@ -40,14 +42,44 @@ struct CollectItem {
     }
 };
 
+//! Assigns \a value to \a slot (a helper for a pack of one value).
+template<typename T, typename V>
+void assignSlot(T &slot, V &&value)
+{
+    slot = std::forward<V>(value);
+}
+
 //! The results of one gather()/map() call, one slot per item in input order.
+/*!
+ * A result that can be default constructed and assigned (an Outcome of one, for the settled
+ * forms) goes straight into the list the call yields. When the input's size is known, that list
+ * is sized once before the first item, and each item writes its own slot without the lock (no
+ * other item touches it; `done` publishes every write to result()). Otherwise the list grows
+ * under the lock as the items end, as do the optional slots of other results. Void results keep
+ * nothing.
+ */
 template<typename R, bool Settled>
 class CollectState final : public CallState {
 public:
-    using Slot = std::conditional_t<Settled, Outcome<R>,
-                                    std::conditional_t<std::is_void_v<R>, bool, std::optional<R>>>;
+    //! What one item of the yielded list is.
+    using Value = std::conditional_t<Settled, Outcome<R>, R>;
+    //! Nothing to keep: gather() of void results yields nothing.
+    static constexpr bool keepsNothing = std::is_void_v<Value>;
+    //! Results go straight into the yielded list (see the class description).
+    static constexpr bool direct =
+        std::is_default_constructible_v<Value> && std::is_move_assignable_v<Value>;
 
-    explicit CollectState(int limit) : CallState(limit, 0) {}
+    //! \a size: how many items the input holds, if it knows.
+    CollectState(int limit, std::optional<std::size_t> size) : CallState(limit, 0)
+    {
+        if constexpr (direct) {
+            if (size) {
+                m_list.resize(static_cast<typename List::size_type>(*size));
+                m_presized = m_list.data();
+                m_presizedCount = *size;
+            }
+        }
+    }
 
     //! The body of item of a factory of type \a Factory (see CollectItem).
     template<typename Factory>
@@ -58,7 +90,11 @@ public:
     void succeed(std::size_t index, V &&...value)
     {
         bool allDone = false;
-        {
+        if (m_presized) {
+            writePresized(index, std::forward<V>(value)...);
+            std::scoped_lock lock(m_mutex);
+            allDone = endItemLocked();
+        } else {
             std::scoped_lock lock(m_mutex);
             storeLocked(index, std::forward<V>(value)...);
             allDone = endItemLocked();
@@ -72,41 +108,33 @@ public:
     template<typename... V>
     void store(std::size_t index, V &&...value)
     {
-        std::scoped_lock lock(m_mutex);
-        storeLocked(index, std::forward<V>(value)...);
+        if (m_presized) {
+            writePresized(index, std::forward<V>(value)...);
+        } else if constexpr (!keepsNothing) {
+            std::scoped_lock lock(m_mutex);
+            storeLocked(index, std::forward<V>(value)...);
+        }
     }
 
     bool fail(std::size_t index, std::exception_ptr error) noexcept override
     {
-        if constexpr (!Settled) {
-            return CallState::fail(index, std::move(error));
-        } else {
-            bool allDone = false;
-            {
-                std::scoped_lock lock(m_mutex);
-                reserveLocked(index);
-                m_slots[index] = Outcome<R>::fromError(std::move(error));
-                allDone = endItemLocked();
-            }
-            if (allDone)
-                done.set();
-            return true;
+        // Not settled, or an item past the size the input gave: the call fails.
+        if constexpr (Settled) {
+            if (!m_presized || index < m_presizedCount)
+                return settle(index, Outcome<R>::fromError(std::move(error)));
         }
+        return CallState::fail(index, std::move(error));
     }
 
     //! After done: the results in input order; throws as CallState::throwIfFailed().
     auto result(const char *operation)
     {
         throwIfFailed(operation);
-        if constexpr (Settled) {
-            ResultContainer<Outcome<R>> out;
-            out.reserve(m_slots.size());
-            for (auto &slot : m_slots)
-                out.push_back(std::move(slot));
-            return out;
-        } else if constexpr (!std::is_void_v<R>) {
-            ResultContainer<R> out;
-            out.reserve(m_slots.size());
+        if constexpr (direct) {
+            return std::move(m_list); // every item succeeded (or settled): every slot is set
+        } else if constexpr (!keepsNothing) {
+            ResultContainer<Value> out;
+            out.reserve(static_cast<typename ResultContainer<Value>::size_type>(m_slots.size()));
             for (auto &slot : m_slots)
                 out.push_back(std::move(*slot));
             return out;
@@ -114,34 +142,93 @@ public:
     }
 
 private:
+    using List = std::conditional_t<direct, ResultContainer<Value>, std::vector<char>>;
+    using Slot = std::optional<std::conditional_t<keepsNothing, bool, Value>>;
+
+    //! Item \a index failed, in a settled form: its outcome takes its slot.
+    bool settle(std::size_t index, Outcome<R> outcome) noexcept
+    {
+        bool allDone = false;
+        if constexpr (direct) {
+            if (m_presized) {
+                m_presized[index] = std::move(outcome);
+                std::scoped_lock lock(m_mutex);
+                allDone = endItemLocked();
+            }
+        }
+        if (!m_presized) {
+            std::scoped_lock lock(m_mutex);
+            reserveLocked(index);
+            if constexpr (direct)
+                m_list[static_cast<typename List::size_type>(index)] = std::move(outcome);
+            else
+                m_slots[index].emplace(std::move(outcome));
+            allDone = endItemLocked();
+        }
+        if (allDone)
+            done.set();
+        return true;
+    }
+
+    //! Writes the result of item \a index into the list sized before the first item, without
+    //! the lock: only this item writes this slot.
+    template<typename... V>
+    void writePresized(std::size_t index, V &&...value)
+    {
+        if constexpr (direct) {
+            if (index >= m_presizedCount) // an input that yields more than its size said
+                throw std::length_error("TaskExecutor: the input yielded more than its size");
+            if constexpr (Settled)
+                m_presized[index] = Outcome<R>::fromValue(std::forward<V>(value)...);
+            else
+                assignSlot(m_presized[index], std::forward<V>(value)...);
+        }
+    }
+
     //! Makes room for the result of item \a index. With m_mutex held.
     void reserveLocked(std::size_t index)
     {
-        if (m_slots.size() == index)
-            m_slots.emplace_back(); // the usual case: items are launched in input order
-        else if (m_slots.size() < index)
-            m_slots.resize(index + 1);
+        if constexpr (direct) {
+            if (static_cast<std::size_t>(m_list.size()) <= index)
+                m_list.resize(static_cast<typename List::size_type>(index + 1));
+        } else {
+            if (m_slots.size() == index)
+                m_slots.emplace_back(); // the usual case: items are launched in input order
+            else if (m_slots.size() < index)
+                m_slots.resize(index + 1);
+        }
     }
 
     template<typename... V>
     void storeLocked(std::size_t index, V &&...value)
     {
-        if constexpr (!Settled && !std::is_void_v<R>) {
-            if (m_slots.size() == index) { // the usual case: results come in input order
-                m_slots.emplace_back(std::in_place, std::forward<V>(value)...);
-                return;
+        if constexpr (direct) {
+            if constexpr (!Settled) {
+                if (static_cast<std::size_t>(m_list.size()) == index) { // results come in order
+                    m_list.emplace_back(std::forward<V>(value)...);
+                    return;
+                }
             }
+            reserveLocked(index);
+            auto &slot = m_list[static_cast<typename List::size_type>(index)];
+            if constexpr (Settled)
+                slot = Outcome<R>::fromValue(std::forward<V>(value)...);
+            else
+                assignSlot(slot, std::forward<V>(value)...);
+        } else if constexpr (!keepsNothing) {
+            reserveLocked(index);
+            if constexpr (Settled)
+                m_slots[index].emplace(Outcome<R>::fromValue(std::forward<V>(value)...));
+            else
+                m_slots[index].emplace(std::forward<V>(value)...);
         }
-        reserveLocked(index);
-        if constexpr (Settled)
-            m_slots[index] = Outcome<R>::fromValue(std::forward<V>(value)...);
-        else if constexpr (std::is_void_v<R>)
-            m_slots[index] = true;
-        else
-            m_slots[index].emplace(std::forward<V>(value)...);
     }
 
-    std::deque<Slot> m_slots; // guarded by m_mutex
+    List m_list; //!< direct: the yielded list; guarded by m_mutex unless presized
+    //! The data of m_list when it was sized before the first item (written without the lock).
+    std::conditional_t<direct, Value, char> *m_presized = nullptr;
+    std::size_t m_presizedCount = 0;
+    std::deque<Slot> m_slots; //!< neither direct nor void: guarded by m_mutex
 };
 
 //! Launches the items of a call from the input \a Next produces, as State::Item bodies.
@@ -153,6 +240,10 @@ private:
  * input (ExecutorCore::endAndRestartTask()). Only an item whose work suspends, or that must wait
  * for a slot under the executor's limit, goes on in a coroutine of its own (runAdopted()),
  * taking the permit along. Other factories' items each go to launch().
+ *
+ * A factory that a container of the source holds is called where it lies (it stays there until
+ * the call ends, which outlives its items); a factory produced otherwise is moved into a box
+ * (see BodyBox) and goes with its task.
  */
 template<typename State, typename Next>
 class SourceLauncher final : public ItemLauncher {
@@ -200,6 +291,19 @@ private:
         }
     }
 
+    //! The next input where it lies in the range its source owns (Next::inPlace), or nullptr
+    //! at the end. As nextInput() when the input throws.
+    InputFactory *nextInPlace(std::size_t &index)
+    {
+        try {
+            return m_next.nextInPlace();
+        } catch (...) {
+            m_state->countInFlight();
+            ++index;
+            throw;
+        }
+    }
+
     Launched launchInline(std::size_t &index, std::optional<GatePermit> &permit, bool batch)
     {
         // The last item's task, if it ended inline and no next one took its registration over,
@@ -213,43 +317,60 @@ private:
             }
         } endPending{this};
         Launched launched = Launched::InputEnded;
+        // The thread's task context, set around each factory call (taken at the first one).
+        const void **context = nullptr;
+        bool haveContext = false;
         while (true) {
-            auto factory = nextInput(index);
-            if (!factory)
-                return launched;
+            // The factory is called where it lies: in the source's range, or else in the box.
+            InputFactory *factory = nullptr;
+            std::size_t item = 0;
+            if constexpr (Next::inPlace) {
+                factory = nextInPlace(index);
+                if (!factory)
+                    return launched;
+                item = index++;
+            } else {
+                auto input = nextInput(index);
+                if (!input)
+                    return launched;
+                item = index++;
+                if (!m_box)
+                    m_box = std::make_unique<std::optional<Item>>();
+                factory = &m_box->emplace(Item{m_state.get(), item, std::move(*input)}).factory;
+            }
             launched = Launched::Some;
-            const std::size_t item = index++;
-            if (!m_box)
-                m_box = std::make_unique<std::optional<Item>>();
-            Item &body = m_box->emplace(Item{m_state.get(), item, std::move(*factory)});
             const bool restarted =
                 std::exchange(m_pending, false) && m_core->endAndRestartTask(m_task);
             if (!restarted) {
                 try {
                     m_core->registerTask(m_task, m_operation, true);
                 } catch (...) {
-                    m_box->reset();
+                    releaseBox();
                     m_state->countInFlight(); // the caller fails it
                     throw;
                 }
                 if (!m_task.started) {
-                    handOver(item, std::nullopt, permit);
+                    handOver(item, factory, std::nullopt, permit);
                     return launched;
                 }
             }
             std::exception_ptr error;
             try {
                 std::optional<Work> work;
+                if (!haveContext) {
+                    context = taskContextSlot();
+                    haveContext = true;
+                }
                 {
-                    const TaskContextScope context(m_core.get());
+                    const TaskContextSlotScope inTask(context, m_core.get());
                     // The item stops with its call (a failure, cancelAll()).
                     if constexpr (TakesStopToken<InputFactory>)
-                        work.emplace(body.factory(m_state->callStop.get_token()));
+                        work.emplace((*factory)(m_state->callStop.get_token()));
                     else
-                        work.emplace(body.factory());
+                        work.emplace((*factory)());
                 }
                 if (!work->isReady()) {
-                    handOver(item, std::move(work), permit);
+                    handOver(item, factory, std::move(work), permit);
                     return launched;
                 }
                 // Completed already: its result is taken as co_await would, without suspending.
@@ -263,7 +384,7 @@ private:
             } catch (...) {
                 error = std::current_exception();
             }
-            m_box->reset(); // the factory goes with its task, as runTracked()'s does
+            releaseBox(); // a moved factory goes with its task, as runTracked()'s does
             if (error) {
                 m_state->countInFlight(); // fail() counts it out
                 m_core->taskEnded(m_task, std::move(error), m_state.get(), item);
@@ -275,20 +396,36 @@ private:
         }
     }
 
+    //! The factory of the item launched inline goes (when it was moved out of its range).
+    void releaseBox() noexcept
+    {
+        if constexpr (!Next::inPlace)
+            m_box->reset();
+    }
+
     //! Item \a item goes on in a coroutine of its own, with the task's registration, the permit
-    //! and the box.
-    void handOver(std::size_t item, std::optional<Work> work, std::optional<GatePermit> &permit)
+    //! and its body: the box, or one that calls \a factory where it lies in the range.
+    void handOver(std::size_t item, [[maybe_unused]] InputFactory *factory,
+                  std::optional<Work> work, std::optional<GatePermit> &permit)
     {
         m_state->countInFlight();
-        runAdopted<Item, Work>(m_core, &m_task, m_state->callStop, std::move(work),
-                               std::move(permit), m_state, item, std::move(m_box));
+        if constexpr (Next::inPlace) {
+            using InPlaceItem = typename State::template Item<FactoryRef<InputFactory>>;
+            auto box = std::make_unique<std::optional<InPlaceItem>>(
+                InPlaceItem{m_state.get(), item, FactoryRef<InputFactory>{factory}});
+            runAdopted<InPlaceItem, Work>(m_core, &m_task, m_state->callStop, std::move(work),
+                                          std::move(permit), m_state, item, std::move(box));
+        } else {
+            runAdopted<Item, Work>(m_core, &m_task, m_state->callStop, std::move(work),
+                                   std::move(permit), m_state, item, std::move(m_box));
+        }
     }
 
     std::shared_ptr<ExecutorCore> m_core;
     const char *m_operation;
     std::shared_ptr<State> m_state;
     Next m_next;
-    //! The body of the item launched inline (see BodyBox).
+    //! The body of the item launched inline (see BodyBox), unless its factory is called in place.
     BodyBox<Item> m_box;
     //! The registration of the item launched inline: no stop of its own (the call, registered
     //! with the executor while it launches, is what stopAll() stops meanwhile).
@@ -313,7 +450,7 @@ template<typename R, bool Settled, typename Next>
 auto collect(std::shared_ptr<ExecutorCore> core, int limit, const char *operation, Next next)
     -> QCoro::Task<std::conditional_t<Settled, ResultContainer<Outcome<R>>, CollectResultT<R>>>
 {
-    auto state = std::make_shared<CollectState<R, Settled>>(limit);
+    auto state = std::make_shared<CollectState<R, Settled>>(limit, next.size());
     auto call = startCall(core, operation, state, std::move(next));
     co_await call;
     co_return state->result(operation);

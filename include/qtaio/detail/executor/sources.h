@@ -8,11 +8,13 @@
 #include <qtaio/detail/executor/poolcall.h>
 #include <qtaio/detail/executorcore.h>
 
+#include <algorithm>
 #include <cstddef>
 #include <memory>
 #include <optional>
 #include <ranges>
 #include <tuple>
+#include <type_traits>
 #include <utility>
 
 namespace QtAio::detail {
@@ -22,10 +24,25 @@ namespace QtAio::detail {
 template<typename Range>
 class RangeSource {
 public:
+    //! The range owns its factories where they stay (a container, not a view): they can be
+    //! called there, without moving them out (see nextInPlace()).
+    static constexpr bool inPlace =
+        std::ranges::forward_range<Range> && !std::ranges::view<Range> &&
+        std::is_same_v<std::ranges::range_reference_t<Range>, std::ranges::range_value_t<Range> &>;
+
     explicit RangeSource(Range range) : m_range(std::move(range)) {}
     RangeSource(RangeSource &&other) noexcept(std::is_nothrow_move_constructible_v<Range>)
         : m_range(std::move(other.m_range))
     {
+    }
+
+    //! How many factories the range holds, when it knows (std::ranges::sized_range).
+    std::optional<std::size_t> size()
+    {
+        if constexpr (std::ranges::sized_range<Range>)
+            return static_cast<std::size_t>(std::ranges::size(m_range));
+        else
+            return std::nullopt;
     }
 
     std::optional<std::ranges::range_value_t<Range>> operator()()
@@ -37,6 +54,21 @@ public:
         if (*m_it == *m_end)
             return std::nullopt;
         std::optional<std::ranges::range_value_t<Range>> factory(std::move(**m_it));
+        ++*m_it;
+        return factory;
+    }
+
+    //! The next factory where it lies in the range, or nullptr at the end (when inPlace). It
+    //! stays there until the source goes.
+    std::ranges::range_value_t<Range> *nextInPlace()
+    {
+        if (!m_it) {
+            m_it.emplace(std::ranges::begin(m_range));
+            m_end.emplace(std::ranges::end(m_range));
+        }
+        if (*m_it == *m_end)
+            return nullptr;
+        auto *factory = std::addressof(**m_it);
         ++*m_it;
         return factory;
     }
@@ -74,6 +106,8 @@ struct MapCall {
 template<typename Func, typename... Ranges>
 class ZipSource {
 public:
+    static constexpr bool inPlace = false; // each call is made of the ranges' items
+
     ZipSource(std::shared_ptr<Func> func, ExecutorCore *core, Ranges... ranges)
         : m_func(std::move(func)), m_core(core), m_ranges(std::move(ranges)...)
     {
@@ -82,6 +116,20 @@ public:
         std::is_nothrow_move_constructible_v<std::tuple<Ranges...>>)
         : m_func(std::move(other.m_func)), m_core(other.m_core), m_ranges(std::move(other.m_ranges))
     {
+    }
+
+    //! How many calls the ranges make, when each one knows its size (the shortest wins).
+    std::optional<std::size_t> size()
+    {
+        if constexpr ((std::ranges::sized_range<Ranges> && ...)) {
+            return std::apply(
+                [](auto &...range) {
+                    return std::min({static_cast<std::size_t>(std::ranges::size(range))...});
+                },
+                m_ranges);
+        } else {
+            return std::nullopt;
+        }
     }
 
     using Args = std::tuple<std::ranges::range_value_t<Ranges>...>;

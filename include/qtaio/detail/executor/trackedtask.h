@@ -12,7 +12,9 @@
 
 #include <qcoro/qcorotask.h>
 
+#include <concepts>
 #include <cstddef>
+#include <functional>
 #include <exception>
 #include <memory>
 #include <optional>
@@ -117,6 +119,28 @@ private:
     const void *m_outer;
 };
 
+//! Sets the task context through the calling thread's taskContextSlot() \a slot for a scope,
+//! without a library call: for a call's items launched inline one after the other (see
+//! SourceLauncher). A null \a slot (no event loop) sets nothing.
+class TaskContextSlotScope {
+public:
+    TaskContextSlotScope(const void **slot, const void *context) noexcept
+        : m_slot(slot), m_outer(slot ? std::exchange(*slot, context) : nullptr)
+    {
+    }
+    TaskContextSlotScope(const TaskContextSlotScope &) = delete;
+    TaskContextSlotScope &operator=(const TaskContextSlotScope &) = delete;
+    ~TaskContextSlotScope()
+    {
+        if (m_slot)
+            *m_slot = m_outer;
+    }
+
+private:
+    const void **m_slot;
+    const void *m_outer;
+};
+
 //! Calls \a factory with \a core as the thread's task context, so that the work it starts, and
 //! what it does after each QtAio await, is known to run inside a task of \a core. The context
 //! is restored when the factory returns (at the work's first suspension): it never leaks to the
@@ -184,6 +208,17 @@ QCoro::Task<> runTracked(std::shared_ptr<ExecutorCore> core, const char *operati
 //! once; a task that goes on in runAdopted() takes its box along.
 template<typename Body>
 using BodyBox = std::unique_ptr<std::optional<Body>>;
+
+//! A factory called where it lies (in the range a call's source owns, which outlives the call's
+//! items): the body of an item that a launcher hands over without moving its factory.
+template<typename F>
+struct FactoryRef {
+    F *factory;
+
+    template<typename... A>
+    requires std::invocable<F &, A...> std::invoke_result_t<F &, A...>
+    operator()(A &&...args) { return (*factory)(std::forward<A>(args)...); }
+};
 
 //! The rest of the life of a tracked task that a call's launcher registered (and whose work it
 //! started, unless \a started is empty: the task waits for a slot) but that did not end at once
