@@ -91,7 +91,11 @@ public:
 
     //! Lowers the count by \a n (floored at 0) and releases every waiter when it reaches 0.
     /*! Thread-safe and never re-entrant: waiters resume later, in their own threads' event
-     * loops. Throws std::invalid_argument if \a n is negative. */
+     * loops. Throws std::invalid_argument if \a n is negative. The call that brings the count
+     * to 0 has released the latch when it returns. A call that comes after that one, when
+     * count-downs exceed the count, may return while that one is still releasing: until then
+     * count() reads 1 and isReleased() false (wait() is not affected: it completes with the
+     * release). */
     void countDown(int n = 1)
     {
         // The fast path, inline so that a count-down costs about one atomic read-modify-write
