@@ -10,6 +10,7 @@
 #include <qcoro/qcorotask.h>
 
 #include <atomic>
+#include <limits>
 #include <memory>
 #include <optional>
 #include <stop_token>
@@ -51,6 +52,12 @@ private Q_SLOTS:
     void listenerConnectedAfterFastPathSeesLaterValues();
     void concurrentCountDownsReleaseOnce_data();
     void concurrentCountDownsReleaseOnce();
+    void crossingCountDownMayBeTheFastOne_data();
+    void crossingCountDownMayBeTheFastOne();
+    void countNeverReadsZeroBeforeReleased();
+    void overshootingCountDownsReleaseOnce_data();
+    void overshootingCountDownsReleaseOnce();
+    void largeStepsTakeTheSlowPath();
 };
 
 void tst_Latch::negativeCountIsRejected()
@@ -640,6 +647,194 @@ void tst_Latch::concurrentCountDownsReleaseOnce()
         for (std::size_t i = 1; i < counts.size(); ++i)
             QVERIFY(counts[i] < counts[i - 1]);
     }
+}
+
+void tst_Latch::crossingCountDownMayBeTheFastOne_data()
+{
+    QTest::addColumn<int>("threads");
+    QTest::addColumn<int>("perThread");
+    QTest::addColumn<int>("step");
+    QTest::addColumn<bool>("polled");
+    QTest::newRow("8 threads by 1, awaited") << 8 << 3 << 1 << false;
+    QTest::newRow("8 threads by 3, awaited") << 8 << 3 << 3 << false;
+    QTest::newRow("8 threads by 1, polled") << 8 << 3 << 1 << true;
+    QTest::newRow("8 threads by 3, polled") << 8 << 3 << 3 << true;
+    // Two threads in a long burst: both are still counting down when the count nears zero.
+    QTest::newRow("2 threads by 1 x300, awaited") << 2 << 300 << 1 << false;
+    QTest::newRow("2 threads by 1 x300, polled") << 2 << 300 << 1 << true;
+}
+
+// Many threads count down exactly the count at once, so that the decrement that crosses zero is
+// often made on the fast path by a thread that read a count above its step. The waiter destroys
+// the latch as soon as its wait completes (or tryWait() finds it released): the crossing
+// count-down still releases the latch (the flag is its own to set), and no count-down touches
+// the latch afterwards (ASan and TSan check the rounds). Which count-down crosses is up to the
+// scheduler: on a loaded two-core machine the fast path crossed in about 1 round in 1000.
+void tst_Latch::crossingCountDownMayBeTheFastOne()
+{
+    QFETCH(int, threads);
+    QFETCH(int, perThread);
+    QFETCH(int, step);
+    QFETCH(bool, polled);
+    for (int round = 0; round < 300; ++round) {
+        auto latch = std::make_unique<Latch>(threads * perThread * step);
+        Latch *shared = latch.get();
+        std::atomic<bool> go = false;
+        std::vector<std::thread> workers;
+        for (int t = 0; t < threads; ++t) {
+            workers.emplace_back([&go, shared, perThread, step] {
+                while (!go.load())
+                    std::this_thread::yield();
+                for (int i = 0; i < perThread; ++i)
+                    shared->countDown(step);
+            });
+        }
+        if (polled) {
+            go = true;
+            while (!latch->tryWait())
+                std::this_thread::yield();
+            QCOMPARE(latch->count(), 0);
+            latch.reset();
+        } else {
+            QVERIFY(QtAioTest::runAsync([&]() -> QCoro::Task<> {
+                auto waiting = latch->wait();
+                go = true;
+                QTAIO_VERIFY(co_await waiting);
+                QTAIO_COMPARE(latch->count(), 0);
+                latch.reset();
+            }));
+        }
+        for (auto &worker : workers)
+            worker.join();
+    }
+}
+
+// The raw count may read zero (or below) before the count-down that took it there has released
+// the latch; count() never does: it reads 0 only once the latch is released, and only falls.
+void tst_Latch::countNeverReadsZeroBeforeReleased()
+{
+    constexpr int threads = 4;
+    for (int round = 0; round < 200; ++round) {
+        Latch latch(threads * 50);
+        std::atomic<bool> go = false;
+        std::atomic<bool> done = false;
+        std::atomic<int> zeroBeforeRelease = 0;
+        std::atomic<int> rose = 0;
+        std::jthread observer([&] {
+            int last = latch.count();
+            while (!done.load()) {
+                const int count = latch.count();
+                const bool released = latch.isReleased();
+                if (count == 0 && !released)
+                    ++zeroBeforeRelease;
+                if (count > last || count < 0)
+                    ++rose;
+                last = count;
+                if (released && count == 0)
+                    break;
+            }
+        });
+        std::vector<std::jthread> workers;
+        for (int t = 0; t < threads; ++t) {
+            workers.emplace_back([&] {
+                while (!go.load())
+                    std::this_thread::yield();
+                for (int i = 0; i < 60; ++i) // 10 more each than their share: overshoots
+                    latch.countDown();
+            });
+        }
+        go = true;
+        workers.clear();
+        done = true;
+        observer.join();
+        QCOMPARE(zeroBeforeRelease.load(), 0);
+        QCOMPARE(rose.load(), 0);
+        QCOMPARE(latch.count(), 0);
+        QVERIFY(latch.isReleased());
+        QVERIFY(latch.tryWait());
+    }
+}
+
+void tst_Latch::overshootingCountDownsReleaseOnce_data()
+{
+    QTest::addColumn<int>("step");
+    QTest::addColumn<bool>("listen");
+    QTest::newRow("by 1, nothing connected") << 1 << false;
+    QTest::newRow("by 7, nothing connected") << 7 << false;
+    QTest::newRow("by 1, connected") << 1 << true;
+    QTest::newRow("by 7, connected") << 7 << true;
+}
+
+// Threads count down twice the count at once: the raw count goes below zero on the fast path,
+// yet count() ends at 0, the waiters are released once and releasedChanged is emitted once,
+// after a last countChanged(0), with no count below 0 ever reported.
+void tst_Latch::overshootingCountDownsReleaseOnce()
+{
+    QFETCH(int, step);
+    QFETCH(bool, listen);
+    constexpr int threads = 6;
+    constexpr int perThread = 2000;
+    for (int round = 0; round < 5; ++round) {
+        Latch latch(threads * perThread * step / 2);
+        LatchWaiter waiter(latch);
+        std::vector<int> counts;
+        int released = 0;
+        if (listen) {
+            connect(&latch, &Latch::countChanged, this,
+                    [&](int count) { counts.push_back(count); });
+            connect(&latch, &Latch::releasedChanged, this, [&](bool value) {
+                QVERIFY(value);
+                ++released;
+            });
+        }
+        std::atomic<bool> go = false;
+        std::vector<std::jthread> workers;
+        for (int t = 0; t < threads; ++t) {
+            workers.emplace_back([&] {
+                while (!go.load())
+                    std::this_thread::yield();
+                for (int i = 0; i < perThread; ++i)
+                    latch.countDown(step);
+            });
+        }
+        go = true;
+        workers.clear();
+        QCOMPARE(latch.count(), 0);
+        QVERIFY(latch.isReleased());
+        QTRY_COMPARE(waiter.resumed, 1);
+        QVERIFY(waiter.result);
+        latch.countDown(step);
+        QCOMPARE(latch.count(), 0);
+        if (listen) {
+            QTRY_COMPARE(released, 1);
+            QCoreApplication::processEvents();
+            QCOMPARE(released, 1);
+            QVERIFY(!counts.empty());
+            QCOMPARE(counts.back(), 0);
+            for (std::size_t i = 1; i < counts.size(); ++i)
+                QVERIFY(counts[i] < counts[i - 1]);
+            QVERIFY(counts.front() >= 0);
+        }
+        QCOMPARE(waiter.resumed, 1);
+    }
+}
+
+// A step above 65535 never takes the fast path (so that overshooting cannot wrap the count):
+// the slow path floors it at zero.
+void tst_Latch::largeStepsTakeTheSlowPath()
+{
+    Latch latch(1'000'000);
+    LatchWaiter waiter(latch);
+    latch.countDown(70'000);
+    QCOMPARE(latch.count(), 930'000);
+    latch.countDown(65'535); // the largest fast step
+    QCOMPARE(latch.count(), 864'465);
+    latch.countDown(std::numeric_limits<int>::max());
+    QCOMPARE(latch.count(), 0);
+    QVERIFY(latch.isReleased());
+    QTRY_COMPARE(waiter.resumed, 1);
+    latch.countDown(std::numeric_limits<int>::max());
+    QCOMPARE(latch.count(), 0);
 }
 
 #include "tst_latch.moc"

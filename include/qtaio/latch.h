@@ -24,8 +24,12 @@ class LatchCore;
 //! (through WaitCore) whether any signal is connected. The rest of the core is private.
 class LatchCount : public WaitCore {
 public:
-    //! Atomic so that a count-down that releases nobody needs no lock. Reaching zero, and
-    //! registering a waiter, happen under the mutex, so no waiter can miss the release.
+    //! The raw count. Atomic so that a count-down that releases nobody needs no lock: every
+    //! decrement is one atomic read-modify-write, so exactly one of them takes it from above
+    //! zero to zero or below, and that count-down, and only it, releases the latch (see
+    //! Latch::countDown()). It may read below zero for a moment, by at most (count-downs in
+    //! flight) x n, when callers count down more than the count; nobody reports it: the
+    //! released flag (in the core) is what waiters and every accessor go by.
     std::atomic<int> count{0};
 };
 
@@ -87,24 +91,37 @@ public:
 
     //! Lowers the count by \a n (floored at 0) and releases every waiter when it reaches 0.
     /*! Thread-safe and never re-entrant: waiters resume later, in their own threads' event
-     * loops. Throws std::invalid_argument if \a n is negative. */
+     * loops. Throws std::invalid_argument if \a n is negative. The call that brings the count
+     * to 0 has released the latch when it returns. A call that comes after that one, when
+     * count-downs exceed the count, may return while that one is still releasing: until then
+     * count() reads 1 and isReleased() false (wait() is not affected: it completes with the
+     * release). */
     void countDown(int n = 1)
     {
         // The fast path, inline so that a count-down costs about one atomic read-modify-write
-        // (DESIGN.md section 7, target f): with nothing connected (a hint without the lock, as
-        // in every primitive; a change is reported only while somebody listens) and a count
-        // that stays above zero, there is nobody to wake and nothing to report, so one
-        // compare-and-swap is the whole operation, and nothing touches the latch after it (it
-        // may be destroyed as soon as another thread's count-down releases it). Reaching or
-        // flooring at zero, a listener, n <= 0 (a no-op, or std::invalid_argument) and a
-        // released latch all take the out-of-line path.
-        if (n > 0 && !m_count->hasReceiversLocked()) {
-            int current = m_count->count.load(std::memory_order_relaxed);
-            while (current > n) {
-                if (m_count->count.compare_exchange_weak(
-                        current, current - n, std::memory_order_acq_rel, std::memory_order_relaxed))
-                    return;
-            }
+        // (DESIGN.md section 7, target f). It applies with nothing connected (a hint without
+        // the lock, as in every primitive; a change is reported only while somebody listens),
+        // 0 < n <= maxFastCountDown and a count above n when read: then one fetch_sub is the
+        // whole operation unless it is the one decrement that takes the count from above zero
+        // to zero or below. The latch cannot be destroyed before that decrement's thread has
+        // released it (waiters, tryWait(), isReleased() and count() go by the released flag,
+        // which only it sets), so it may still call countedDownToZero(). Any other count-down
+        // is done with the latch once its decrement is made: one that stays above zero
+        // returns, and one that finds the count already at zero or below (more count-downs
+        // than the count) must not touch it again, as it may already be destroyed. Since the
+        // fast path subtracts only after reading count > n, each count-down in flight can take
+        // the count at most n below zero: with n <= 65535 it would take 32768 count-downs at
+        // once between their read and their decrement to wrap the int. Everything else
+        // (n <= 0: a no-op or std::invalid_argument; a listener; a count at most n) takes the
+        // out-of-line path.
+        if (static_cast<unsigned>(n) - 1U < unsigned(maxFastCountDown) &&
+            !m_count->hasReceiversLocked() && m_count->count.load(std::memory_order_relaxed) > n) {
+            const int before = m_count->count.fetch_sub(n, std::memory_order_acq_rel);
+            if (before > n)
+                return;
+            if (before > 0)
+                countedDownToZero();
+            return;
         }
         countDownSlow(n);
     }
@@ -150,8 +167,13 @@ private:
     friend class detail::LatchWait;
     friend class detail::LatchCore;
     void emitChanges();
+    //! The largest n that countDown() subtracts without a compare-and-swap (see countDown()).
+    static constexpr int maxFastCountDown = 65535;
     //! countDown() whenever its inline fast path does not apply.
     void countDownSlow(int n);
+    //! The inline fast path made the decrement that took the count from above zero to zero or
+    //! below: releases the latch.
+    void countedDownToZero();
 
     const std::shared_ptr<detail::LatchCore> d;
     //! The same object as d, as the part that countDown() reads inline.

@@ -17,10 +17,45 @@ namespace QtAio {
 namespace detail {
 
 // The latch's state. Shared with suspended waiters, which may outlive the Latch object.
-// Its count is in LatchCount (latch.h), which the inline Latch::countDown() reads.
+// Its raw count is in LatchCount (latch.h), which the inline Latch::countDown() reads.
+//
+// The protocol (see also Latch::countDown() in latch.h):
+// - Every decrement of count is one atomic read-modify-write, so exactly one of them takes it
+//   from above zero to zero or below. That count-down, and only it, releases the latch: it
+//   holds the core (a copy of the shared_ptr, made before anybody can see the release), takes
+//   the lock, sets released, finishes the waiters and reports the change.
+// - released, written only under the lock, is what waiters, tryWait(), isReleased(), count()
+//   and the change report go by; the raw count may read zero or below before it is set.
+//   observedCount() is the count they all see: never 0 before the release, 0 after.
+// - So nobody can see the latch released, and so nobody may destroy it, before the releasing
+//   count-down has set the flag: that count-down may touch the latch up to then. Every other
+//   count-down is done with the latch once its decrement is made.
 class LatchCore final : public LatchCount {
 public:
     WaitList waiters;
+    //! Whether the latch is released. Written only with the mutex held (so that no waiter can
+    //! miss the release); read without it by the accessors.
+    std::atomic<bool> released{false};
+
+    //! The count as everybody outside countDown() sees it: 0 once released, and until then
+    //! the raw count, but never below 1 (the raw count may read 0 or below for a moment
+    //! before the count-down that took it there has released the latch). Monotone, as the raw
+    //! count is.
+    [[nodiscard]] int observedCount() const noexcept
+    {
+        if (released.load(std::memory_order_acquire))
+            return 0;
+        return std::max(1, count.load(std::memory_order_acquire));
+    }
+
+    //! Sets released and finishes every waiter; returns the chain to wake once unlocked. Only
+    //! the count-down whose decrement took the count from above zero to zero or below calls it,
+    //! with the mutex held.
+    [[nodiscard]] Waiter *releaseLocked() noexcept
+    {
+        released.store(true, std::memory_order_release);
+        return waiters.finishAll(WaitStatus::Completed);
+    }
 
     // Last values emitted; home thread only.
     int emittedCount = 0;
@@ -32,7 +67,7 @@ public:
 
 bool LatchWait::await_ready()
 {
-    if (m_latch->d->count.load(std::memory_order_acquire) != 0)
+    if (!m_latch->d->released.load(std::memory_order_acquire))
         return false;
     status = WaitStatus::Completed;
     return true;
@@ -44,7 +79,7 @@ bool LatchWait::await_suspend(std::coroutine_handle<> handle)
     bool flushNow = false;
     {
         const auto lock = core->lock();
-        if (core->count == 0) {
+        if (core->released.load(std::memory_order_relaxed)) {
             status = WaitStatus::Completed;
             return false;
         }
@@ -81,6 +116,7 @@ Latch::Latch(int count, QObject *parent)
                                     std::to_string(count));
     }
     d->count.store(count);
+    d->released.store(count == 0); // Latch(0) is born released
     d->emittedCount = count;
     d->releasedEmitted = (count == 0);
     d->attachOwner(this);
@@ -101,12 +137,12 @@ Latch::~Latch()
 
 int Latch::count() const
 {
-    return d->count.load(std::memory_order_acquire);
+    return d->observedCount();
 }
 
 bool Latch::isReleased() const
 {
-    return count() == 0;
+    return d->released.load(std::memory_order_acquire);
 }
 
 int Latch::waiting() const
@@ -115,7 +151,38 @@ int Latch::waiting() const
     return static_cast<int>(d->waiters.size());
 }
 
-// The out-of-line part of countDown() (the inline fast path is in latch.h).
+namespace {
+// Releases the latch: called by the count-down whose decrement took the count from above zero
+// to zero or below, and by no other. It touches only \a core, its own copy of the latch's core:
+// once released is set, a thread that sees it may destroy the latch, and the core with it
+// unless held.
+void releaseLatch(const std::shared_ptr<detail::LatchCore> &core)
+{
+    detail::Waiter *released = nullptr;
+    bool flushNow = false;
+    {
+        const auto lock = core->lock();
+        released = core->releaseLocked();
+        flushNow = core->markChangedLocked(); // false once the latch is being destroyed
+    }
+    // Signals first, then wake-ups, as in countDownSlow(). flushNow is true only on the
+    // latch's home thread, where nobody can destroy it meanwhile.
+    if (flushNow)
+        core->flush();
+    detail::wakeChain(released);
+}
+} // namespace
+
+// The inline fast path (latch.h) made the decrement that crossed zero.
+void Latch::countedDownToZero()
+{
+    // Nobody can see the latch released before releaseLatch() sets the flag, so it is alive.
+    const std::shared_ptr<detail::LatchCore> core = d;
+    releaseLatch(core);
+}
+
+// The out-of-line part of countDown() (the inline fast path is in latch.h): n <= 0, n above
+// maxFastCountDown, a listener, or a count at most n when read.
 void Latch::countDownSlow(int n)
 {
     if (n < 0) {
@@ -124,43 +191,41 @@ void Latch::countDownSlow(int n)
     }
     if (n == 0)
         return;
-    // Whoever brings the count to zero may see the latch destroyed as soon as its waiters
-    // resume. So a countDown that does not is done with the latch once its decrement is
-    // visible: the lock-free forms (here and inline in latch.h) return right after it, and the
-    // form that reports the change decrements under the lock, which the final countDown takes
-    // before it wakes anybody.
-    const auto decrement = [n](detail::LatchCore &core) {
-        int current = core.count.load(std::memory_order_acquire);
-        int next = 0;
+    // This path decrements with a compare-and-swap that floors at zero (a raw count at zero or
+    // below, which the fast path may leave, counts as zero: nothing changes). As on the fast
+    // path, a count-down is done with the latch once its decrement is made unless it is the
+    // one that crossed zero, which releases it. The core is held from before the decrement,
+    // so that no lock is taken in a core that the latch's destruction may free.
+    const std::shared_ptr<detail::LatchCore> core = d;
+    // Returns the count before the decrement, or the raw count if it was already at zero or
+    // below (then nothing changed).
+    const auto decrement = [n, &core] {
+        int current = core->count.load(std::memory_order_relaxed);
         do {
-            if (current == 0)
-                return -1; // already released: nothing changes
-            next = std::max(0, current - n);
-        } while (!core.count.compare_exchange_weak(current, next, std::memory_order_acq_rel));
-        return next;
+            if (current <= 0)
+                return current;
+        } while (!core->count.compare_exchange_weak(current, current > n ? current - n : 0,
+                                                    std::memory_order_acq_rel,
+                                                    std::memory_order_relaxed));
+        return current;
     };
+    if (!core->hasReceiversLocked()) { // a hint without the lock, as everywhere
+        const int before = decrement();
+        if (before > 0 && before <= n)
+            releaseLatch(core);
+        return; // otherwise nobody to wake and nobody listening: no lock needed
+    }
+    // Somebody listens: the change is decremented and reported under the lock.
     detail::Waiter *released = nullptr;
     bool flushNow = false;
-    if (!d->hasReceiversLocked()) { // a hint without the lock, as everywhere
-        if (d->count.load(std::memory_order_acquire) == 0)
-            return; // already released
-        // The final countDown, too, may see the latch destroyed before it takes the lock: by a
-        // wait that starts just then and finds the count at zero without suspending. So it
-        // holds the core, and touches nothing else of the latch after its decrement.
-        const std::shared_ptr<detail::LatchCore> core = d;
-        if (decrement(*core) != 0)
-            return; // nobody to wake and nobody listening: no lock needed
+    {
         const auto lock = core->lock();
-        released = core->waiters.finishAll(detail::WaitStatus::Completed);
-        flushNow = core->markChangedLocked(); // false once the latch is being destroyed
-    } else {
-        const auto lock = d->lock();
-        const int next = decrement(*d);
-        if (next < 0)
-            return;
-        if (next == 0)
-            released = d->waiters.finishAll(detail::WaitStatus::Completed);
-        flushNow = d->markChangedLocked();
+        const int before = decrement();
+        if (before <= 0)
+            return; // already at zero: nothing changes
+        if (before <= n)
+            released = core->releaseLocked();
+        flushNow = core->markChangedLocked();
     }
     // Signals first, then wake-ups: both happen after the state is final, and the waiters
     // only resume from their event loops, never inside this call. (flushNow is true only on
@@ -172,7 +237,7 @@ void Latch::countDownSlow(int n)
 
 bool Latch::tryWait() const
 {
-    return count() == 0;
+    return isReleased();
 }
 
 Latch::WaitOperation Latch::wait(std::stop_token stop)
@@ -192,7 +257,7 @@ public:
     detail::WaitStatus run(const std::shared_ptr<detail::LatchCore> &core)
     {
         auto lock = core->lock();
-        if (core->count.load(std::memory_order_acquire) == 0)
+        if (core->released.load(std::memory_order_relaxed))
             return detail::WaitStatus::Completed;
         return blockLocked(core, core->waiters, lock);
     }
@@ -240,7 +305,8 @@ void Latch::emitChanges()
         } now{};
         {
             const auto lock = d->lock();
-            now = {d->count.load(), static_cast<int>(d->waiters.size()), false};
+            // The count that count() reads: 0 exactly once released.
+            now = {d->observedCount(), static_cast<int>(d->waiters.size()), false};
             if (now.count == 0 && !d->releasedEmitted)
                 now.release = d->releasedEmitted = true; // an event: taken out here
         }
