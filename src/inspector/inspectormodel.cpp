@@ -161,6 +161,7 @@ private:
 
 // The values a PriorityQueue has per priority: its backlog, and the waits of its queued items
 // (the oldest's, the median and the 95th percentile).
+// (The probe writes them by position: keep this order.)
 constexpr std::array levelValues{QLatin1String("backlog"), QLatin1String("oldestAge"),
                                  QLatin1String("waitP50"), QLatin1String("waitP95")};
 
@@ -186,6 +187,9 @@ struct Row {
     Inspection::Probe probe = nullptr;
     Marks marks;
     std::vector<double> priorities; // of a PriorityQueue: every priority seen queued, in order
+    // For each of `priorities`: the index in `series` of its first levelValues series (the
+    // others follow it in levelValues' order), so that a sample builds no key.
+    std::vector<std::size_t> levelSeries;
     qint64 samples = 0;
 
     Series *find(QStringView key)
@@ -357,17 +361,20 @@ public:
                                 : row.marks.age(quint64(details.oldestRunning), now);
             return;
         }
-        for (const double priority : row.priorities) {
-            for (const QLatin1String name : levelValues)
-                row.set(levelKey(name, priority), 0);
+        // A priority seen before and not queued now reads 0.
+        for (const std::size_t first : row.levelSeries) {
+            for (std::size_t i = 0; i < levelValues.size(); ++i)
+                row.series[first + i].latest = 0;
         }
         double oldest = 0;
         for (const Inspection::Details::Level &level : details.levels) {
             const auto at =
                 std::lower_bound(row.priorities.begin(), row.priorities.end(), level.priority);
+            const auto position = at - row.priorities.begin();
             if (at == row.priorities.end() || *at != level.priority) {
                 // A priority seen for the first time: its history starts with zeros.
                 row.priorities.insert(at, level.priority);
+                row.levelSeries.insert(row.levelSeries.begin() + position, row.series.size());
                 for (const QLatin1String name : levelValues) {
                     Series series{levelKey(name, level.priority), -1, false, Ring(historyLength)};
                     for (qint64 i = 0; i < std::min<qint64>(row.samples, historyLength); ++i)
@@ -375,16 +382,17 @@ public:
                     row.series.push_back(std::move(series));
                 }
             }
-            row.set(levelKey(QLatin1String("backlog"), level.priority), level.count);
             // Ages need numbered arrivals (`next` 0: the queue does not number them).
             const bool aged = details.numbered && details.next > 0 && level.count > 0;
             const auto ageOf = [&](quint64 number) {
                 return aged ? row.marks.age(number, now) : 0.0;
             };
             const double age = ageOf(level.oldest);
-            row.set(levelKey(QLatin1String("oldestAge"), level.priority), age);
-            row.set(levelKey(QLatin1String("waitP50"), level.priority), ageOf(level.median));
-            row.set(levelKey(QLatin1String("waitP95"), level.priority), ageOf(level.p95));
+            Series *values = &row.series[row.levelSeries[std::size_t(position)]];
+            values[0].latest = level.count;         // backlog
+            values[1].latest = age;                 // oldestAge
+            values[2].latest = ageOf(level.median); // waitP50
+            values[3].latest = ageOf(level.p95);    // waitP95
             oldest = std::max(oldest, age);
         }
         if (details.numbered && details.oldest >= 0)
