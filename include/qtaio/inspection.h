@@ -47,11 +47,14 @@ public:
             int count = 0;
             //! The arrival number of the oldest of them (see `next`).
             quint64 oldest = 0;
-            //! The arrival numbers at the median and at the 95th percentile of their ages: half
-            //! of them (5% of them) have waited longer than the item with that number. So a
-            //! view shows the waits of the items still queued, which no count of taken items
-            //! tells (equal to `oldest` when the queue does not number its arrivals).
+            //! The arrival number at the median of their ages: half of them have waited longer
+            //! than the item with that number. So a view shows the waits of the items still
+            //! queued, which no count of taken items tells (0 when the queue does not number
+            //! its arrivals).
             quint64 median = 0;
+            //! The arrival number at the 95th percentile of their ages: 5% of them have waited
+            //! longer than the item with that number (0 when the queue does not number its
+            //! arrivals).
             quint64 p95 = 0;
         };
         //! Whether the primitive numbers its arrivals (an AsyncQueue, a PriorityQueue whose
