@@ -295,6 +295,7 @@ ApplicationWindow {
                                 anchors.margins: 10
                                 model: pane.modelData.inspector
                                 theme: pane.modelData.theme
+                                chartBackground: pane.modelData.theme.panel
                                 editable: false
                                 // The row of the primitive with this name, once it is listed.
                                 primitiveId: pane.modelData.inspector.count >= 0

@@ -18,7 +18,9 @@
 #include <QtGui/QImage>
 #include <QtQml/QQmlComponent>
 #include <QtQml/QQmlEngine>
+#include <QtCore/QScopeGuard>
 #include <QtQuick/QQuickWindow>
+#include <QtQuick/QSGRendererInterface>
 #include <QtTest/QTest>
 
 #include <qcoro/qcorotask.h>
@@ -120,6 +122,7 @@ private Q_SLOTS:
     void showsTheLongestRunningTasksAge();
     void showsTheWaitPercentilesOfQueuedItems();
     void chartScalesToTheVisibleWindowAndItsBound();
+    void softwareChartsArePaintedOffTheGuiThreadAndShown();
     void windowLoadsRendersAndCloses();
     void viewEmbedsThroughTheQmlModule();
     void environmentVariableOpensTheWindow();
@@ -591,6 +594,69 @@ void tst_Inspector::chartScalesToTheVisibleWindowAndItsBound()
     chart.setVisibleSamples(1);
     chart.setReferenceKey(QString());
     QCOMPARE(chart.yMax(), 1.0);
+}
+
+void tst_Inspector::softwareChartsArePaintedOffTheGuiThreadAndShown()
+{
+    // The software scene graph, where a chart is an image painted on the painter's thread.
+    const QSGRendererInterface::GraphicsApi previous = QQuickWindow::graphicsApi();
+    QQuickWindow::setGraphicsApi(QSGRendererInterface::Software);
+    const auto restore = qScopeGuard([previous] { QQuickWindow::setGraphicsApi(previous); });
+    InspectorModel model;
+    model.setActive(false);
+    QtAio::AsyncQueue<int> queue(100);
+    for (int i = 0; i < 50; ++i)
+        QVERIFY(queue.tryPut(i));
+    for (int i = 0; i < 5; ++i)
+        model.sample(); // a flat line at the top of the chart
+
+    QQuickWindow window;
+    window.setColor(Qt::white);
+    window.resize(160, 80);
+    const auto makeChart = [&](const QColor &color) {
+        auto *chart = new QtAio::SeriesChart(window.contentItem());
+        chart->setSize(QSizeF(160, 80));
+        chart->setModel(&model);
+        chart->setPrimitiveId(idOf(model, 0));
+        chart->setSeries({QStringLiteral("size")});
+        chart->setLineWidth(4);
+        chart->setVisibleSamples(5); // the five samples span the width
+        chart->setColors({color});
+        return chart;
+    };
+    QtAio::SeriesChart *chart = makeChart(Qt::red);
+    window.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&window));
+    QCOMPARE(window.rendererInterface()->graphicsApi(), QSGRendererInterface::Software);
+    // How many pixels of the window have exactly `color` (the core of the line).
+    const auto pixelsOf = [&window](const QColor &color) {
+        const QImage image = window.grabWindow().convertToFormat(QImage::Format_RGB32);
+        qsizetype count = 0;
+        for (int y = 0; y < image.height(); ++y) {
+            for (int x = 0; x < image.width(); ++x)
+                count += image.pixel(x, y) == color.rgb() ? 1 : 0;
+        }
+        return count;
+    };
+    // The image comes after the frame that asked for it: the window shows it once painted.
+    QTRY_VERIFY_WITH_TIMEOUT(pixelsOf(Qt::red) > 100, 10000);
+    // A change redraws it, and the old image goes.
+    chart->setColors({QColor(Qt::blue)});
+    QTRY_VERIFY_WITH_TIMEOUT(pixelsOf(Qt::blue) > 100 && pixelsOf(Qt::red) == 0, 10000);
+    // So does a new size: the line is as long as the chart.
+    chart->setWidth(80);
+    QTRY_VERIFY_WITH_TIMEOUT(pixelsOf(Qt::blue) > 100 && pixelsOf(Qt::blue) < 4 * 90, 10000);
+
+    // Charts destroyed while their images are painted: the images are dropped; the others
+    // are still shown.
+    for (int round = 0; round < 20; ++round) {
+        QtAio::SeriesChart *doomed = makeChart(Qt::green);
+        (void)window.grabWindow(); // hands its picture to the painter
+        delete doomed;
+    }
+    delete chart;
+    chart = makeChart(Qt::magenta);
+    QTRY_VERIFY_WITH_TIMEOUT(pixelsOf(Qt::magenta) > 100 && pixelsOf(Qt::green) == 0, 10000);
 }
 
 void tst_Inspector::windowLoadsRendersAndCloses()

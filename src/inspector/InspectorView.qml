@@ -162,6 +162,7 @@ Item {
                         colors: [entry.list.theme.kinds[entry.kind] || "#777"]
                         referenceColor: entry.list.theme.reference
                         gridColor: "transparent"
+                        background: entry.ListView.isCurrentItem ? entry.list.theme.selection : entry.list.theme.panel
                         lineWidth: 1.5
                         visibleSamples: 150
                     }
@@ -208,6 +209,7 @@ Item {
                 model: inspectorModel
                 primitiveId: root.selectedId
                 theme: root.theme
+                chartBackground: root.theme.panel
             }
         }
     }

@@ -16,6 +16,9 @@ Item {
     property real primitiveId: -1
     //! The colours.
     property InspectorTheme theme: InspectorTheme {}
+    //! The colour the charts are filled with: the colour of what lies behind them, or
+    //! transparent. Opaque, it spares the software scene graph from drawing beneath the charts.
+    property color chartBackground: "transparent"
     //! Whether the editor of the bound is shown (when the primitive has one).
     property bool editable: true
     //! The primitive's row, as InspectorModel.entry() gives it; {} when there is none.
@@ -295,6 +298,7 @@ Item {
                         colors: panel.modelData.theme.series
                         referenceColor: panel.modelData.theme.reference
                         gridColor: panel.modelData.theme.grid
+                        background: panel.modelData.view.chartBackground
                     }
                     Label {
                         anchors.left: chart.left

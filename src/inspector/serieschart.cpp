@@ -4,6 +4,9 @@
 #include "inspectormodel.h"
 #include "valueformat.h"
 
+#include <QtCore/QCoreApplication>
+#include <QtCore/QPointer>
+#include <QtCore/QThreadPool>
 #include <QtGui/QPainter>
 #include <QtGui/QPainterPath>
 #include <QtQuick/QQuickWindow>
@@ -13,7 +16,10 @@
 #include <QtQuick/QSGRendererInterface>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
+#include <mutex>
+#include <utility>
 
 namespace QtAio {
 
@@ -139,6 +145,19 @@ void fillDashes(QSGGeometryNode *node, const QList<qreal> &values, const Mapper 
     node->markDirty(QSGNode::DirtyGeometry);
 }
 
+// A filled rectangle as two triangles; none when `rect` is empty.
+void fillRectangle(QSGGeometryNode *node, const QRectF &rect)
+{
+    const std::array corners{rect.topLeft(),  rect.topRight(),    rect.bottomLeft(),
+                             rect.topRight(), rect.bottomRight(), rect.bottomLeft()};
+    QSGGeometry *geometry = node->geometry();
+    geometry->allocate(rect.isEmpty() ? 0 : int(corners.size()));
+    auto *v = geometry->vertexDataAsPoint2D();
+    for (int k = 0; k < geometry->vertexCount(); ++k)
+        v[k].set(float(corners[std::size_t(k)].x()), float(corners[std::size_t(k)].y()));
+    node->markDirty(QSGNode::DirtyGeometry);
+}
+
 // Horizontal grid lines at 0, half and full scale.
 void fillGrid(QSGGeometryNode *node, const Mapper &map)
 {
@@ -159,6 +178,189 @@ void fillGrid(QSGGeometryNode *node, const Mapper &map)
     node->markDirty(QSGNode::DirtyGeometry);
 }
 
+// Everything a chart's image shows: a copy taken in the scene graph's sync, painted elsewhere.
+struct ChartPicture {
+    QSize pixels;
+    qreal ratio = 1;
+    qreal width = 0;
+    qreal height = 0;
+    qreal lineWidth = 2;
+    qreal yMax = 1;
+    int span = 2;
+    std::vector<QList<qreal>> data;
+    std::vector<QColor> colors; // one per series
+    QList<qreal> reference;
+    QColor referenceColor;
+    QColor gridColor;
+    QColor background;
+};
+
+// The image of a chart for the software scene graph, painted with QPainter (any thread).
+QImage paintPicture(const ChartPicture &picture)
+{
+    // An opaque image when the background is: the scene graph then draws nothing beneath it.
+    const bool opaque = picture.background.alpha() == 255;
+    QImage image(picture.pixels,
+                 opaque ? QImage::Format_RGB32 : QImage::Format_ARGB32_Premultiplied);
+    image.setDevicePixelRatio(picture.ratio);
+    image.fill(picture.background);
+    QPainter painter(&image);
+    const Mapper map{picture.width, std::ceil(picture.lineWidth), picture.height - 1, picture.yMax,
+                     picture.span};
+    // The grid as filled rows of pixels: no stroking.
+    for (const qreal fraction : {0.0, 0.5, 1.0}) {
+        const qreal y = std::round(map.bottom - fraction * (map.bottom - map.top)) - 1;
+        painter.fillRect(QRectF(0, y, picture.width, 1), picture.gridColor);
+    }
+    // Antialiasing for the wide lines of detail charts; thin sparklines cost less without.
+    const bool smooth = picture.lineWidth >= 2;
+    const auto polyline = [&](const QList<qreal> &values) {
+        QPolygonF points;
+        points.reserve(values.size() + 2);
+        for (qsizetype i = 0; i < values.size(); ++i)
+            points.append(map.at(i, values.size(), values[i]));
+        return points;
+    };
+    for (std::size_t i = 0; i < picture.data.size(); ++i) {
+        QPolygonF points = polyline(picture.data[i]);
+        if (points.size() < 2)
+            continue;
+        QColor area = picture.colors[i];
+        area.setAlphaF(0.18f);
+        // The area without antialiasing: its edge is under the line, and it halves the cost.
+        painter.setRenderHint(QPainter::Antialiasing, false);
+        painter.setPen(Qt::NoPen);
+        painter.setBrush(area);
+        points.append(QPointF(points.last().x(), map.bottom));
+        points.append(QPointF(points.first().x(), map.bottom));
+        painter.drawPolygon(points);
+        points.resize(points.size() - 2);
+        painter.setBrush(Qt::NoBrush);
+        painter.setRenderHint(QPainter::Antialiasing, smooth);
+        painter.setPen(
+            QPen(picture.colors[i], picture.lineWidth, Qt::SolidLine, Qt::RoundCap, Qt::RoundJoin));
+        painter.drawPolyline(points);
+    }
+    // The reference, in pieces where it is set (> 0).
+    painter.setPen(
+        QPen(picture.referenceColor, std::max<qreal>(1.5, picture.lineWidth), Qt::DashLine));
+    const QList<qreal> &reference = picture.reference;
+    QPolygonF piece;
+    for (qsizetype i = 0; i <= reference.size(); ++i) {
+        if (i < reference.size() && reference[i] > 0) {
+            piece.append(map.at(i, reference.size(), reference[i]));
+            continue;
+        }
+        if (piece.size() >= 2)
+            painter.drawPolyline(piece);
+        piece.clear();
+    }
+    return image;
+}
+
+} // namespace
+
+namespace detail {
+
+// Where the painting thread leaves a chart's image, shared by the chart and the batches that
+// paint it, so that a chart may go while its image is painted.
+struct ChartImage {
+    SeriesChart *chart = nullptr; // GUI thread only; null once the chart is destroyed
+    // Touched in the scene graph's sync only: what was last handed to the painter.
+    quint64 generation = 0;
+    QSize pixels;
+    bool requested = false;
+    QImage shown; // the image on screen, for a node made again (the scene graph was released)
+    std::mutex mutex;
+    QImage image; // painted and not yet shown (guarded by mutex)
+};
+
+} // namespace detail
+
+namespace {
+
+// Paints the software scene graph's chart images on a thread of its own, so that the GUI
+// thread, where the application's coroutines resume, only shows them. The charts that change
+// in one sync are painted as one batch and shown together, in one frame; while a batch is
+// painted, newer pictures wait, the latest of each chart only.
+class ChartPainter : public QObject {
+public:
+    // The painter of the application (created with the first chart, in the GUI thread).
+    static ChartPainter *instance()
+    {
+        static QPointer<ChartPainter> painter;
+        if (!painter && QCoreApplication::instance())
+            painter = new ChartPainter(QCoreApplication::instance());
+        return painter;
+    }
+
+    // Queues the picture of a chart (in the scene graph's sync, on the GUI or render thread).
+    void submit(const std::shared_ptr<detail::ChartImage> &target, ChartPicture picture)
+    {
+        const std::scoped_lock lock(m_mutex);
+        const auto same = [&](const Job &job) { return job.first == target; };
+        if (const auto it = std::find_if(m_pending.begin(), m_pending.end(), same);
+            it != m_pending.end())
+            it->second = std::move(picture);
+        else
+            m_pending.emplace_back(target, std::move(picture));
+        if (std::exchange(m_busy, true))
+            return; // a flush is queued, or a batch is painted: it takes this one after
+        QMetaObject::invokeMethod(this, &ChartPainter::paintPending, Qt::QueuedConnection);
+    }
+
+private:
+    using Job = std::pair<std::shared_ptr<detail::ChartImage>, ChartPicture>;
+    using Painted = std::vector<std::pair<std::shared_ptr<detail::ChartImage>, QImage>>;
+
+    explicit ChartPainter(QObject *parent) : QObject(parent)
+    {
+        m_pool.setMaxThreadCount(1);
+        m_pool.setObjectName(QStringLiteral("QtAio chart painter"));
+    }
+
+    // GUI thread: hands the pending pictures to the painting thread as one batch.
+    void paintPending()
+    {
+        auto batch = std::make_shared<std::vector<Job>>();
+        {
+            const std::scoped_lock lock(m_mutex);
+            if (m_pending.empty()) {
+                m_busy = false;
+                return;
+            }
+            batch->swap(m_pending);
+        }
+        m_pool.start([this, batch] {
+            auto painted = std::make_shared<Painted>();
+            for (const auto &[target, picture] : *batch)
+                painted->emplace_back(target, paintPicture(picture));
+            // Delivered in the GUI thread; dropped if the painter is destroyed first.
+            QMetaObject::invokeMethod(
+                this, [this, painted] { show(*painted); }, Qt::QueuedConnection);
+        });
+    }
+
+    // GUI thread: leaves each image for its chart's next sync, then paints what came meanwhile.
+    void show(Painted &painted)
+    {
+        for (auto &[target, image] : painted) {
+            {
+                const std::scoped_lock lock(target->mutex);
+                target->image = std::move(image);
+            }
+            if (target->chart)
+                target->chart->update();
+        }
+        paintPending();
+    }
+
+    std::mutex m_mutex;
+    std::vector<Job> m_pending;
+    bool m_busy = false; // a batch is queued or painted (guarded by m_mutex)
+    QThreadPool m_pool;  // last: destroyed first, waiting for the batch it paints
+};
+
 // Assigns `value` to `member`; false when nothing changed (the setter returns early).
 template<typename T>
 bool change(T &member, const T &value)
@@ -171,12 +373,18 @@ bool change(T &member, const T &value)
 
 } // namespace
 
-SeriesChart::SeriesChart(QQuickItem *parent) : QQuickItem(parent)
+SeriesChart::SeriesChart(QQuickItem *parent)
+    : QQuickItem(parent), m_image(std::make_shared<detail::ChartImage>())
 {
     setFlag(ItemHasContents);
+    m_image->chart = this;
+    ChartPainter::instance(); // created here, in the GUI thread
 }
 
-SeriesChart::~SeriesChart() = default;
+SeriesChart::~SeriesChart()
+{
+    m_image->chart = nullptr; // a batch being painted keeps the image and drops it
+}
 
 InspectorModel *SeriesChart::model() const
 {
@@ -230,7 +438,7 @@ void SeriesChart::setColors(const QVariantList &colors)
 {
     if (!change(m_colors, colors))
         return;
-    update();
+    changed();
     Q_EMIT colorsChanged();
 }
 
@@ -256,7 +464,7 @@ void SeriesChart::setReferenceColor(const QColor &color)
 {
     if (!change(m_referenceColor, color))
         return;
-    update();
+    changed();
     Q_EMIT referenceColorChanged();
 }
 
@@ -269,8 +477,21 @@ void SeriesChart::setGridColor(const QColor &color)
 {
     if (!change(m_gridColor, color))
         return;
-    update();
+    changed();
     Q_EMIT gridColorChanged();
+}
+
+QColor SeriesChart::background() const
+{
+    return m_background;
+}
+
+void SeriesChart::setBackground(const QColor &color)
+{
+    if (!change(m_background, color))
+        return;
+    changed();
+    Q_EMIT backgroundChanged();
 }
 
 qreal SeriesChart::lineWidth() const
@@ -283,7 +504,7 @@ void SeriesChart::setLineWidth(qreal width)
     if (qFuzzyCompare(width, m_lineWidth))
         return;
     m_lineWidth = width;
-    update();
+    changed();
     Q_EMIT lineWidthChanged();
 }
 
@@ -360,7 +581,7 @@ void SeriesChart::refresh()
         m_latest = latest;
         Q_EMIT latestChanged();
     }
-    update();
+    changed();
 }
 
 // The software scene graph paints a chart into an image and composes the window on the CPU,
@@ -387,9 +608,17 @@ QColor SeriesChart::seriesColor(std::size_t index) const
         .value<QColor>();
 }
 
+void SeriesChart::changed()
+{
+    ++m_generation;
+    update();
+}
+
 // The software scene graph (Qt Quick without a GPU, as on the offscreen platform) draws no
-// custom geometry: there, the chart is painted into an image with QPainter.
-QSGNode *SeriesChart::paintImageNode(QSGNode *oldNode)
+// custom geometry: there the chart shows an image painted with QPainter by the ChartPainter.
+// A new picture is handed over when anything drawn changed (the generation) or the size did;
+// the image shown is the latest one painted.
+QSGNode *SeriesChart::imageNode(QSGNode *oldNode)
 {
     const qreal ratio = window()->effectiveDevicePixelRatio();
     const QSize pixels = (size() * ratio).toSize();
@@ -397,75 +626,58 @@ QSGNode *SeriesChart::paintImageNode(QSGNode *oldNode)
         delete oldNode;
         return nullptr;
     }
-    QImage image(pixels, QImage::Format_ARGB32_Premultiplied);
-    image.setDevicePixelRatio(ratio);
-    image.fill(Qt::transparent);
-    QPainter painter(&image);
-    // Antialiasing for the wide lines of detail charts; thin sparklines cost less without.
-    const bool smooth = m_lineWidth >= 2;
-    painter.setRenderHint(QPainter::Antialiasing, smooth);
-    const Mapper map{width(), std::ceil(m_lineWidth), height() - 1, m_yMax, m_span};
-    painter.setPen(QPen(m_gridColor, 1));
-    for (const qreal fraction : {0.0, 0.5, 1.0}) {
-        const qreal y = std::round(map.bottom - fraction * (map.bottom - map.top)) - 0.5;
-        painter.drawLine(QPointF(0, y), QPointF(width(), y));
+    detail::ChartImage &target = *m_image;
+    ChartPainter *painter = ChartPainter::instance();
+    if (painter &&
+        (!target.requested || target.generation != m_generation || target.pixels != pixels)) {
+        target.requested = true;
+        target.generation = m_generation;
+        target.pixels = pixels;
+        ChartPicture picture;
+        picture.pixels = pixels;
+        picture.ratio = ratio;
+        picture.width = width();
+        picture.height = height();
+        picture.lineWidth = m_lineWidth;
+        picture.yMax = m_yMax;
+        picture.span = m_span;
+        picture.data = m_data;
+        picture.reference = m_reference;
+        picture.referenceColor = m_referenceColor;
+        picture.gridColor = m_gridColor;
+        picture.background = m_background;
+        for (std::size_t i = 0; i < m_data.size(); ++i)
+            picture.colors.push_back(seriesColor(i));
+        painter->submit(m_image, std::move(picture));
     }
-    const auto polyline = [&](const QList<qreal> &values) {
-        QPolygonF points;
-        for (qsizetype i = 0; i < values.size(); ++i)
-            points.append(map.at(i, values.size(), values[i]));
-        return points;
-    };
-    for (std::size_t i = 0; i < m_data.size(); ++i) {
-        const QPolygonF points = polyline(m_data[i]);
-        if (points.size() < 2)
-            continue;
-        QColor area = seriesColor(i);
-        area.setAlphaF(0.18f);
-        QPolygonF below = points;
-        below.append(QPointF(points.last().x(), map.bottom));
-        below.append(QPointF(points.first().x(), map.bottom));
-        // The area without antialiasing: its edge is under the line, and it halves the cost.
-        painter.setRenderHint(QPainter::Antialiasing, false);
-        painter.setPen(Qt::NoPen);
-        painter.setBrush(area);
-        painter.drawPolygon(below);
-        painter.setBrush(Qt::NoBrush);
-        painter.setRenderHint(QPainter::Antialiasing, smooth);
-        painter.setPen(
-            QPen(seriesColor(i), m_lineWidth, Qt::SolidLine, Qt::RoundCap, Qt::RoundJoin));
-        painter.drawPolyline(points);
+    QImage image;
+    {
+        const std::scoped_lock lock(target.mutex);
+        std::swap(image, target.image);
     }
-    // The reference, in pieces where it is set (> 0).
-    painter.setPen(QPen(m_referenceColor, std::max<qreal>(1.5, m_lineWidth), Qt::DashLine));
-    QPolygonF piece;
-    for (qsizetype i = 0; i <= m_reference.size(); ++i) {
-        if (i < m_reference.size() && m_reference[i] > 0) {
-            piece.append(map.at(i, m_reference.size(), m_reference[i]));
-            continue;
-        }
-        if (piece.size() >= 2)
-            painter.drawPolyline(piece);
-        piece.clear();
-    }
-    painter.end();
-
     auto *node = static_cast<QSGImageNode *>(oldNode);
-    if (!node) {
-        node = window()->createImageNode();
-        node->setOwnsTexture(true);
+    if (!image.isNull())
+        target.shown = image;
+    else if (!node)
+        image = target.shown;
+    if (!image.isNull()) {
+        if (!node) {
+            node = window()->createImageNode();
+            node->setOwnsTexture(true);
+        }
+        node->setTexture(window()->createTextureFromImage(image));
     }
-    node->setTexture(window()->createTextureFromImage(image));
-    node->setRect(boundingRect());
+    if (node)
+        node->setRect(boundingRect());
     return node;
 }
 
 QSGNode *SeriesChart::updatePaintNode(QSGNode *oldNode, UpdatePaintNodeData *)
 {
     if (window()->rendererInterface()->graphicsApi() == QSGRendererInterface::Software)
-        return paintImageNode(oldNode);
-    // Children: the grid, then an area and a line per series, then the reference on top.
-    const int needed = 2 + 2 * int(m_data.size());
+        return imageNode(oldNode);
+    // Children: the background, the grid, an area and a line per series, the reference on top.
+    const int needed = 3 + 2 * int(m_data.size());
     QSGNode *root = oldNode;
     if (root && root->childCount() != needed) {
         delete root;
@@ -473,6 +685,7 @@ QSGNode *SeriesChart::updatePaintNode(QSGNode *oldNode, UpdatePaintNodeData *)
     }
     if (!root) {
         root = new QSGNode;
+        root->appendChildNode(makeNode(QSGGeometry::DrawTriangles));
         root->appendChildNode(makeNode(QSGGeometry::DrawTriangles));
         for (std::size_t i = 0; i < m_data.size(); ++i) {
             root->appendChildNode(makeNode(QSGGeometry::DrawTriangleStrip));
@@ -482,6 +695,9 @@ QSGNode *SeriesChart::updatePaintNode(QSGNode *oldNode, UpdatePaintNodeData *)
     }
     const Mapper map{width(), std::ceil(m_lineWidth), height() - 1, m_yMax, m_span};
     auto *child = static_cast<QSGGeometryNode *>(root->firstChild());
+    setColor(child, m_background);
+    fillRectangle(child, m_background.alpha() > 0 ? boundingRect() : QRectF());
+    child = static_cast<QSGGeometryNode *>(child->nextSibling());
     setColor(child, m_gridColor);
     fillGrid(child, map);
     for (std::size_t i = 0; i < m_data.size(); ++i) {

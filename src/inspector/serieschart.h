@@ -8,11 +8,15 @@
 #include <QtQml/qqmlregistration.h>
 #include <QtQuick/QQuickItem>
 
+#include <memory>
 #include <vector>
 
 namespace QtAio {
 
 class InspectorModel;
+namespace detail {
+struct ChartImage;
+}
 
 //! A line chart of sampled values of one primitive, drawn with the Qt Quick scene graph.
 /*!
@@ -21,10 +25,11 @@ class InspectorModel;
  * `referenceKey` (a bound such as maxSize or limit) as a dashed line drawn above the data.
  * The y-axis starts at 0 and ends at yMax: a round number at or above the largest value in
  * the visible window, the reference included, so that no part of the history is clipped.
- * It redraws once per sample of the model (with the software scene graph, which draws no custom
- * geometry, it paints an image instead, following at most about ten samples per second) and
- * costs the GUI thread one copy of the visible history per redraw; labels are left to QML
- * (yMax, format()).
+ * It redraws once per sample of the model and costs the GUI thread one copy of the visible
+ * history per redraw; labels are left to QML (yMax, format()). The software scene graph draws
+ * no custom geometry: there the chart is painted into an image on a thread of its own, the
+ * images of all charts of a window in one batch, following at most about ten samples per
+ * second, and the window shows each image one frame after the sample it draws.
  */
 class QTAIO_INSPECTOR_EXPORT SeriesChart : public QQuickItem {
     Q_OBJECT
@@ -45,6 +50,9 @@ class QTAIO_INSPECTOR_EXPORT SeriesChart : public QQuickItem {
                    referenceColorChanged)
     //! The colour of the grid lines (at 0, yMax / 2 and yMax).
     Q_PROPERTY(QColor gridColor READ gridColor WRITE setGridColor NOTIFY gridColorChanged)
+    //! The colour filled behind the chart (default transparent). The colour the chart lies on,
+    //! opaque, spares the software scene graph from drawing what the chart covers.
+    Q_PROPERTY(QColor background READ background WRITE setBackground NOTIFY backgroundChanged)
     //! The line width in pixels (default 2).
     Q_PROPERTY(qreal lineWidth READ lineWidth WRITE setLineWidth NOTIFY lineWidthChanged)
     //! How many samples span the width (default 0: the model's historyLength).
@@ -90,6 +98,10 @@ public:
     [[nodiscard]] QColor gridColor() const;
     //! Sets the colour of the grid lines (transparent: none).
     void setGridColor(const QColor &color);
+    //! See the property `background`.
+    [[nodiscard]] QColor background() const;
+    //! Sets the colour filled behind the chart (transparent: none).
+    void setBackground(const QColor &color);
     //! See the property `lineWidth`.
     [[nodiscard]] qreal lineWidth() const;
     //! Sets the line width in pixels.
@@ -125,6 +137,8 @@ Q_SIGNALS:
     void referenceColorChanged();
     //! See the property `gridColor`.
     void gridColorChanged();
+    //! See the property `background`.
+    void backgroundChanged();
     //! See the property `lineWidth`.
     void lineWidthChanged();
     //! See the property `visibleSamples`.
@@ -144,7 +158,8 @@ private:
     void refresh();
     void onSampled();
     [[nodiscard]] QColor seriesColor(std::size_t index) const;
-    QSGNode *paintImageNode(QSGNode *oldNode);
+    QSGNode *imageNode(QSGNode *oldNode);
+    void changed();
 
     QPointer<InspectorModel> m_model;
     QMetaObject::Connection m_sampled;
@@ -154,6 +169,7 @@ private:
     QString m_referenceKey;
     QColor m_referenceColor{0xc0, 0x39, 0x2b};
     QColor m_gridColor{0x80, 0x80, 0x80, 0x50};
+    QColor m_background{Qt::transparent};
     qreal m_lineWidth = 2;
     int m_visibleSamples = 0;
     QString m_unit;
@@ -163,6 +179,10 @@ private:
     std::vector<QList<qreal>> m_data;
     QList<qreal> m_reference;
     int m_span = 2;
+    // The software scene graph's image: the picture last handed to the painting thread, and
+    // where that thread leaves the image (shared with it).
+    quint64 m_generation = 0;
+    std::shared_ptr<detail::ChartImage> m_image;
 };
 
 } // namespace QtAio
