@@ -28,6 +28,8 @@
 #include <qtaio/taskexecutor.h>
 
 #include <QtCore/QCommandLineParser>
+#include <QtCore/QDir>
+#include <QtCore/QFile>
 #include <QtCore/QElapsedTimer>
 #include <QtCore/QRandomGenerator>
 #include <QtCore/QThread>
@@ -42,6 +44,7 @@
 #include <chrono>
 #include <cstdio>
 #include <ctime>
+#include <unistd.h>
 #include <memory>
 #include <optional>
 #include <vector>
@@ -55,6 +58,28 @@ double threadCpuSeconds()
     timespec t{};
     clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
     return double(t.tv_sec) + double(t.tv_nsec) / 1e9;
+}
+
+// CPU seconds of this process's threads whose name starts with \a prefix (Linux, from
+// /proc/self/task: a resolution of one clock tick), such as the chart painter's thread.
+double namedThreadsCpuSeconds(const QByteArray &prefix)
+{
+    double seconds = 0;
+    const QDir tasks(QStringLiteral("/proc/self/task"));
+    for (const QString &task : tasks.entryList(QDir::Dirs | QDir::NoDotAndDotDot)) {
+        QFile comm(tasks.filePath(task + QStringLiteral("/comm")));
+        QFile stat(tasks.filePath(task + QStringLiteral("/stat")));
+        if (!comm.open(QIODevice::ReadOnly) || !comm.readAll().startsWith(prefix) ||
+            !stat.open(QIODevice::ReadOnly))
+            continue;
+        // Fields 14 and 15 (utime, stime) follow the name in parentheses, which may hold spaces.
+        const QByteArray line = stat.readAll();
+        const QList<QByteArray> fields = line.mid(line.lastIndexOf(')') + 2).split(' ');
+        if (fields.size() > 12)
+            seconds += double(fields[11].toLongLong() + fields[12].toLongLong()) /
+                       double(sysconf(_SC_CLK_TCK));
+    }
+    return seconds;
 }
 
 double percentile(std::vector<double> values, double p)
@@ -345,11 +370,14 @@ int main(int argc, char *argv[])
         frames.clear();
         syncs.clear();
         const double cpuStart = threadCpuSeconds();
+        const QByteArray painterThread("QtAio chart pai"); // the name, cut to 15 characters
+        const double painterStart = namedThreadsCpuSeconds(painterThread);
         QElapsedTimer wall;
         wall.start();
         const int seconds = parser.value(durationOption).toInt();
-        QTimer::singleShot(seconds * 1000, &app, [&, cpuStart, wall] {
+        QTimer::singleShot(seconds * 1000, &app, [&, cpuStart, painterThread, painterStart, wall] {
             const double cpu = threadCpuSeconds() - cpuStart;
+            const double painter = namedThreadsCpuSeconds(painterThread) - painterStart;
             const double elapsed = double(wall.nsecsElapsed()) / 1e9;
             std::printf("inspector: %d primitives, sampling every %d ms, churn every %s ms (burst "
                         "%s), %.1f s, %dx%d, graphics API %d\n",
@@ -368,6 +396,9 @@ int main(int argc, char *argv[])
                         samples.size(), percentile(samples, 0.5), percentile(samples, 0.95));
             std::printf("GUI thread busy: %.1f%% (CPU %.3f s of %.3f s wall)\n",
                         100 * cpu / elapsed, cpu, elapsed);
+            std::printf("chart painter thread busy: %.1f%% (CPU %.2f s; the software scene "
+                        "graph's chart images)\n",
+                        100 * painter / elapsed, painter);
             if (parser.isSet(screenshotOption)) {
                 const QImage image = window->grabWindow();
                 if (image.isNull() || !image.save(parser.value(screenshotOption))) {

@@ -657,6 +657,11 @@ void tst_Inspector::softwareChartsArePaintedOffTheGuiThreadAndShown()
     delete chart;
     chart = makeChart(Qt::magenta);
     QTRY_VERIFY_WITH_TIMEOUT(pixelsOf(Qt::magenta) > 100 && pixelsOf(Qt::green) == 0, 10000);
+    // A background fills the chart (an opaque image, which hides the window beneath): above
+    // the line, it shows as it is; below, under the series' translucent area.
+    chart->setBackground(Qt::yellow);
+    QTRY_VERIFY_WITH_TIMEOUT(pixelsOf(Qt::yellow) >= 160, 10000);
+    QCOMPARE(pixelsOf(Qt::white), 0);
 }
 
 void tst_Inspector::windowLoadsRendersAndCloses()

@@ -316,6 +316,7 @@ private:
     explicit ChartPainter(QObject *parent) : QObject(parent)
     {
         m_pool.setMaxThreadCount(1);
+        m_pool.setExpiryTimeout(-1); // one thread for the application's lifetime
         m_pool.setObjectName(QStringLiteral("QtAio chart painter"));
     }
 
