@@ -16,6 +16,7 @@
 #include <algorithm>
 #include <array>
 #include <deque>
+#include <utility>
 #include <vector>
 
 namespace QtAio {
@@ -119,44 +120,63 @@ struct Series {
 };
 
 // When each number a primitive gives out (a queue's arrivals, an executor's task starts) was
-// first seen given out: (sample time in ms, the next number at that sample), one entry per
-// sample at which the next number changed. An item numbered n was given out after the last
-// sample whose next number was at most n and before the first whose next number is above it, so
-// its age is known to within one sampling interval without any timestamp in the primitive.
+// given out, from the samples alone: one mark per sample at which the next number changed. The
+// numbers from one mark's `next` up to the following mark's were given out between the sample
+// before that mark (`since`) and the mark itself. Without any timestamp in the primitive, an age
+// is estimated from there, as if those numbers were given out evenly over that interval: it is
+// off by at most one sampling interval, and never shrinks while its item stays.
 class Marks {
 public:
     void note(qint64 now, quint64 next)
     {
-        if (!m_marks.empty() && m_marks.back().second == next)
+        const qint64 since = std::exchange(m_lastSample, now);
+        if (!m_marks.empty() && m_marks.back().next == next)
             return;
-        m_marks.emplace_back(now, next);
+        m_marks.push_back({now, next, since < 0 ? now : since});
         if (m_marks.size() <= capacity)
             return;
         // Full: the older half keeps every second entry, so that old ages lose precision
-        // before recent ones do.
-        std::deque<std::pair<qint64, quint64>> thinned;
+        // before recent ones do. A mark whose predecessor goes spans the interval from the
+        // predecessor before it.
+        std::deque<Mark> thinned;
         const std::size_t half = m_marks.size() / 2;
         for (std::size_t i = 0; i < m_marks.size(); ++i) {
-            if (i >= half || i % 2 == 0)
-                thinned.push_back(m_marks[i]);
+            if (i < half && i % 2 == 1)
+                continue;
+            thinned.push_back(m_marks[i]);
+            const bool predecessorGone = i > 0 && i - 1 < half && (i - 1) % 2 == 1;
+            if (predecessorGone)
+                thinned.back().since = thinned[thinned.size() - 2].time;
         }
         m_marks.swap(thinned);
     }
-    //! The age in ms of the item numbered \a number at \a now: since the first sample that saw
-    //! it given out (at least as long as the oldest entry when it is older than all of them).
+    //! The age in ms at \a now of the item numbered \a number; at least the age of the first
+    //! sample when it is older than all of them, and 0 when it is not given out yet.
     [[nodiscard]] double age(quint64 number, qint64 now) const
     {
-        const auto it = std::upper_bound(
-            m_marks.begin(), m_marks.end(), number,
-            [](quint64 n, const std::pair<qint64, quint64> &mark) { return n < mark.second; });
+        const auto it = std::upper_bound(m_marks.begin(), m_marks.end(), number,
+                                         [](quint64 n, const Mark &mark) { return n < mark.next; });
         if (it == m_marks.end())
             return 0.0;
-        return double(now - (it == m_marks.begin() ? m_marks.front().first : it->first));
+        if (it == m_marks.begin())
+            return double(now - it->time);
+        // Given out in (since, time], as the (offset + 1/2)-th of `count` evenly spread ones.
+        const quint64 first = std::prev(it)->next;
+        const double offset = double(number - first) + 0.5;
+        const double count = double(it->next - first);
+        const double given = double(it->since) + double(it->time - it->since) * offset / count;
+        return std::max(0.0, double(now) - given);
     }
 
 private:
+    struct Mark {
+        qint64 time;  // the sample that saw `next`
+        quint64 next; // the next number at that sample
+        qint64 since; // the sample before it (or, once thinned, the previous mark's)
+    };
     static constexpr std::size_t capacity = 4096;
-    std::deque<std::pair<qint64, quint64>> m_marks;
+    std::deque<Mark> m_marks;
+    qint64 m_lastSample = -1;
 };
 
 // The values a PriorityQueue has per priority: its backlog, and the waits of its queued items

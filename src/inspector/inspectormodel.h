@@ -41,8 +41,10 @@ namespace QtAio {
  *
  * Ages come from Inspection::Details: a queue numbers its arrivals and an executor its task
  * starts anyway, and the model notes at each sample which number comes next, so an age is
- * exact to within one sampling interval (it may read up to one interval short) and costs the
- * primitives nothing between samples. The probe that reads them scans the queue (or the
+ * exact to within one sampling interval and costs the primitives nothing between samples: the
+ * numbers given out between two samples are taken as given out evenly over that interval (a
+ * task started and still running between two samples reads about half the interval, not 0).
+ * An item older than the first sample reads as old as that sample. The probe that reads them scans the queue (or the
  * executor's tasks) under the primitive's lock, as PriorityQueue::sizeByPriority() does.
  */
 class QTAIO_INSPECTOR_EXPORT InspectorModel : public QAbstractListModel {
