@@ -27,6 +27,54 @@ using QtAio::CloseMode;
 
 namespace {
 
+//! Puts 0 .. n-1 with putBlocking() from a thread of its own, and waits for it: afterwards a
+//! getter that takes them and finds the queue empty spins before it suspends.
+void putStreamFromThread(AsyncQueue<int> &q, int n)
+{
+    std::thread([&q, n] {
+        for (int i = 0; i < n; ++i)
+            q.putBlocking(i);
+    }).join();
+}
+
+//! A thread that runs an action once the consumer has taken the stream (takeStream()).
+class AfterStream {
+public:
+    template<typename Action>
+    explicit AfterStream(Action action)
+        : m_thread([this, action] {
+              taken.wait(false);
+              action();
+          })
+    {
+    }
+    //! Runs the action now if the consumer did not get that far (a failed test still ends).
+    ~AfterStream()
+    {
+        taken = true;
+        taken.notify_one();
+    }
+    AfterStream(const AfterStream &) = delete;
+    AfterStream &operator=(const AfterStream &) = delete;
+
+    std::atomic<bool> taken = false;
+
+private:
+    std::jthread m_thread;
+};
+
+//! Takes 0 .. n-1 in order (a stream put by putStreamFromThread()), then starts \a after.
+QCoro::Task<bool> takeStream(AsyncQueue<int> &q, int n, AfterStream &after)
+{
+    for (int i = 0; i < n; ++i) {
+        if (co_await q.get() != i)
+            co_return false;
+    }
+    after.taken = true;
+    after.taken.notify_one();
+    co_return true;
+}
+
 QCoro::Task<> consume(AsyncQueue<int> &q, std::vector<int> &out, int n)
 {
     for (int i = 0; i < n; ++i)
@@ -77,6 +125,12 @@ private Q_SLOTS:
     void destroyingWithWaitersCancelsThem();
     void modelBasedRandomized();
     void stressProducersAndConsumersOnSeveralThreads();
+    // A coroutine getter that finds the queue empty after a stream of blocking puts spins
+    // briefly before it suspends: each way such a get can end.
+    void getterAfterBlockingStreamEndsOnClose();
+    void getterAfterBlockingStreamHonoursStop();
+    void getterAfterBlockingStreamTakesLateItem();
+    void blockingProducersKeepOrderAndEveryItemOnce();
 };
 
 void tst_AsyncQueue::fifoOrder()
@@ -788,6 +842,93 @@ void tst_AsyncQueue::stressProducersAndConsumersOnSeveralThreads()
     QCOMPARE(takenCount.load(), n);
     QCOMPARE(takenSum.load(), static_cast<long long>(n) * (n - 1) / 2);
     QCOMPARE(takenXor.load(), xorExpected);
+}
+
+void tst_AsyncQueue::getterAfterBlockingStreamEndsOnClose()
+{
+    AsyncQueue<int> q(8);
+    putStreamFromThread(q, 6);
+    AfterStream closer([&q] { q.close(); });
+    QVERIFY(QtAioTest::runAsync([&]() -> QCoro::Task<> {
+        QTAIO_VERIFY(co_await takeStream(q, 6, closer));
+        QTAIO_COMPARE(co_await q.next(), std::optional<int>()); // closed while empty
+        QTAIO_VERIFY_THROWS(QtAio::QueueClosedError, co_await q.get(), "closed");
+    }));
+    QCOMPARE(q.waitingGetters(), 0);
+}
+
+void tst_AsyncQueue::getterAfterBlockingStreamHonoursStop()
+{
+    AsyncQueue<int> q(8);
+    putStreamFromThread(q, 6);
+    std::stop_source requested;
+    requested.request_stop();
+    std::stop_source stop;
+    AfterStream stopper([&stop] { stop.request_stop(); });
+    QVERIFY(QtAioTest::runAsync([&]() -> QCoro::Task<> {
+        QTAIO_VERIFY(co_await takeStream(q, 6, stopper));
+        // Stopped from another thread while the get spins or waits.
+        QTAIO_VERIFY_THROWS(QtAio::CancelledError, co_await q.get(stop.get_token()), "cancelled");
+        // Stopped before the get, which finds the queue empty after a stream again.
+        putStreamFromThread(q, 6);
+        for (int i = 0; i < 6; ++i)
+            QTAIO_COMPARE(co_await q.get(), i);
+        QTAIO_VERIFY_THROWS(QtAio::CancelledError, co_await q.get(requested.get_token()),
+                            "cancelled");
+        // Nothing was lost or left waiting: the next item goes to the next get.
+        QTAIO_VERIFY(q.tryPut(7));
+        QTAIO_COMPARE(co_await q.get(), 7);
+    }));
+    QCOMPARE(q.waitingGetters(), 0);
+    QCOMPARE(q.size(), 0);
+}
+
+void tst_AsyncQueue::getterAfterBlockingStreamTakesLateItem()
+{
+    AsyncQueue<int> q(8);
+    putStreamFromThread(q, 6);
+    AfterStream producer([&q] {
+        q.putBlocking(42);
+        q.putBlocking(43);
+    });
+    QVERIFY(QtAioTest::runAsync([&]() -> QCoro::Task<> {
+        QTAIO_VERIFY(co_await takeStream(q, 6, producer));
+        QTAIO_COMPARE(co_await q.get(), 42); // however it arrives: in the spin, or at a wake-up
+        QTAIO_COMPARE(co_await q.get(std::chrono::hours(1)), 43);
+    }));
+    QCOMPARE(q.size(), 0);
+    QCOMPARE(q.unfinishedTasks(), 8);
+}
+
+void tst_AsyncQueue::blockingProducersKeepOrderAndEveryItemOnce()
+{
+    // Several putBlocking threads into a small bounded queue drained by one coroutine: the
+    // consumer finds the queue empty and full by turns, spins and suspends. Each producer's
+    // items arrive in its order, every item exactly once.
+    constexpr int producers = 4;
+    constexpr int perProducer = 10000;
+    AsyncQueue<int> q(16);
+    std::vector<std::jthread> threads;
+    for (int p = 0; p < producers; ++p)
+        threads.emplace_back([&q, p] {
+            for (int i = 0; i < perProducer; ++i)
+                q.putBlocking(p * perProducer + i);
+        });
+    std::vector<int> next(producers, 0);
+    QVERIFY(QtAioTest::runAsync([&]() -> QCoro::Task<> {
+        for (int n = 0; n < producers * perProducer; ++n) {
+            const int v = co_await q.get();
+            const int p = v / perProducer;
+            QTAIO_VERIFY(p >= 0 && p < producers);
+            QTAIO_COMPARE(v % perProducer, next[p]);
+            ++next[p];
+        }
+    }));
+    threads.clear();
+    for (int p = 0; p < producers; ++p)
+        QCOMPARE(next[p], perProducer);
+    QCOMPARE(q.size(), 0);
+    QCOMPARE(q.waitingPutters(), 0);
 }
 
 QTEST_GUILESS_MAIN(tst_AsyncQueue)

@@ -46,6 +46,13 @@ private:
  * once, one emission per change, for operations made there; coalesced for operations made on
  * other threads (one emission per burst carrying the latest value; itemsPut/itemsTaken carry
  * how many since the last emission, so totals stay exact).
+ *
+ * A coroutine get that finds the queue empty after it took several items that threads put
+ * with putBlocking() waits up to 20 µs for the next one before it suspends, yielding the
+ * processor between checks (a producer waiting for it runs first): a wake-up through the event
+ * loop costs more than that, and a producer thread running beside the consumer usually puts
+ * its next item sooner. It ends at once when the queue closes or the get's stop is requested.
+ * Gets after coroutine puts (which may come from the getter's own thread) never wait so.
  */
 class QTAIO_CORE_EXPORT AsyncQueueBase : public QObject {
     Q_OBJECT

@@ -342,6 +342,7 @@ protected:
                 op.status = WaitStatus::Closed;
                 return true;
             }
+            core().blockingPutSinceWait = true;
             return putLocked(wake, item, op.key);
         });
         if (op.status != WaitStatus::Completed)
@@ -442,6 +443,7 @@ private:
         }
         out.emplace(m_storage.pop());
         --c.size;
+        ++c.takenSinceWait;
         c.itemTakenLocked();
         if (!c.putters.isEmpty())
             BasicQueue::admitPuttersLocked(wake); // no virtual call on the fast path
@@ -507,15 +509,22 @@ private:
     template<GetForm Form>
     bool tryGetNow(GetAwaiter<Form> &op)
     {
-        QueueTransaction tx(core());
-        if (getLocked(tx.wake, op.result)) {
-            op.status = WaitStatus::Completed;
-            return true;
+        bool spin = false;
+        {
+            QueueTransaction tx(core());
+            if (getLocked(tx.wake, op.result)) {
+                op.status = WaitStatus::Completed;
+                return true;
+            }
+            if (tx.core.closed) {
+                op.status = WaitStatus::Closed;
+                return true;
+            }
+            spin = tx.core.prepareSpinLocked();
         }
-        if (tx.core.closed) {
-            op.status = WaitStatus::Closed;
-            return true;
-        }
+        // Whatever the spin saw, suspendGet() looks again under the lock before it suspends.
+        if (spin)
+            core().spinForItem(op);
         return false;
     }
 
@@ -529,8 +538,8 @@ private:
                 op.status = WaitStatus::Completed;
             else if (tx.core.closed)
                 op.status = WaitStatus::Closed;
-            else
-                suspended = op.enqueueLocked(sharedCore(), tx.core.getters, handle);
+            else if ((suspended = op.enqueueLocked(sharedCore(), tx.core.getters, handle)))
+                tx.core.resetSpinLocked();
         }
         if (suspended)
             op.arm();

@@ -26,6 +26,17 @@ public:
     WaitList putters;
     WaitList joiners;
 
+    // Since a coroutine getter last suspended: the items gets took from storage, and whether a
+    // putBlocking() put one. Many items from a blocking putter (a thread of its own) mean that
+    // items pile up while a getter waits for its wake-up, so a getter that finds the queue empty
+    // spins briefly (spinForItem()) before it suspends. (A coroutine putter may share the
+    // getter's thread, which a spin would only hold up.)
+    int takenSinceWait = 0;
+    bool blockingPutSinceWait = false;
+    // Written under the lock when an item is stored or the queue closes; read without it by a
+    // spinning getter, which clears it under the lock before it spins.
+    std::atomic<bool> changedForSpinner{false};
+
     // Event counts since the last emission.
     int pendingPut = 0;
     int pendingTaken = 0;
@@ -54,6 +65,7 @@ public:
     void itemStoredLocked() noexcept
     {
         ++size;
+        changedForSpinner.store(true, std::memory_order_relaxed);
         ++unfinishedTasks;
         ++pendingPut;
         ++arrivals;
@@ -68,6 +80,29 @@ public:
         ++taken;
     }
 
+    //! Whether a getter that found the queue empty should spin before it suspends, and if so,
+    //! prepares the spin. Call with the lock held, the queue open and empty.
+    [[nodiscard]] bool prepareSpinLocked() noexcept
+    {
+        if (!blockingPutSinceWait || takenSinceWait < spinAfterTaken)
+            return false;
+        changedForSpinner.store(false, std::memory_order_relaxed);
+        return true;
+    }
+
+    //! A coroutine getter suspends: the counts behind prepareSpinLocked() start again.
+    void resetSpinLocked() noexcept
+    {
+        takenSinceWait = 0;
+        blockingPutSinceWait = false;
+    }
+
+    //! After prepareSpinLocked(), without the lock: waits a few microseconds at most for an item
+    //! to be stored or the queue to close, yielding the processor between checks. Returns
+    //! whether one of them happened (then the get tries again under the lock). Ends early when
+    //! \a operation's stop is requested.
+    bool spinForItem(const WaitOperation &operation) noexcept;
+
     //! Fills what every queue tells an inspector (Inspection::Details::taken) and, for a
     //! FIFO queue (\a fifo), its arrivals and the oldest queued one. Takes the lock.
     void describe(Inspection::Details &details, bool fifo);
@@ -76,6 +111,9 @@ public:
     void tasksDoneLocked(WakeList &wake) noexcept;
 
     void flush() override;
+
+    //! The number of items taken since the last wait from which a getter spins.
+    static constexpr int spinAfterTaken = 4;
 
 protected:
     void discardPendingEventsLocked() override
