@@ -319,6 +319,11 @@ private:
             }
         } endPending{this};
         Launched launched = Launched::InputEnded;
+        // Each item is offered to a runInThread() call its factory makes (see DirectItem), only
+        // where the factory lies in the range, which outlives the item without a box. Installed
+        // once for the loop (outer offers hidden), cleared before each factory call.
+        ItemOffer offer{m_core.get(), &resultTag<typename Work::value_type>};
+        const ItemOfferScope offered(Next::inPlace ? &offer : nullptr);
         // The thread's task context, set around each factory call (taken at the first one).
         const void **context = nullptr;
         bool haveContext = false;
@@ -363,12 +368,10 @@ private:
                     context = taskContextSlot();
                     haveContext = true;
                 }
-                // Offered to a runInThread() call the factory makes (see DirectItem): only where
-                // the factory lies in the range, which outlives the item without a box.
-                ItemOffer offer{m_core.get(), &resultTag<typename Work::value_type>};
+                offer.claimant = nullptr;
+                offer.claimantFrame = nullptr;
                 {
                     const TaskContextSlotScope inTask(context, m_core.get());
-                    const ItemOfferScope offered(Next::inPlace ? &offer : nullptr);
                     // The item stops with its call (a failure, cancelAll()).
                     if constexpr (TakesStopToken<InputFactory>)
                         work.emplace((*factory)(m_state->callStop.get_token()));
