@@ -134,6 +134,12 @@ private Q_SLOTS:
     void resultsKeepInputOrderWhateverTheInput();
     void anInputLongerThanItsSizeFailsTheCall();
     void inlineItemsStartNestedWorkInTheirSlot();
+    void gatheredRunInThreadCallsFinishTheirItems();
+    void aThrowingGatheredCallFailsItsItem();
+    void cancellingGatheredCalls();
+    void shutdownWithGatheredCallsStillQueued();
+    void destroyingTheExecutorWithGatheredCallsQueued();
+    void gatheredRunInThreadCallsOnAWorkerThread();
 };
 
 void tst_TaskExecutor::runYieldsTheResult()
@@ -1152,7 +1158,7 @@ void tst_TaskExecutor::streamsFailFastAndStopWhenAbandoned()
             }
             QTAIO_FAIL("no exception");
         } catch (const QtAio::ExecutionError &e) {
-            QTAIO_COMPARE(e.index(), std::optional<std::size_t>(3));
+            QTAIO_VERIFY(e.index() == std::optional<std::size_t>(3));
         }
         QTAIO_COMPARE(seen, QList<int>{0});
         QTAIO_COMPARE(stopped, 2); // items 1 and 2 were running; 4 never started
@@ -1914,3 +1920,256 @@ void tst_TaskExecutor::inlineItemsStartNestedWorkInTheirSlot()
 
 QTEST_GUILESS_MAIN(tst_TaskExecutor)
 #include "tst_taskexecutor.moc"
+
+namespace {
+//! Factories that each return a runInThread() call of \a executor over \a func and their index.
+template<typename Func>
+std::vector<std::function<QCoro::Task<int>()>> callFactories(TaskExecutor &executor, int n,
+                                                             Func func)
+{
+    std::vector<std::function<QCoro::Task<int>()>> factories;
+    for (int i = 0; i < n; ++i)
+        factories.push_back([&executor, func, i] { return executor.runInThread(func, i); });
+    return factories;
+}
+} // namespace
+
+void tst_TaskExecutor::gatheredRunInThreadCallsFinishTheirItems()
+{
+    // An item whose factory returns a runInThread() call is finished by that call: the results,
+    // counters and signals are those of two tasks per item, the item and its call.
+    TaskExecutor executor;
+    QSignalSpy started(&executor, &TaskExecutor::taskStarted);
+    QSignalSpy completed(&executor, &TaskExecutor::taskCompleted);
+    QVERIFY(started.isValid() && completed.isValid());
+    constexpr int n = 40;
+    auto factories = callFactories(executor, n, [](int v) { return 2 * v; });
+    // Factories whose task is not the first call they make: a second call (the first one runs
+    // on, nobody awaiting it), and a coroutine that awaits a call and adds to its result.
+    factories.push_back([&executor] {
+        auto dropped = executor.runInThread([] { return 1000; });
+        return executor.runInThread([] { return 7; });
+    });
+    factories.push_back([&executor]() -> QCoro::Task<int> {
+        co_return 1 + co_await executor.runInThread([] { return 10; });
+    });
+    std::atomic<int> voidCalls = 0;
+    std::vector<std::function<QCoro::Task<>()>> voidFactories;
+    for (int i = 0; i < 5; ++i)
+        voidFactories.push_back([&] { return executor.runInThread([&] { ++voidCalls; }); });
+    QVERIFY(QtAioTest::runAsync([&]() -> QCoro::Task<> {
+        const QList<int> values = co_await executor.gather(std::move(factories));
+        QTAIO_COMPARE(values.size(), qsizetype(n + 2));
+        for (int i = 0; i < n; ++i)
+            QTAIO_COMPARE(values[i], 2 * i);
+        QTAIO_COMPARE(values[n], 7);
+        QTAIO_COMPARE(values[n + 1], 11);
+        co_await executor.gather(std::move(voidFactories));
+        QTAIO_COMPARE(voidCalls.load(), 5);
+        // Streams take the same path: results with their input index.
+        auto stream = executor.asCompleted(callFactories(executor, 4, [](int v) { return v; }));
+        int sum = 0;
+        QCORO_FOREACH(const QtAio::Completed<int> &done, stream)
+        {
+            QTAIO_COMPARE(done.value, int(done.index));
+            sum += done.value;
+        }
+        QTAIO_COMPARE(sum, 6);
+        co_await executor.cancelAll(); // the dropped call has ended too
+    }));
+    const qint64 tasks = 2 * n + 3 + 2 + 2 * 5 + 2 * 4;
+    QCOMPARE(executor.completed(), tasks);
+    QCOMPARE(executor.failed(), 0);
+    QCOMPARE(qint64(started.count()), tasks);
+    QCOMPARE(qint64(completed.count()), tasks);
+    QCOMPARE(executor.running(), 0);
+}
+
+void tst_TaskExecutor::aThrowingGatheredCallFailsItsItem()
+{
+    // The item fails with what awaiting its call would have thrown: ExecutionError of
+    // runInThread() with the cause nested, itself nested in the gather's error for its index.
+    TaskExecutor executor;
+    auto failAtThree = [](int v) {
+        if (v == 3)
+            throw std::runtime_error("call 3 failed");
+        return v;
+    };
+    QVERIFY(QtAioTest::runAsync([&]() -> QCoro::Task<> {
+        try {
+            (void)co_await executor.gather(callFactories(executor, 6, failAtThree));
+            QTAIO_FAIL("no exception");
+        } catch (const QtAio::ExecutionError &e) {
+            QTAIO_VERIFY(e.index() == std::optional<std::size_t>(3));
+            try {
+                std::rethrow_if_nested(e);
+                QTAIO_FAIL("no cause");
+            } catch (const QtAio::ExecutionError &call) {
+                QTAIO_VERIFY(std::string(call.what()).find("runInThread") != std::string::npos);
+                QTAIO_COMPARE(nestedCause(call), std::string("call 3 failed"));
+            }
+        }
+        const auto outcomes =
+            co_await executor.gatherSettled(callFactories(executor, 6, failAtThree));
+        QTAIO_COMPARE(outcomes.size(), qsizetype(6));
+        for (int i = 0; i < 6; ++i) {
+            QTAIO_COMPARE(outcomes[i].hasError(), i == 3);
+            if (i != 3)
+                QTAIO_COMPARE(outcomes[i].value(), i);
+        }
+        try {
+            std::rethrow_exception(outcomes[3].error());
+        } catch (const QtAio::ExecutionError &call) {
+            QTAIO_COMPARE(nestedCause(call), std::string("call 3 failed"));
+        }
+        co_await executor.cancelAll();
+    }));
+    QCOMPARE(executor.failed(), 4); // the failing call and its item, in each gather
+    QCOMPARE(executor.running(), 0);
+}
+
+void tst_TaskExecutor::cancellingGatheredCalls()
+{
+    QThreadPool pool;
+    pool.setMaxThreadCount(2);
+    TaskExecutor executor(&pool);
+    // One call of the batch ends cancelled: it and its item count as cancelled, the others
+    // complete.
+    auto cancelTwo = [](int v) {
+        if (v == 2)
+            throw QtAio::CancelledError("call 2 cancelled");
+        return v;
+    };
+    // Calls that take a stop token run until cancelAll() requests it; two are still queued
+    // behind them then, and see it as they start.
+    constexpr int n = 4;
+    QtAio::Latch twoRunning(2);
+    std::atomic<int> sawStop = 0;
+    std::vector<std::function<QCoro::Task<int>()>> stoppable;
+    for (int i = 0; i < n; ++i) {
+        stoppable.push_back([&, i] {
+            return executor.runInThread(
+                [&](std::stop_token stop, int v) {
+                    QtAio::Latch stopRequested(1);
+                    const std::stop_callback onStop(stop, [&] { stopRequested.countDown(); });
+                    if (v < 2)
+                        twoRunning.countDown();
+                    stopRequested.waitBlocking();
+                    ++sawStop;
+                    return v;
+                },
+                i);
+        });
+    }
+    QVERIFY(QtAioTest::runAsync([&]() -> QCoro::Task<> {
+        const auto outcomes =
+            co_await executor.gatherSettled(callFactories(executor, 4, cancelTwo));
+        QTAIO_COMPARE(outcomes.size(), qsizetype(4));
+        QTAIO_VERIFY(outcomes[2].hasError());
+        QTAIO_VERIFY_THROWS(QtAio::CancelledError, std::rethrow_exception(outcomes[2].error()),
+                            "call 2 cancelled");
+        QTAIO_COMPARE(outcomes[3].value(), 3);
+        QTAIO_COMPARE(executor.cancelled(), 2);
+
+        auto gathering = executor.gather(std::move(stoppable));
+        co_await twoRunning.wait();
+        co_await executor.cancelAll();
+        const QList<int> values = co_await gathering; // every item had started: their results
+        QTAIO_COMPARE(values, (QList<int>{0, 1, 2, 3}));
+    }));
+    QCOMPARE(sawStop.load(), n);
+    QCOMPARE(executor.running(), 0);
+    QVERIFY(pool.waitForDone(60000));
+}
+
+void tst_TaskExecutor::shutdownWithGatheredCallsStillQueued()
+{
+    // One pool thread, held by the first call: the others wait in the executor's queue when
+    // shutdown() comes. They run once the first is released; shutdown() returns after them.
+    QThreadPool pool;
+    pool.setMaxThreadCount(1);
+    TaskExecutor executor(&pool);
+    QtAio::Latch firstRunning(1);
+    QtAio::Latch release(1);
+    auto call = [&](int v) {
+        if (v == 0) {
+            firstRunning.countDown();
+            release.waitBlocking();
+        }
+        return 10 * v;
+    };
+    QVERIFY(QtAioTest::runAsync([&]() -> QCoro::Task<> {
+        auto gathering = executor.gather(callFactories(executor, 6, call));
+        co_await firstRunning.wait();
+        auto down = executor.shutdown();
+        QTAIO_VERIFY(executor.isShutDown());
+        QTAIO_VERIFY_THROWS(QtAio::ExecutionError, co_await executor.runInThread(call, 1),
+                            "shut down");
+        release.countDown();
+        co_await down;
+        QTAIO_COMPARE(executor.running(), 0);
+        const QList<int> values = co_await gathering;
+        QTAIO_COMPARE(values, (QList<int>{0, 10, 20, 30, 40, 50}));
+    }));
+    QCOMPARE(executor.completed(), 2 * 6); // each item and its call
+    QVERIFY(pool.waitForDone(60000));
+}
+
+void tst_TaskExecutor::destroyingTheExecutorWithGatheredCallsQueued()
+{
+    // The executor goes while its calls wait in its queue behind a blocked one: nothing blocks
+    // or crashes, the calls run once the pool is free, and the gather yields their results.
+    QThreadPool pool;
+    pool.setMaxThreadCount(1);
+    auto executor = std::make_unique<TaskExecutor>(&pool);
+    QtAio::Latch firstRunning(1);
+    QtAio::Latch release(1);
+    std::atomic<int> ran = 0;
+    auto call = [&](int v) {
+        if (v == 0) {
+            firstRunning.countDown();
+            release.waitBlocking();
+        }
+        ++ran;
+        return v;
+    };
+    QVERIFY(QtAioTest::runAsync([&]() -> QCoro::Task<> {
+        auto gathering = executor->gather(callFactories(*executor, 5, call));
+        co_await firstRunning.wait();
+        executor.reset();
+        release.countDown();
+        const QList<int> values = co_await gathering;
+        QTAIO_COMPARE(values, (QList<int>{0, 1, 2, 3, 4}));
+    }));
+    QCOMPARE(ran.load(), 5);
+    QVERIFY(pool.waitForDone(60000));
+}
+
+void tst_TaskExecutor::gatheredRunInThreadCallsOnAWorkerThread()
+{
+    // A gather of runInThread() calls made on a worker thread's event loop: each call finishes
+    // its item there, and the gather resumes there.
+    QtAioTest::EventLoopThread worker;
+    std::unique_ptr<TaskExecutor> executor;
+    std::atomic<int> sum = -1;
+    std::atomic<bool> onWorker = false;
+    std::atomic<bool> callsOffWorker = true;
+    QThread *workerThread = worker.thread();
+    auto body = [&]() -> QCoro::Task<> {
+        auto twice = [&](int v) {
+            callsOffWorker = callsOffWorker && QThread::currentThread() != workerThread;
+            return 2 * v;
+        };
+        const QList<int> values = co_await executor->gather(callFactories(*executor, 8, twice));
+        onWorker = QThread::currentThread() == workerThread;
+        sum = std::accumulate(values.begin(), values.end(), 0);
+    };
+    worker.invoke([&] {
+        executor = std::make_unique<TaskExecutor>();
+        body();
+    });
+    QTRY_COMPARE(sum.load(), 56);
+    QVERIFY(onWorker.load());
+    QVERIFY(callsOffWorker.load());
+    worker.invoke([&] { executor.reset(); });
+}

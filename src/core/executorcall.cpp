@@ -3,12 +3,14 @@
 // and the launch loop of gather()/map()/streams. Compiled once here, so that each typed
 // instantiation in a user's code carries only what stores its results.
 #include <qtaio/detail/executor/callstate.h>
+#include <qtaio/detail/executor/directitem.h>
 #include <qtaio/detail/executor/trackedtask.h>
 #include <qtaio/errors.h>
 
 #include "executorcall_p.h"
 
 #include <string>
+#include <utility>
 
 namespace QtAio::detail {
 
@@ -73,6 +75,68 @@ void TaskScope::end(std::exception_ptr error, TaskSink *sink, std::size_t index)
 {
     m_ended = true;
     m_core->taskEnded(m_task, std::move(error), sink, index);
+}
+
+// ---------------------------------------------------------------------------------------------
+// DirectItem
+
+namespace {
+thread_local ItemOffer *itemOffer = nullptr;
+} // namespace
+
+ItemOffer *exchangeItemOffer(ItemOffer *offer) noexcept
+{
+    return std::exchange(itemOffer, offer);
+}
+
+DirectItem::~DirectItem()
+{
+    // Gone inside the factory call that offered the item: the launcher must not take this
+    // frame's address for the task it gets back.
+    if (m_claimed && itemOffer && itemOffer->claimant == this) {
+        itemOffer->claimant = nullptr;
+        itemOffer->claimantFrame = nullptr;
+    }
+}
+
+bool DirectItem::claim(const ExecutorCore *core, const void *resultTag, void *frame) noexcept
+{
+    ItemOffer *offer = itemOffer;
+    if (!offer || offer->claimantFrame || offer->core != core || offer->resultTag != resultTag)
+        return false;
+    offer->claimant = this;
+    offer->claimantFrame = frame;
+    m_claimed = true;
+    return true;
+}
+
+void DirectItem::adopt(std::shared_ptr<ExecutorCore> core, TrackedTask &registered,
+                       std::stop_source stop, std::optional<GatePermit> permit,
+                       std::shared_ptr<TaskSink> sink, std::size_t index,
+                       DeliverItem deliver) noexcept
+{
+    m_sink = std::move(sink);
+    if (permit)
+        m_permit.emplace(std::move(*permit));
+    m_index = index;
+    m_deliver = deliver;
+    m_scope.emplace(std::move(core), registered, std::move(stop));
+}
+
+void DirectItem::finish(std::exception_ptr error, void *value) noexcept
+{
+    if (!error) {
+        try {
+            m_deliver(*m_sink, m_index, value);
+        } catch (...) {
+            error = std::current_exception();
+        }
+    }
+    // As runAdopted(): the end is reported before the call's permit goes, and the permit goes
+    // before the state that owns its gate.
+    m_scope->end(std::move(error), m_sink.get(), m_index);
+    m_permit.reset();
+    m_sink.reset();
 }
 
 // ---------------------------------------------------------------------------------------------

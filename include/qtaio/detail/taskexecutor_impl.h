@@ -6,11 +6,13 @@
 // (trackedtask.h), pool calls (poolcall.h), the untyped call state and launch loop
 // (callstate.h, compiled in the library), collecting results (collect.h), the inputs
 // (sources.h), streams (streams.h), run()/spawn() results (runslot.h), the internal gate
-// (gate.h) and map() of a plain function in blocks (blockmap.h, its loop in the library).
+// (gate.h), map() of a plain function in blocks (blockmap.h, its loop in the library) and
+// items that their runInThread() call finishes (directitem.h).
 
 #include <qtaio/detail/executor/blockmap.h>
 #include <qtaio/detail/executor/callstate.h>
 #include <qtaio/detail/executor/collect.h>
+#include <qtaio/detail/executor/directitem.h>
 #include <qtaio/detail/executor/gate.h>
 #include <qtaio/detail/executor/poolcall.h>
 #include <qtaio/detail/executor/runslot.h>
@@ -217,9 +219,9 @@ auto TaskExecutor::runInThread(Func func, Args... args)
     // that does not take a stop token and runs in the slot of the task that made it (a gather
     // of runInThread() calls) never waits for a slot either: nothing would read its stop, so
     // it goes without the stop state that a std::stop_source allocates.
-    std::stop_source stop = takesStop || detail::currentTaskContext() != d.get()
-                                ? std::stop_source()
-                                : std::stop_source(std::nostopstate);
+    const bool inTask = detail::currentTaskContext() == d.get();
+    std::stop_source stop =
+        takesStop || !inTask ? std::stop_source() : std::stop_source(std::nostopstate);
     auto call = [token = stop.get_token(), f = std::move(func),
                  tuple = std::make_tuple(std::move(args)...)]() mutable -> R {
         return std::apply(
@@ -235,6 +237,11 @@ auto TaskExecutor::runInThread(Func func, Args... args)
     detail::TaskScope scope(d, std::move(stop), "TaskExecutor::runInThread", true);
     if (scope.refusal())
         std::rethrow_exception(scope.refusal());
+    // Made by the factory of a call's item: it may take that item over and finish it itself,
+    // sparing the item a coroutine that awaits this one (see DirectItem).
+    detail::DirectItem item;
+    if (inTask && scope.started())
+        item.claim(d.get(), &detail::resultTag<R>, co_await detail::OwnFrame{});
     std::conditional_t<std::is_void_v<R>, std::monostate, std::optional<R>> value;
     std::exception_ptr error;
     try {
@@ -250,10 +257,26 @@ auto TaskExecutor::runInThread(Func func, Args... args)
     }
     detail::CallerSink caller; // the caller receives the error: nothing is unhandled
     scope.end(error, &caller, 0);
-    if (error)
-        detail::rethrowForCaller(error, "TaskExecutor::runInThread");
-    if constexpr (!std::is_void_v<R>)
+    if (error) {
+        if (!item.adopted())
+            detail::rethrowForCaller(error, "TaskExecutor::runInThread");
+        // The item fails with what its awaiter would have caught.
+        try {
+            detail::rethrowForCaller(error, "TaskExecutor::runInThread");
+        } catch (...) {
+            error = std::current_exception();
+        }
+        item.finish(error, nullptr);
+        std::rethrow_exception(error); // into the task that nobody awaits any more
+    }
+    if constexpr (std::is_void_v<R>) {
+        if (item.adopted())
+            item.finish(nullptr, nullptr);
+    } else {
+        if (item.adopted())
+            item.finish(nullptr, &*value); // moves the value out: nobody awaits this task now
         co_return std::move(*value);
+    }
 }
 
 template<detail::TaskFactory Factory>

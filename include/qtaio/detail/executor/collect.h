@@ -5,6 +5,7 @@
 // call, on top of its untyped CallState.
 
 #include <qtaio/detail/executor/callstate.h>
+#include <qtaio/detail/executor/directitem.h>
 #include <qtaio/detail/executor/resultlist.h>
 #include <qtaio/detail/executor/trackedtask.h>
 #include <qtaio/outcome.h>
@@ -239,7 +240,8 @@ private:
  * executor's, the call's permit and the task's registration passing straight on to the next
  * input (ExecutorCore::endAndRestartTask()). Only an item whose work suspends, or that must wait
  * for a slot under the executor's limit, goes on in a coroutine of its own (runAdopted()),
- * taking the permit along. Other factories' items each go to launch().
+ * taking the permit along, unless its work is a runInThread() call that took the item over
+ * (DirectItem): that call finishes the item. Other factories' items each go to launch().
  *
  * A factory that a container of the source holds is called where it lies (it stays there until
  * the call ends, which outlives its items); a factory produced otherwise is moved into a box
@@ -317,6 +319,11 @@ private:
             }
         } endPending{this};
         Launched launched = Launched::InputEnded;
+        // Each item is offered to a runInThread() call its factory makes (see DirectItem), only
+        // where the factory lies in the range, which outlives the item without a box. Installed
+        // once for the loop (outer offers hidden), cleared before each factory call.
+        ItemOffer offer{m_core.get(), &resultTag<typename Work::value_type>};
+        const ItemOfferScope offered(Next::inPlace ? &offer : nullptr);
         // The thread's task context, set around each factory call (taken at the first one).
         const void **context = nullptr;
         bool haveContext = false;
@@ -361,6 +368,8 @@ private:
                     context = taskContextSlot();
                     haveContext = true;
                 }
+                offer.claimant = nullptr;
+                offer.claimantFrame = nullptr;
                 {
                     const TaskContextSlotScope inTask(context, m_core.get());
                     // The item stops with its call (a failure, cancelAll()).
@@ -370,7 +379,10 @@ private:
                         work.emplace((*factory)());
                 }
                 if (!work->isReady()) {
-                    handOver(item, factory, std::move(work), permit);
+                    if (offer.claimantFrame && offer.claimantFrame == coroutineFrame(*work))
+                        handOverDirect(item, *offer.claimant, permit); // the task goes
+                    else
+                        handOver(item, factory, std::move(work), permit);
                     return launched;
                 }
                 // Completed already: its result is taken as co_await would, without suspending.
@@ -410,15 +422,36 @@ private:
     {
         m_state->countInFlight();
         if constexpr (Next::inPlace) {
+            // The body only points at the factory: it moves along by value, without a box.
             using InPlaceItem = typename State::template Item<FactoryRef<InputFactory>>;
-            auto box = std::make_unique<std::optional<InPlaceItem>>(
-                InPlaceItem{m_state.get(), item, FactoryRef<InputFactory>{factory}});
-            runAdopted<InPlaceItem, Work>(m_core, &m_task, m_state->callStop, std::move(work),
-                                          std::move(permit), m_state, item, std::move(box));
+            runAdopted<Work>(m_core, &m_task, m_state->callStop, std::move(work), std::move(permit),
+                             m_state, item,
+                             InPlaceItem{m_state.get(), item, FactoryRef<InputFactory>{factory}});
         } else {
-            runAdopted<Item, Work>(m_core, &m_task, m_state->callStop, std::move(work),
-                                   std::move(permit), m_state, item, std::move(m_box));
+            runAdopted<Work>(m_core, &m_task, m_state->callStop, std::move(work), std::move(permit),
+                             m_state, item, std::move(m_box));
         }
+    }
+
+    //! Item \a item goes on in the runInThread() call that its factory returned, which claimed
+    //! its offer (see DirectItem) and finishes it.
+    void handOverDirect(std::size_t item, DirectItem &claimant, std::optional<GatePermit> &permit)
+    {
+        m_state->countInFlight();
+        claimant.adopt(m_core, m_task, m_state->callStop, std::move(permit), m_state, item,
+                       &deliverDirect);
+    }
+
+    //! The result of item \a index that a runInThread() call finished (see DeliverItem).
+    static void deliverDirect(TaskSink &sink, std::size_t index, void *value)
+    {
+        using R = typename Work::value_type;
+        using InPlaceItem = typename State::template Item<FactoryRef<InputFactory>>;
+        InPlaceItem body{static_cast<State *>(&sink), index, FactoryRef<InputFactory>{nullptr}};
+        if constexpr (std::is_void_v<R>)
+            body.finish();
+        else
+            body.finish(std::move(*static_cast<R *>(value)));
     }
 
     std::shared_ptr<ExecutorCore> m_core;

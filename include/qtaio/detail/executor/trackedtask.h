@@ -220,19 +220,33 @@ struct FactoryRef {
     operator()(A &&...args) { return (*factory)(std::forward<A>(args)...); }
 };
 
+//! The body a task holds: in its box (see BodyBox), or by value (a body that may move: one
+//! that calls its factory through a FactoryRef).
+template<typename Body>
+Body &heldBody(BodyBox<Body> &box) noexcept
+{
+    return **box;
+}
+template<typename Body>
+Body &heldBody(Body &body) noexcept
+{
+    return body;
+}
+
 //! The rest of the life of a tracked task that a call's launcher registered (and whose work it
 //! started, unless \a started is empty: the task waits for a slot) but that did not end at once
-//! (see SourceLauncher). \a sink owns what the body refers to.
-template<typename Body, typename Work>
+//! (see SourceLauncher). \a held is its body, boxed or by value (see heldBody()); \a sink owns
+//! what the body refers to.
+template<typename Work, typename Held>
 QCoro::Task<> runAdopted(std::shared_ptr<ExecutorCore> core, TrackedTask *registered,
                          std::stop_source stop, std::optional<Work> started,
                          std::optional<GatePermit> callPermit, std::shared_ptr<TaskSink> sink,
-                         std::size_t index, BodyBox<Body> box)
+                         std::size_t index, Held held)
 {
     std::optional<GatePermit> permit = std::move(callPermit);
     // Before the first suspension: the launcher's registration is reused when it goes on.
     TaskScope scope(std::move(core), *registered, std::move(stop));
-    Body &body = **box;
+    auto &body = heldBody(held);
     std::exception_ptr error;
     try {
         if (!started) {
