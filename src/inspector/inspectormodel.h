@@ -44,8 +44,9 @@ namespace QtAio {
  * exact to within one sampling interval and costs the primitives nothing between samples: the
  * numbers given out between two samples are taken as given out evenly over that interval (a
  * task started and still running between two samples reads about half the interval, not 0).
- * An item older than the first sample reads as old as that sample. The probe that reads them scans the queue (or the
- * executor's tasks) under the primitive's lock, as PriorityQueue::sizeByPriority() does.
+ * An item older than the first sample reads as old as that sample. The probe that reads them scans
+ * the queue (or the executor's tasks) under the primitive's lock, as
+ * PriorityQueue::sizeByPriority() does.
  */
 class QTAIO_INSPECTOR_EXPORT InspectorModel : public QAbstractListModel {
     Q_OBJECT
