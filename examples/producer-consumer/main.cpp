@@ -6,6 +6,7 @@
 #include <qtaio/latch.h>
 
 #include <QtCore/QCoreApplication>
+#include <QtCore/QMetaObject>
 #include <QtCore/QString>
 
 #include <qcoro/qcorotask.h>
@@ -50,7 +51,9 @@ int main(int argc, char *argv[])
         co_await done.wait();
         std::printf("both sides done; high-water mark %d of %d\n", lines.highWaterMark(),
                     lines.maxSize());
-        QCoreApplication::quit();
+        // Queued: with a fast producer, both sides can be done before exec() runs, and quit()
+        // ignores a loop that has not started.
+        QMetaObject::invokeMethod(&app, &QCoreApplication::quit, Qt::QueuedConnection);
     };
     auto waiting = waitForBoth();
     return QCoreApplication::exec();

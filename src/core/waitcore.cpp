@@ -202,18 +202,16 @@ bool WaitCore::markChangedSlow() noexcept
         // Posted under the mutex: the owner cannot be destroyed meanwhile, because its
         // destructor clears it (detachOwnerLocked()) under the same mutex before QObject removes
         // its events.
-        QTAIO_TSAN_RELEASE(this);
-        QCoreApplication::postEvent(m_owner, new QEvent(flushEventTypeValue),
-                                    Qt::HighEventPriority);
+        postHandOffEvent(m_owner, flushEventTypeValue);
     }
     return false;
 }
 
 bool WaitCore::deliverFlush(QEvent *event)
 {
+    QTAIO_TSAN_ACQUIRE(event); // (a no-op for events not posted by postHandOffEvent())
     if (event->type() != flushEventTypeValue)
         return false;
-    QTAIO_TSAN_ACQUIRE(this);
     m_flushPosted.store(false, std::memory_order_release);
     flush();
     return true;
@@ -301,10 +299,7 @@ bool Resumer::needsEventLocked() noexcept
 
 void Resumer::postEvent() noexcept
 {
-    // Qt's event queue is the hand-off between threads; Debian's Qt is not instrumented, so
-    // tell ThreadSanitizer about the happens-before edge it creates.
-    QTAIO_TSAN_RELEASE(this);
-    QCoreApplication::postEvent(this, new QEvent(resumeEventType), Qt::HighEventPriority);
+    postHandOffEvent(this, resumeEventType);
 }
 
 void Resumer::track(Waiter *waiter) noexcept
@@ -333,9 +328,9 @@ void Resumer::untrack(Waiter *waiter) noexcept
 
 bool Resumer::event(QEvent *event)
 {
+    QTAIO_TSAN_ACQUIRE(event); // (a no-op for events not posted by postHandOffEvent())
     if (event->type() != resumeEventType)
         return QObject::event(event);
-    QTAIO_TSAN_ACQUIRE(this);
     {
         std::scoped_lock lock(m_mutex);
         m_eventPosted = false; // this event is consumed: the next wake-up posts one again

@@ -3,6 +3,8 @@
 
 #include <qtaio/detail/waitcore.h>
 
+#include <QtCore/QCoreApplication>
+#include <QtCore/QEvent>
 #include <QtCore/QHash>
 #include <QtCore/QObject>
 
@@ -32,6 +34,18 @@
 #endif
 
 namespace QtAio::detail {
+
+//! Posts an event of \a type to \a receiver as a hand-off between threads: the receiver's
+//! handler calls QTAIO_TSAN_ACQUIRE(event) before it reads the event. The release follows the
+//! event's allocation, so ThreadSanitizer sees the allocation, and everything the posting thread
+//! did before, happen before the delivery (Debian's Qt, which carries the event, is not
+//! instrumented).
+inline void postHandOffEvent(QObject *receiver, QEvent::Type type)
+{
+    auto *event = new QEvent(type);
+    QTAIO_TSAN_RELEASE(event);
+    QCoreApplication::postEvent(receiver, event, Qt::HighEventPriority);
+}
 
 //! Wakes every waiter of a chain returned by WaitList::finishAll(). Call without the lock.
 void wakeChain(Waiter *chain) noexcept;
