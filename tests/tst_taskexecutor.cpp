@@ -117,6 +117,7 @@ private Q_SLOTS:
     void runInThreadResumesOnTheCallerAndNestsErrors();
     void aBlockedPoolCallDoesNotHoldBackTheNext();
     void aLongBurstLetsOtherPoolWorkRun();
+    void aLaunchingCallLetsOtherPoolWorkRun();
     void clearingThePoolDoesNotStrandCalls();
     void waitingTasksStartInOrderAndCanBeCancelled();
     void spawnReportsFailures();
@@ -1259,6 +1260,47 @@ void tst_TaskExecutor::aLongBurstLetsOtherPoolWorkRun()
         doneWhenOtherWorkRan < calls,
         qPrintable(
             QStringLiteral("other work ran only after %1 calls").arg(doneWhenOtherWorkRan.load())));
+}
+
+void tst_TaskExecutor::aLaunchingCallLetsOtherPoolWorkRun()
+{
+    // While a gather launches its items, a drainer that ran the calls submitted so far waits
+    // briefly for the next one instead of leaving. On a one-thread pool, a factory that blocks
+    // until other work of that pool has run must not wait for the drainer forever: the wait ends
+    // by its budget, and the pool runs the other work.
+    QThreadPool pool;
+    pool.setMaxThreadCount(1);
+    TaskExecutor executor(&pool);
+    constexpr int items = 200;
+    constexpr int blockingItem = 100;
+    std::atomic<int> ran = 0;
+    bool otherWorkRanFirst = false;
+    QVERIFY(QtAioTest::runAsync([&]() -> QCoro::Task<> {
+        std::vector<std::function<QCoro::Task<int>()>> calls;
+        for (int i = 0; i < items; ++i) {
+            calls.emplace_back([&, i] {
+                if (i == blockingItem) {
+                    // Blocks this (the launching) thread until the pool has run other work.
+                    QtAio::Latch otherWorkRan(1);
+                    pool.start([&otherWorkRan] { otherWorkRan.countDown(); });
+                    otherWorkRanFirst = otherWorkRan.waitBlocking(60s);
+                }
+                return executor.runInThread(
+                    [&ran](int value) {
+                        ++ran;
+                        return value;
+                    },
+                    i);
+            });
+        }
+        const QList<int> results = co_await executor.gather(std::move(calls));
+        QTAIO_COMPARE(results.size(), qsizetype(items));
+        for (int i = 0; i < items; ++i)
+            QTAIO_COMPARE(results[i], i);
+    }));
+    QVERIFY(otherWorkRanFirst);
+    QCOMPARE(ran.load(), items);
+    QVERIFY(pool.waitForDone(60000));
 }
 
 void tst_TaskExecutor::clearingThePoolDoesNotStrandCalls()

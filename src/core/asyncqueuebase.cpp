@@ -10,25 +10,10 @@
 #include <chrono>
 #include <stdexcept>
 #include <string>
-#include <thread>
 
 namespace QtAio {
 
 namespace detail {
-
-namespace {
-
-//! Tells the processor that this is a spin-wait loop.
-inline void spinPause() noexcept
-{
-#if defined(__x86_64__) || defined(__i386__)
-    __builtin_ia32_pause();
-#elif defined(__aarch64__)
-    asm volatile("yield");
-#endif
-}
-
-} // namespace
 
 void QueueCore::tasksDoneLocked(WakeList &wake) noexcept
 {
@@ -46,20 +31,9 @@ bool QueueCore::spinForItem(const WaitOperation &operation) noexcept
     // A wake-up through the event loop costs several microseconds on both sides; an item that
     // a running producer stores within that time is taken without one. Bounded, so an idle
     // queue costs one short spin when its stream stops, and the event loop is held up no longer.
-    constexpr auto budget = std::chrono::microseconds(20);
-    constexpr int pausesPerCheck = 64;
-    const auto end = std::chrono::steady_clock::now() + budget;
-    do {
-        // Checked once per round, not at every pause: the spin then takes the items that
-        // arrived meanwhile in one go instead of contending with the producers for each one.
-        for (int i = 0; i < pausesPerCheck; ++i)
-            spinPause();
-        if (changedForSpinner.load(std::memory_order_relaxed))
-            return true;
-        if (operation.stopRequested())
-            return false;
-        std::this_thread::yield(); // a producer waiting for this processor runs first
-    } while (std::chrono::steady_clock::now() < end);
+    spinUntil(std::chrono::microseconds(20), [&] {
+        return changedForSpinner.load(std::memory_order_relaxed) || operation.stopRequested();
+    });
     return changedForSpinner.load(std::memory_order_relaxed);
 }
 

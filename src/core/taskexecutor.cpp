@@ -294,6 +294,7 @@ quint64 ExecutorCore::registerCall(const std::stop_source &stop)
     const auto lock = this->lock();
     const quint64 key = m_nextCall++;
     m_calls.emplace(key, stop);
+    m_launchingCalls.fetch_add(1, std::memory_order_relaxed);
     return key;
 }
 
@@ -301,6 +302,7 @@ void ExecutorCore::unregisterCall(quint64 key)
 {
     const auto lock = this->lock();
     m_calls.erase(key);
+    m_launchingCalls.fetch_sub(1, std::memory_order_relaxed);
 }
 
 void ExecutorCore::stopAll()
@@ -424,6 +426,7 @@ void ExecutorCore::submit(PoolTask *task)
             m_tasksHead = task;
         m_tasksTail = task;
         ++m_tasksQueued;
+        m_submissions.fetch_add(1, std::memory_order_relaxed);
         if (m_drainers == 0)
             m_maxDrainers = std::max(1, m_pool->maxThreadCount());
         // Another drainer while more tasks wait than drainers are free to take them (one may
@@ -462,7 +465,8 @@ void ExecutorCore::drain()
     QElapsedTimer turn;
     turn.start();
     std::unique_lock lock(m_tasksMutex);
-    while (PoolTask *task = m_tasksHead) {
+    while (m_tasksHead || lingerLocked(lock)) {
+        PoolTask *task = m_tasksHead;
         m_tasksHead = task->m_nextTask;
         if (!m_tasksHead)
             m_tasksTail = nullptr;
@@ -486,6 +490,24 @@ void ExecutorCore::drain()
         }
     }
     --m_drainers;
+}
+
+bool ExecutorCore::lingerLocked(std::unique_lock<std::mutex> &lock)
+{
+    // A launch loop submits its items' calls one by one, each a few hundred nanoseconds after
+    // the last; a drainer that runs them faster than they come would leave after nearly every
+    // one. While a call launches, it waits briefly for the next instead. Still counted as a
+    // drainer, not a busy one, it keeps submit() from starting another for a single task.
+    if (m_launchingCalls.load(std::memory_order_relaxed) == 0)
+        return false;
+    const quint32 seen = m_submissions.load(std::memory_order_relaxed);
+    lock.unlock();
+    spinUntil(lingerBudget, [&] {
+        return m_submissions.load(std::memory_order_relaxed) != seen ||
+               m_launchingCalls.load(std::memory_order_relaxed) == 0;
+    });
+    lock.lock();
+    return m_tasksHead != nullptr;
 }
 
 void ExecutorCore::flush()

@@ -12,6 +12,7 @@
 #include <condition_variable>
 #include <mutex>
 #include <optional>
+#include <thread>
 #include <utility>
 
 // ThreadSanitizer annotations of the hand-off through Qt's event queue (see Resumer), keyed on
@@ -34,6 +35,34 @@
 #endif
 
 namespace QtAio::detail {
+
+//! Spins for at most \a budget until \a done() returns true, checking it once per round of 64
+//! pause instructions and yielding the processor after each round (a thread waiting for this
+//! processor, often the one this spin waits for, runs first). Returns done()'s last result.
+/*!
+ * For the few microseconds in which a wake-up through the event loop or the pool would cost
+ * more than the wait: checked once per round, not at every pause, so that the spinner takes
+ * what arrived meanwhile in one go instead of contending with its producer for each change.
+ */
+template<typename Done>
+bool spinUntil(std::chrono::nanoseconds budget, Done done) noexcept
+{
+    constexpr int pausesPerCheck = 64;
+    const auto end = std::chrono::steady_clock::now() + budget;
+    do {
+        for (int i = 0; i < pausesPerCheck; ++i) {
+#if defined(__x86_64__) || defined(__i386__)
+            __builtin_ia32_pause();
+#elif defined(__aarch64__)
+            asm volatile("yield");
+#endif
+        }
+        if (done())
+            return true;
+        std::this_thread::yield();
+    } while (std::chrono::steady_clock::now() < end);
+    return done();
+}
 
 //! Posts an event of \a type to \a receiver as a hand-off between threads: the receiver's
 //! handler calls QTAIO_TSAN_ACQUIRE(event) before it reads the event. The release follows the

@@ -10,6 +10,8 @@
 
 #include <QtCore/QString>
 
+#include <atomic>
+#include <chrono>
 #include <coroutine>
 #include <cstddef>
 #include <exception>
@@ -216,6 +218,13 @@ private:
     static constexpr qint64 drainTurnMs = 10;
     //! Runs queued tasks on a pool thread until none is left or its turn is over.
     void drain();
+    //! How long a drainer that found no task waits for the next one while a call launches.
+    static constexpr auto lingerBudget = std::chrono::microseconds(20);
+    //! In drain(), with \a lock held and no task queued: while a call is launching items
+    //! (m_launchingCalls), waits up to lingerBudget for the next task to be submitted instead of
+    //! leaving (submit() would then start a drainer again through the pool, a wake-up of a pool
+    //! thread per item). Returns with \a lock held, whether a task is queued now.
+    bool lingerLocked(std::unique_lock<std::mutex> &lock);
     //! Queues a new drainer (counted by the caller) on the pool; uncounts it if that throws.
     void startDrainer();
     //! A drainer was deleted by the pool without having run (QThreadPool::clear()).
@@ -254,6 +263,10 @@ private:
     int m_drainers = 0;
     int m_busyDrainers = 0; // running a task
     int m_maxDrainers = 1;
+    //! Counts submit()'s calls, for a lingering drainer to see one without the lock.
+    std::atomic<quint32> m_submissions{0};
+    //! The calls registered (registerCall()): their launch loops run, so more tasks may come.
+    std::atomic<int> m_launchingCalls{0};
 };
 
 } // namespace QtAio::detail
