@@ -245,8 +245,7 @@ auto TaskExecutor::runInThread(Func func, Args... args)
     std::conditional_t<std::is_void_v<R>, std::monostate, std::optional<R>> value;
     std::exception_ptr error;
     try {
-        if (!scope.started())
-            co_await scope.waitForSlot();
+        co_await scope.slot();
         auto onPool = detail::PoolCall<R, decltype(call)>(scope.core(), std::move(call));
         if constexpr (std::is_void_v<R>)
             co_await std::move(onPool);

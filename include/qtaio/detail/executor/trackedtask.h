@@ -41,8 +41,8 @@ concept IsQCoroTask = isQCoroTask<std::remove_cvref_t<T>>;
 //! One tracked task's registration with its executor, from registration to its end (RAII).
 /*!
  * Lives in the task's own coroutine frame. The constructor registers the task (or records why
- * it was refused: the executor is shut down); waitForSlot() waits for a slot under the
- * executor's limit when the task did not start at once; end() reports how it ended. If the
+ * it was refused: the executor is shut down); slot() waits for a slot under the executor's
+ * limit when the task did not start at once; end() reports how it ended. If the
  * frame goes before end() (its coroutine was destroyed while it waited), the destructor ends
  * it as cancelled, so the executor never keeps a task that no longer exists.
  */
@@ -65,14 +65,40 @@ public:
     [[nodiscard]] ExecutorCore::TaskId id() const noexcept { return m_task.id; }
     [[nodiscard]] std::stop_token stopToken() const noexcept { return m_task.stop.get_token(); }
     [[nodiscard]] ExecutorCore *core() const noexcept { return m_core.get(); }
-    //! Whether the task holds its slot (then waitForSlot() is not needed).
+    //! Whether the task holds its slot (then slot() completes at once).
     [[nodiscard]] bool started() const noexcept { return m_task.started; }
-    //! Awaitable: completes once the task got its slot; CancelledError when its stop comes
-    //! first.
-    [[nodiscard]] ExecutorCore::SlotWait waitForSlot() noexcept
-    {
-        return {m_core.get(), &m_task, m_task.stop.get_token()};
-    }
+
+    //! What slot() yields: completes at once when the task holds its slot, and otherwise
+    //! waits for one in an ExecutorCore::SlotWait made on the heap.
+    /*!
+     * g++ gives every awaiter of a coroutine a frame slot of its own, used or not: a SlotWait
+     * awaited directly would add its 224 bytes to the frame of every runInThread() call, most
+     * of which never wait. This keeps 16 there, and allocates only when the task must wait.
+     */
+    class SlotAwaiter {
+    public:
+        explicit SlotAwaiter(TaskScope &scope) noexcept : m_scope(scope) {}
+        [[nodiscard]] bool await_ready() const noexcept { return m_scope.started(); }
+        bool await_suspend(std::coroutine_handle<> handle)
+        {
+            m_wait = std::make_unique<ExecutorCore::SlotWait>(m_scope.m_core.get(), &m_scope.m_task,
+                                                              m_scope.m_task.stop.get_token());
+            return !m_wait->await_ready() && m_wait->await_suspend(handle);
+        }
+        void await_resume()
+        {
+            if (m_wait)
+                m_wait->await_resume();
+        }
+
+    private:
+        TaskScope &m_scope;
+        std::unique_ptr<ExecutorCore::SlotWait> m_wait;
+    };
+
+    //! Awaitable: completes once the task holds its slot (at once when it does already);
+    //! CancelledError when its stop comes first.
+    [[nodiscard]] SlotAwaiter slot() noexcept { return SlotAwaiter(*this); }
     //! Reports the task's end (\a error null: success) to the executor, and a failure to
     //! \a sink (see ExecutorCore::taskEnded()). Once.
     void end(std::exception_ptr error, TaskSink *sink, std::size_t index) noexcept;
@@ -183,8 +209,7 @@ QCoro::Task<> runTracked(std::shared_ptr<ExecutorCore> core, const char *operati
     launched->id = scope.id();
     std::exception_ptr error;
     try {
-        if (!scope.started())
-            co_await scope.waitForSlot();
+        co_await scope.slot();
         // The factory's awaitable is awaited right here, not through a wrapping coroutine.
         auto work = invokeInTask(scope.core(), body.factory, scope.stopToken());
         if constexpr (std::is_void_v<FactoryResult<decltype(body.factory)>>) {
@@ -250,8 +275,7 @@ QCoro::Task<> runAdopted(std::shared_ptr<ExecutorCore> core, TrackedTask *regist
     std::exception_ptr error;
     try {
         if (!started) {
-            if (!scope.started())
-                co_await scope.waitForSlot();
+            co_await scope.slot();
             started.emplace(invokeInTask(scope.core(), body.factory, scope.stopToken()));
         }
         if constexpr (std::is_void_v<FactoryResult<decltype(body.factory)>>) {
