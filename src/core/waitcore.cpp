@@ -13,6 +13,7 @@
 
 #include <algorithm>
 #include <stdexcept>
+#include <system_error>
 #include <string>
 #include <utility>
 
@@ -175,6 +176,13 @@ void WakeList::wakeAllSlow() noexcept
 // WaitCore
 
 WaitCore::~WaitCore() = default;
+
+#if defined(__GLIBC__) && defined(PTHREAD_ADAPTIVE_MUTEX_INITIALIZER_NP)
+void CoreMutex::throwLockError(int error)
+{
+    throw std::system_error(error, std::generic_category(), "QtAio: locking a primitive's mutex");
+}
+#endif
 
 void WaitCore::receiverConnected(const QMetaMethod &signal)
 {
@@ -568,7 +576,7 @@ void WaitOperation::expire(WaitStatus why) noexcept
 }
 
 WaitStatus WaitOperation::blockLocked(std::shared_ptr<WaitCore> core, WaitList &list,
-                                      std::unique_lock<std::mutex> &lock)
+                                      CoreLock &lock)
 {
     if (m_options.stop.stop_requested() || m_options.deadline.hasExpired()) {
         lock.unlock();

@@ -146,7 +146,7 @@ public:
     WakeList wake;
 
 private:
-    std::unique_lock<std::mutex> m_lock;
+    CoreLock m_lock;
 };
 
 } // namespace QtAio::detail

@@ -25,6 +25,9 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#if defined(__GLIBC__)
+#include <pthread.h>
+#endif
 #include <optional>
 #include <semaphore>
 #include <stop_token>
@@ -232,6 +235,64 @@ private:
     bool m_stale = false;
 };
 
+//! The mutex of a WaitCore: a std::mutex, except on glibc, where it is glibc's adaptive mutex
+//! (PTHREAD_MUTEX_ADAPTIVE_NP), which spins a short while before it sleeps in the kernel.
+/*!
+ * A core's critical sections last tens of nanoseconds, and a thread that finds the lock taken
+ * usually finds it free again a moment later: spinning takes it then, where std::mutex
+ * sleeps on a futex and its owner pays a second system call to wake it. Lockable, for
+ * std::unique_lock.
+ */
+class QTAIO_CORE_EXPORT CoreMutex {
+public:
+#if defined(__GLIBC__) && defined(PTHREAD_ADAPTIVE_MUTEX_INITIALIZER_NP)
+    CoreMutex() noexcept = default;
+    ~CoreMutex()
+    {
+        pthread_mutex_destroy(&m_mutex);
+    }
+    CoreMutex(const CoreMutex &) = delete;
+    CoreMutex &operator=(const CoreMutex &) = delete;
+
+    void lock()
+    {
+        if (const int error = pthread_mutex_lock(&m_mutex))
+            throwLockError(error);
+    }
+    bool try_lock() noexcept
+    {
+        return pthread_mutex_trylock(&m_mutex) == 0;
+    }
+    void unlock() noexcept
+    {
+        pthread_mutex_unlock(&m_mutex);
+    }
+
+private:
+    [[noreturn]] static void throwLockError(int error);
+    pthread_mutex_t m_mutex = PTHREAD_ADAPTIVE_MUTEX_INITIALIZER_NP;
+#else
+    void lock()
+    {
+        m_mutex.lock();
+    }
+    bool try_lock() noexcept
+    {
+        return m_mutex.try_lock();
+    }
+    void unlock() noexcept
+    {
+        m_mutex.unlock();
+    }
+
+private:
+    std::mutex m_mutex;
+#endif
+};
+
+//! The lock of a WaitCore, as WaitCore::lock() returns it.
+using CoreLock = std::unique_lock<CoreMutex>;
+
 //! The lockable, shared part of a primitive. Outlives the primitive while waiters refer to it.
 class QTAIO_CORE_EXPORT WaitCore {
 public:
@@ -241,10 +302,7 @@ public:
     virtual ~WaitCore();
 
     //! Locks the state this core guards: its waiter lists and the primitive's fields.
-    [[nodiscard]] std::unique_lock<std::mutex> lock() const
-    {
-        return std::unique_lock<std::mutex>(m_mutex);
-    }
+    [[nodiscard]] CoreLock lock() const { return CoreLock(m_mutex); }
 
     //! Binds the core to the QObject whose signals report its state. Call once, from that
     //! object's constructor, before the core is shared with any other thread.
@@ -299,7 +357,7 @@ protected:
 private:
     bool markChangedSlow() noexcept;
 
-    mutable std::mutex m_mutex;
+    mutable CoreMutex m_mutex;
     QObject *m_owner = nullptr; // guarded by m_mutex
     std::atomic<bool> m_flushPosted{false};
     std::atomic<int> m_receivers{0}; // written under mutex
@@ -384,8 +442,7 @@ public:
      * Call with \a lock (the core's lock()) held; returns with it released, the final status set
      * and, when Completed, the result already handed over by whoever completed it.
      */
-    WaitStatus blockLocked(std::shared_ptr<WaitCore> core, WaitList &list,
-                           std::unique_lock<std::mutex> &lock);
+    WaitStatus blockLocked(std::shared_ptr<WaitCore> core, WaitList &list, CoreLock &lock);
 
     //! Throws the error that a non-Completed status stands for; \a what names the operation.
     [[noreturn]] static void throwFor(WaitStatus status, const char *what);
