@@ -14,6 +14,7 @@
 #include <atomic>
 #include <deque>
 #include <memory>
+#include <optional>
 #include <random>
 #include <stop_token>
 #include <string>
@@ -131,6 +132,8 @@ private Q_SLOTS:
     void getterAfterBlockingStreamHonoursStop();
     void getterAfterBlockingStreamTakesLateItem();
     void blockingProducersKeepOrderAndEveryItemOnce();
+    void blockingPutOnFullQueueEndsOnCloseGrowthOrStop();
+    void blockingPutDoesNotPassAWaitingPutter();
 };
 
 void tst_AsyncQueue::fifoOrder()
@@ -928,6 +931,67 @@ void tst_AsyncQueue::blockingProducersKeepOrderAndEveryItemOnce()
     for (int p = 0; p < producers; ++p)
         QCOMPARE(next[p], perProducer);
     QCOMPARE(q.size(), 0);
+    QCOMPARE(q.waitingPutters(), 0);
+}
+
+void tst_AsyncQueue::blockingPutOnFullQueueEndsOnCloseGrowthOrStop()
+{
+    // A putBlocking() that finds the queue full spins a moment for room, then blocks: closing
+    // the queue, a larger maxSize or the put's stop ends it as it should, whether it comes
+    // before the put looks, during its spin or once it waits.
+    enum Outcome { Pending, Put, Closed, Cancelled };
+    for (int round = 0; round < 300; ++round) {
+        const int how = round % 3;
+        AsyncQueue<int> q(4);
+        for (int i = 0; i < 4; ++i)
+            QVERIFY(q.tryPut(i));
+        std::stop_source stop;
+        std::atomic<int> outcome = Pending;
+        std::atomic<bool> started = false;
+        std::jthread putter([&] {
+            started = true;
+            try {
+                q.putBlocking(4, stop.get_token());
+                outcome = Put;
+            } catch (const QtAio::QueueClosedError &) {
+                outcome = Closed;
+            } catch (const QtAio::CancelledError &) {
+                outcome = Cancelled;
+            }
+        });
+        while (!started)
+            std::this_thread::yield();
+        if (how == 0)
+            q.close();
+        else if (how == 1)
+            q.setMaxSize(5);
+        else
+            stop.request_stop();
+        putter.join();
+        QCOMPARE(outcome.load(), how == 0 ? Closed : how == 1 ? Put : Cancelled);
+        QCOMPARE(q.size(), how == 1 ? 5 : 4);
+        QCOMPARE(q.waitingPutters(), 0);
+    }
+}
+
+void tst_AsyncQueue::blockingPutDoesNotPassAWaitingPutter()
+{
+    // A putter that finds others waiting queues behind them at once: FIFO among putters.
+    AsyncQueue<int> q(2);
+    QVERIFY(q.tryPut(0));
+    QVERIFY(q.tryPut(1));
+    std::jthread first([&q] { q.putBlocking(10); });
+    QTRY_COMPARE(q.waitingPutters(), 1);
+    std::jthread second([&q] { q.putBlocking(20); });
+    QTRY_COMPARE(q.waitingPutters(), 2);
+    std::vector<int> got;
+    for (int i = 0; i < 4; ++i) {
+        std::optional<int> v = q.tryGet();
+        QVERIFY(v);
+        got.push_back(*v);
+        QCOMPARE(q.size(), i < 2 ? 2 : 3 - i); // each of the first two gets admits a putter
+    }
+    QCOMPARE(got, (std::vector<int>{0, 1, 10, 20}));
     QCOMPARE(q.waitingPutters(), 0);
 }
 

@@ -7,9 +7,11 @@
 #include <QtCore/QEvent>
 #include <QtCore/QMetaMethod>
 
+#include <algorithm>
 #include <chrono>
 #include <stdexcept>
 #include <string>
+#include <thread>
 
 namespace QtAio {
 
@@ -35,6 +37,39 @@ bool QueueCore::spinForItem(const WaitOperation &operation) noexcept
         return changedForSpinner.load(std::memory_order_relaxed) || operation.stopRequested();
     });
     return changedForSpinner.load(std::memory_order_relaxed);
+}
+
+bool QueueCore::spinForRoomLocked(CoreLock &lock, const WaitOperation &operation) noexcept
+{
+    using namespace std::chrono;
+    nanoseconds budget = microseconds(20);
+    if (!operation.deadline().isForever())
+        budget = std::min(budget, nanoseconds(operation.deadline().remainingTimeAsDuration()));
+    if (budget <= nanoseconds::zero())
+        return !destroying;
+    const int target = maxSize - std::clamp(maxSize / 8, 1, roomSpinBatch);
+    ++spinningPutters;
+    sizeForSpinningPutters.store(size, std::memory_order_relaxed);
+    lock.unlock();
+    spinUntil(budget, [&] {
+        return sizeForSpinningPutters.load(std::memory_order_relaxed) <= target ||
+               operation.stopRequested();
+    });
+    lock.lock(); // noexcept: a mutex that cannot be locked again terminates
+    --spinningPutters;
+    return !destroying;
+}
+
+void QueueCore::endPutterSpins() noexcept
+{
+    auto held = lock();
+    destroying = true;
+    endPutterSpinsLocked();
+    while (spinningPutters != 0) {
+        held.unlock();
+        std::this_thread::yield();
+        held.lock();
+    }
 }
 
 void QueueCore::describe(Inspection::Details &details, bool fifo)
@@ -130,6 +165,7 @@ void AsyncQueueBase::setMaxSize(int maxSize)
     if (tx.core.maxSize == maxSize)
         return;
     tx.core.maxSize = maxSize;
+    tx.core.endPutterSpinsLocked();
     admitPuttersLocked(tx.wake);
 }
 
@@ -204,6 +240,7 @@ void AsyncQueueBase::close(CloseMode mode)
         return;
     c.closed = true;
     c.changedForSpinner.store(true, std::memory_order_relaxed);
+    c.endPutterSpinsLocked();
     while (detail::Waiter *w = c.putters.popFront()) {
         w->status = detail::WaitStatus::Closed;
         tx.wake.add(w);

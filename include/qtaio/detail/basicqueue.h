@@ -265,7 +265,7 @@ public:
     using NextOperation = GetAwaitable<GetForm::OrClosed>;
 
     //! Items are destroyed with the queue; waiters still pending fail with CancelledError.
-    ~BasicQueue() override = default;
+    ~BasicQueue() override { core().endPutterSpins(); }
 
     [[nodiscard]] GetOperation get(std::stop_token stop = {})
     {
@@ -337,14 +337,17 @@ protected:
     void putBlockingImpl(value_type &item, Key key, WaitOptions options)
     {
         Putter op(&item, std::move(key), std::move(options));
-        runBlocking(op, core().putters, [&](WakeList &wake) {
-            if (core().closed) {
-                op.status = WaitStatus::Closed;
-                return true;
-            }
-            core().blockingPutSinceWait = true;
-            return putLocked(wake, item, op.key);
-        });
+        runBlocking(
+            op, core().putters,
+            [&](WakeList &wake) {
+                if (core().closed) {
+                    op.status = WaitStatus::Closed;
+                    return true;
+                }
+                core().blockingPutSinceWait = true;
+                return putLocked(wake, item, op.key);
+            },
+            SpinForRoom::Yes);
         if (op.status != WaitStatus::Completed)
             WaitOperation::throwFor(op.status, Storage::typeName, "putBlocking");
     }
@@ -381,14 +384,29 @@ private:
         return QueueAccess::sharedCore(*this);
     }
 
-    // Runs \a tryNow under the lock; when it cannot finish, blocks \a op in \a list.
+    enum class SpinForRoom { No, Yes };
+
+    // Runs \a tryNow under the lock; when it cannot finish, blocks \a op in \a list. A putter
+    // (\a spin) that found the queue full spins for room first and tries once more.
     template<typename TryNow>
-    void runBlocking(WaitOperation &op, WaitList &list, TryNow tryNow)
+    void runBlocking(WaitOperation &op, WaitList &list, TryNow tryNow,
+                     SpinForRoom spin = SpinForRoom::No)
     {
         WakeList wake;
         bool flush = false;
         auto lock = core().lock();
-        if (tryNow(wake)) {
+        bool done = tryNow(wake);
+        if (!done && spin == SpinForRoom::Yes && core().shouldSpinForRoomLocked()) {
+            // The core outlives a destruction of the queue that ends the spin.
+            const std::shared_ptr<QueueCore> keep = sharedCore();
+            if (!keep->spinForRoomLocked(lock, op)) {
+                op.status = WaitStatus::Destroyed;
+                lock.unlock();
+                return;
+            }
+            done = tryNow(wake);
+        }
+        if (done) {
             if (op.status == WaitStatus::Waiting)
                 op.status = WaitStatus::Completed;
         } else {
@@ -443,6 +461,8 @@ private:
         }
         out.emplace(m_storage.pop());
         --c.size;
+        if (c.spinningPutters != 0)
+            c.sizeForSpinningPutters.store(c.size, std::memory_order_relaxed);
         ++c.takenSinceWait;
         c.itemTakenLocked();
         if (!c.putters.isEmpty())

@@ -37,6 +37,15 @@ public:
     // spinning getter, which clears it under the lock before it spins.
     std::atomic<bool> changedForSpinner{false};
 
+    // Blocking putters that found the queue full spin for room before they block
+    // (spinForRoomLocked()): how many do, under the lock; the size the getters leave while any
+    // does, written under the lock and read by the spinners without it (0 ends every spin:
+    // close, a larger maxSize, the queue's destruction); and whether the queue is being
+    // destroyed (endPutterSpins()).
+    int spinningPutters = 0;
+    std::atomic<int> sizeForSpinningPutters{0};
+    bool destroying = false;
+
     // Event counts since the last emission.
     int pendingPut = 0;
     int pendingTaken = 0;
@@ -103,6 +112,35 @@ public:
     //! \a operation's stop is requested.
     bool spinForItem(const WaitOperation &operation) noexcept;
 
+    //! Whether a blocking putter that found the queue full spins for room before it blocks:
+    //! only when no putter waits ahead of it (FIFO among putters), on a bounded queue that is
+    //! open and not being destroyed. Call with the lock held.
+    [[nodiscard]] bool shouldSpinForRoomLocked() const noexcept
+    {
+        return putters.isEmpty() && maxSize > 0 && size >= maxSize && !closed && !destroying;
+    }
+
+    //! A blocking putter that found the queue full waits up to 20 µs (and no longer than its
+    //! deadline), without the lock and yielding the processor between checks, for the getters to
+    //! make room for a batch of items (roomSpinBatch, an eighth of maxSize at most), so that a
+    //! producer that keeps a full queue fed puts a batch at a time instead of blocking for each
+    //! item a getter takes. Ends early on close, a larger maxSize, the operation's stop or the
+    //! queue's destruction. Call with \a lock held; returns with it held again, and false when
+    //! the queue is being destroyed: then nothing of the queue but this core may be touched.
+    //! (Terminates if the lock cannot be taken again: its mutex is broken.)
+    bool spinForRoomLocked(CoreLock &lock, const WaitOperation &operation) noexcept;
+
+    //! First thing in a typed queue's destructor, before its storage goes: ends every putter's
+    //! spin for room and returns once none spins any more.
+    void endPutterSpins() noexcept;
+
+    //! Ends every putter's spin for room, so that each looks at the queue again (under the lock).
+    void endPutterSpinsLocked() noexcept
+    {
+        if (spinningPutters != 0)
+            sizeForSpinningPutters.store(0, std::memory_order_relaxed);
+    }
+
     //! Fills what every queue tells an inspector (Inspection::Details::taken) and, for a
     //! FIFO queue (\a fifo), its arrivals and the oldest queued one. Takes the lock.
     void describe(Inspection::Details &details, bool fifo);
@@ -114,6 +152,9 @@ public:
 
     //! The number of items taken since the last wait from which a getter spins.
     static constexpr int spinAfterTaken = 4;
+    //! The room, in items, that a putter spinning for room waits for (an eighth of maxSize at
+    //! most, one at least).
+    static constexpr int roomSpinBatch = 32;
 
 protected:
     void discardPendingEventsLocked() override

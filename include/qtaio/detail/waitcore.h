@@ -450,6 +450,7 @@ public:
     [[noreturn]] static void throwFor(WaitStatus status, const char *type, const char *operation);
 
     [[nodiscard]] bool stopRequested() const noexcept { return m_options.stop.stop_requested(); }
+    [[nodiscard]] const QDeadlineTimer &deadline() const noexcept { return m_options.deadline; }
 
     //! Moves the deadline to \a deadline if that is earlier (never later). Before the wait
     //! starts only.
