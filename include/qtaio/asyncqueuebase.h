@@ -53,6 +53,13 @@ private:
  * loop costs more than that, and a producer thread running beside the consumer usually puts
  * its next item sooner. It ends at once when the queue closes or the get's stop is requested.
  * Gets after coroutine puts (which may come from the getter's own thread) never wait so.
+ *
+ * Likewise, a putBlocking() that finds a bounded queue full, with no putter waiting ahead of it,
+ * waits up to 20 µs (never past its deadline) for the getters to make room for a few items (an
+ * eighth of maxSize, 32 at most) before it blocks, so that a producer thread keeping a full
+ * queue fed puts a batch at a time instead of blocking for each item taken. It is not counted
+ * in waitingPutters while it does; closing the queue, a larger maxSize, the put's stop or the
+ * queue's destruction end that wait at once. Coroutine puts never wait so.
  */
 class QTAIO_CORE_EXPORT AsyncQueueBase : public QObject {
     Q_OBJECT
