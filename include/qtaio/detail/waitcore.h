@@ -449,7 +449,10 @@ public:
     //! As throwFor(WaitStatus, const char *), naming the operation "type::operation".
     [[noreturn]] static void throwFor(WaitStatus status, const char *type, const char *operation);
 
+    //! True once the operation's stop token has been asked to stop; any thread.
     [[nodiscard]] bool stopRequested() const noexcept { return m_options.stop.stop_requested(); }
+    //! The operation's deadline (Forever when it has none), read by a caller that bounds
+    //! work of its own before the wait, such as a spin, to the time the wait has left.
     [[nodiscard]] const QDeadlineTimer &deadline() const noexcept { return m_options.deadline; }
 
     //! Moves the deadline to \a deadline if that is earlier (never later). Before the wait
