@@ -83,6 +83,8 @@ private Q_SLOTS:
     void runFailureIsNestedInExecutionError();
     void runTimeoutStopsTheWorkAndKeepsItTracked();
     void runTimeoutOfAStartedTaskReportsItsLaterFailure();
+    void startedTaskWaitingForASlotStaysTrackedWhenItsWaitEnds_data();
+    void startedTaskWaitingForASlotStaysTrackedWhenItsWaitEnds();
     void gatherKeepsInputOrderUnderACallLimit_data();
     void gatherKeepsInputOrderUnderACallLimit();
     void executorLimitCapsEverything();
@@ -214,6 +216,56 @@ void tst_TaskExecutor::runTimeoutOfAStartedTaskReportsItsLaterFailure()
         QTest::ignoreMessage(QtWarningMsg, QRegularExpression(QStringLiteral("late failure")));
         gate.countDown();
         co_await executor.cancelAll();
+    }));
+    QCOMPARE(failed.count(), 1);
+    QCOMPARE(failed.at(0).at(1).toString(), QStringLiteral("late failure"));
+}
+
+void tst_TaskExecutor::startedTaskWaitingForASlotStaysTrackedWhenItsWaitEnds_data()
+{
+    QTest::addColumn<bool>("byTimeout");
+    QTest::newRow("the run's timeout") << true;
+    QTest::newRow("cancelAll()") << false;
+}
+
+void tst_TaskExecutor::startedTaskWaitingForASlotStaysTrackedWhenItsWaitEnds()
+{
+    // A started task cannot be stopped: when the stop that ends its wait for a slot comes
+    // (a timeout, cancelAll()), it stays tracked, and its later failure reaches someone.
+    QFETCH(bool, byTimeout);
+    TaskExecutor executor;
+    executor.setLimit(1);
+    QSignalSpy failed(&executor, &TaskExecutor::taskFailed);
+    QVERIFY(failed.isValid());
+    QtAio::Latch holdSlot(1);
+    QtAio::Latch gate(1);
+    auto work = [&]() -> QCoro::Task<int> {
+        co_await gate.wait();
+        throw std::runtime_error("late failure");
+    };
+    QVERIFY(QtAioTest::runAsync([&]() -> QCoro::Task<> {
+        auto holder = executor.spawn([&]() -> QCoro::Task<> { co_await holdSlot.wait(); });
+        QTAIO_COMPARE(executor.running(), 1); // the only slot is taken
+        auto started = work();                // already running: QCoro tasks are eager
+        if (byTimeout) {
+            QTAIO_VERIFY_THROWS(QtAio::TimeoutError,
+                                co_await executor.run(std::move(started), 10ms), "timed out");
+            QTest::ignoreMessage(QtWarningMsg, QRegularExpression(QStringLiteral("late failure")));
+            gate.countDown();
+            holdSlot.countDown();
+            co_await executor.cancelAll(); // returns once the started task has ended
+        } else {
+            auto running = executor.run(std::move(started));
+            QTAIO_COMPARE(executor.waiting(), 1);
+            auto cancelling = executor.cancelAll(); // ends the run's wait for a slot
+            QTAIO_VERIFY(!cancelling.isReady());    // the started task is still awaited
+            gate.countDown();
+            holdSlot.countDown();
+            co_await cancelling;
+            // The run's awaiter receives the failure itself (no warning).
+            QTAIO_VERIFY_THROWS(QtAio::ExecutionError, co_await running, "late failure");
+        }
+        QTAIO_COMPARE(executor.running() + executor.waiting(), 0);
     }));
     QCOMPARE(failed.count(), 1);
     QCOMPARE(failed.at(0).at(1).toString(), QStringLiteral("late failure"));

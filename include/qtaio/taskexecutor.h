@@ -393,6 +393,12 @@ public:
     //! Requests stop on all tracked work and waits until none is left. Running gather(), map()
     //! and stream calls start no further tasks; their awaiters get CancelledError. Resumes on
     //! the awaiting thread through its event loop.
+    /*!
+     * Not to be awaited inside a task of this executor: the wait would include that task,
+     * which cannot end while it waits. A task that stops everything calls it without awaiting
+     * (the stops are requested at once) and returns; the one who awaits its end awaits
+     * cancelAll() from outside.
+     */
     QCoro::Task<> cancelAll();
     //! Refuses new work from now on (ExecutionError), then as cancelAll().
     QCoro::Task<> shutdown();

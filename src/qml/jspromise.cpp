@@ -203,6 +203,25 @@ std::optional<QDeadlineTimer> timeoutFromJs(QJSEngine *engine, const QJSValue &t
     return QtAio::detail::deadlineAfter(std::chrono::duration<double, std::milli>(ms));
 }
 
+std::optional<int> countFromJs(QJSEngine *engine, const QJSValue &value, int fallback, int minimum,
+                               const QString &what)
+{
+    if (value.isUndefined())
+        return fallback;
+    const double number = value.toNumber();
+    if (!value.isNumber() || std::isnan(number) || number < minimum ||
+        number != std::floor(number) || number > std::numeric_limits<int>::max()) {
+        throwJsError(engine, value.isNumber() ? QJSValue::RangeError : QJSValue::TypeError,
+                     what +
+                         QStringLiteral(" must be a whole number from %1 to %2, got ")
+                             .arg(minimum)
+                             .arg(std::numeric_limits<int>::max()) +
+                         value.toString());
+        return std::nullopt;
+    }
+    return int(number);
+}
+
 // --- Calling JavaScript ----------------------------------------------------------------------
 
 bool isThenable(const QJSValue &value)

@@ -82,6 +82,13 @@ void throwJsError(QJSEngine *engine, QJSValue::ErrorType type, const QString &me
 std::optional<QDeadlineTimer> timeoutFromJs(QJSEngine *engine, const QJSValue &timeoutMs,
                                             const QString &operation);
 
+//! Reads a count (of a countdown, of permits, a limit): undefined means \a fallback; otherwise
+//! a whole number from \a minimum to 2^31 - 1. Throws a JS TypeError (not a number) or
+//! RangeError (NaN, Infinity, a fraction, out of range) naming \a what, and then yields
+//! nothing, where an int parameter would have taken the number modulo 2^32 without a word.
+std::optional<int> countFromJs(QJSEngine *engine, const QJSValue &value, int fallback, int minimum,
+                               const QString &what);
+
 //! Whether \a value has a callable `then` (a Promise or another thenable).
 bool isThenable(const QJSValue &value);
 

@@ -79,10 +79,14 @@ void QmlLatch::setCount(int count)
     }
 }
 
-void QmlLatch::countDown(int n)
+void QmlLatch::countDown(const QJSValue &n)
 {
-    guarded(this, QStringLiteral("Latch.countDown"), [&] {
-        m_latch->countDown(n);
+    const QString operation = QStringLiteral("Latch.countDown");
+    const auto count = countFromJs(qjsEngine(this), n, 1, 0, operation + QStringLiteral(": n"));
+    if (!count)
+        return;
+    guarded(this, operation, [&] {
+        m_latch->countDown(*count);
         m_used = true;
     });
 }
@@ -156,9 +160,13 @@ bool QmlSemaphore::tryAcquire()
     return true;
 }
 
-void QmlSemaphore::release(int n)
+void QmlSemaphore::release(const QJSValue &n)
 {
-    guarded(this, QStringLiteral("Semaphore.release"), [&] { m_semaphore->release(n); });
+    const QString operation = QStringLiteral("Semaphore.release");
+    const auto count = countFromJs(qjsEngine(this), n, 1, 1, operation + QStringLiteral(": n"));
+    if (!count)
+        return;
+    guarded(this, operation, [&] { m_semaphore->release(*count); });
 }
 
 // --- TaskExecutor ----------------------------------------------------------------------------
@@ -247,19 +255,8 @@ std::optional<int> QmlTaskExecutor::limitFrom(const QJSValue &options, const QSt
                          options.toString());
         return std::nullopt;
     }
-    const QJSValue limit = options.property(QStringLiteral("limit"));
-    if (limit.isUndefined())
-        return 0;
-    const double value = limit.toNumber();
-    if (!limit.isNumber() || std::isnan(value) || value < 0 || value != std::floor(value) ||
-        value > std::numeric_limits<int>::max()) {
-        throwJsError(engine, limit.isNumber() ? QJSValue::RangeError : QJSValue::TypeError,
-                     operation +
-                         QStringLiteral(": options.limit must be a whole number >= 0, got ") +
-                         limit.toString());
-        return std::nullopt;
-    }
-    return int(value);
+    return countFromJs(engine, options.property(QStringLiteral("limit")), 0, 0,
+                       operation + QStringLiteral(": options.limit"));
 }
 
 QJSValue QmlTaskExecutor::run(const QJSValue &function, const QJSValue &timeoutMs)

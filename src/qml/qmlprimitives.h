@@ -60,8 +60,9 @@ public:
     [[nodiscard]] int waiting() const { return m_latch->waiting(); }
     [[nodiscard]] QtAio::Latch &latch() const { return *m_latch; }
 
-    //! Lowers the count by \a n (a JS RangeError if negative).
-    Q_INVOKABLE void countDown(int n = 1);
+    //! Lowers the count by \a n (undefined: 1), a whole number from 0 to 2^31 - 1 (a JS
+    //! TypeError or RangeError otherwise: NaN, Infinity, a fraction, negative, too large).
+    Q_INVOKABLE void countDown(const QJSValue &n = QJSValue());
     //! A Promise resolved with true once the count is zero, or false after \a timeoutMs
     //! milliseconds (undefined or Infinity: no timeout; NaN or negative: a RangeError).
     Q_INVOKABLE QJSValue wait(const QJSValue &timeoutMs = QJSValue());
@@ -104,8 +105,9 @@ public:
     //! \a timeoutMs (undefined or Infinity: no timeout).
     Q_INVOKABLE QJSValue acquire(const QJSValue &timeoutMs = QJSValue());
     Q_INVOKABLE bool tryAcquire();
-    //! Gives back \a n permits (a JS Error if fewer are held).
-    Q_INVOKABLE void release(int n = 1);
+    //! Gives back \a n permits (undefined: 1): a whole number from 1 to 2^31 - 1 (a JS
+    //! TypeError or RangeError otherwise), and a JS Error if fewer are held.
+    Q_INVOKABLE void release(const QJSValue &n = QJSValue());
 
 Q_SIGNALS:
     void capacityChanged(int capacity);

@@ -266,9 +266,14 @@ QVariant QmlPriorityQueue::tryGet()
 
 QVariantMap QmlPriorityQueue::sizeByPriority() const
 {
+    // Keyed as JavaScript names a number (String(p)), so that counts[p] finds it: 1000001,
+    // 0.30000000000000004 and Infinity, where QString::number() would write 1e+06, 0.3, inf.
+    // Priorities that are one key (0 and -0) add up.
     QVariantMap counts;
-    for (const auto &[priority, count] : queue().sizeByPriority())
-        counts.insert(QString::number(priority), count);
+    for (const auto &[priority, count] : queue().sizeByPriority()) {
+        const QString key = QJSValue(priority).toString();
+        counts.insert(key, counts.value(key).toInt() + count);
+    }
     return counts;
 }
 

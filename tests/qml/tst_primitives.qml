@@ -42,6 +42,71 @@ TestCase {
         verify(message.indexOf("before the latch is used") >= 0, message)
     }
 
+    function test_badCountsAreErrorsAndChangeNothing_data() {
+        return [
+            { tag: "NaN", value: NaN, name: "RangeError" },
+            { tag: "Infinity", value: Infinity, name: "RangeError" },
+            { tag: "-Infinity", value: -Infinity, name: "RangeError" },
+            { tag: "fraction", value: 1.5, name: "RangeError" },
+            { tag: "negative", value: -1, name: "RangeError" },
+            { tag: "2^32 + 1", value: 2 ** 32 + 1, name: "RangeError" },
+            { tag: "2^31", value: 2 ** 31, name: "RangeError" },
+            { tag: "string", value: "1", name: "TypeError" },
+            { tag: "null", value: null, name: "TypeError" },
+            { tag: "boolean", value: true, name: "TypeError" },
+            { tag: "object", value: { n: 1 }, name: "TypeError" },
+        ]
+    }
+
+    function test_badCountsAreErrorsAndChangeNothing(data) {
+        const latch = createTemporaryObject(latchComponent, testCase, { count: 3 })
+        let error = null
+        try { latch.countDown(data.value) } catch (e) { error = e }
+        verify(error !== null, "countDown accepted " + data.tag)
+        compare(error.name, data.name)
+        verify(error.message.indexOf("Latch.countDown: n must be a whole number") >= 0,
+               error.message)
+        compare(latch.count, 3)
+
+        const s = createTemporaryObject(semaphoreComponent, testCase, { capacity: 2 })
+        verify(s.tryAcquire())
+        error = null
+        try { s.release(data.value) } catch (e) { error = e }
+        verify(error !== null, "release accepted " + data.tag)
+        compare(error.name, data.name)
+        compare(s.held, 1)
+
+        const ex = createTemporaryObject(executorComponent, testCase)
+        error = null
+        try { ex.gather([() => 1], { limit: data.value }) } catch (e) { error = e }
+        verify(error !== null, "options.limit accepted " + data.tag)
+        compare(error.name, data.name)
+        verify(error.message.indexOf("options.limit must be a whole number") >= 0, error.message)
+    }
+
+    function test_countsAtTheirBounds() {
+        const latch = createTemporaryObject(latchComponent, testCase, { count: 3 })
+        latch.countDown(undefined) // the default, 1
+        compare(latch.count, 2)
+        latch.countDown(0)
+        compare(latch.count, 2)
+        latch.countDown(2 ** 31 - 1) // past the count: released
+        compare(latch.count, 0)
+        verify(latch.released)
+        const s = createTemporaryObject(semaphoreComponent, testCase, { capacity: 2 })
+        verify(s.tryAcquire())
+        verify(s.tryAcquire())
+        s.release(undefined)
+        compare(s.held, 1)
+        let error = null
+        try { s.release(0) } catch (e) { error = e }
+        verify(error !== null && error.name === "RangeError", String(error))
+        verify(error.message.indexOf("n must be a whole number from 1 to") >= 0, error.message)
+        compare(s.held, 1)
+        s.release(1.0)
+        compare(s.held, 0)
+    }
+
     function test_latchTimeout() {
         const latch = createTemporaryObject(latchComponent, testCase, { count: 1 })
         let result = null

@@ -31,6 +31,25 @@ TestCase {
         compare(q.tryGet(), "b")
     }
 
+    function test_sizeByPriorityKeysAsJavaScriptNamesNumbers() {
+        const q = createTemporaryObject(priorityComponent, testCase)
+        const priorities = [1000001, 1000002, Infinity, -Infinity, 0.1 + 0.2, 1e21, -1.5, 1e20]
+        for (const p of priorities)
+            verify(q.tryPut("item", p))
+        verify(q.tryPut("again", 1000001))
+        const counts = q.sizeByPriority()
+        compare(counts[1000001], 2)
+        for (const p of priorities.slice(1))
+            compare(counts[p], 1, "priority " + p)
+        compare(Object.keys(counts).length, priorities.length)
+        // 0 and -0 are one priority, and one key
+        const zeros = createTemporaryObject(priorityComponent, testCase)
+        verify(zeros.tryPut("a", 0))
+        verify(zeros.tryPut("b", -0))
+        compare(zeros.sizeByPriority()[0], 2)
+        compare(Object.keys(zeros.sizeByPriority()).length, 1)
+    }
+
     function test_priorityOrderFromQml() {
         const q = createTemporaryObject(priorityComponent, testCase)
         verify(q.tryPut("low", 5))

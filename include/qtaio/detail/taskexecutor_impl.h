@@ -76,8 +76,7 @@ auto TaskExecutor::run(Factory factory, Deadline deadline)
 template<typename T>
 QCoro::Task<T> TaskExecutor::run(QCoro::Task<T> task, Deadline deadline)
 {
-    auto factory = [task = std::move(task)]() mutable { return std::move(task); };
-    return run(std::move(factory), deadline);
+    return run(detail::StartedTaskFactory<T>{std::move(task)}, deadline);
 }
 
 // gather(), map() and their settled forms hand their input to collect() and return its task:

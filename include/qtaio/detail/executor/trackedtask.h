@@ -178,6 +178,19 @@ auto invokeInTask(const ExecutorCore *core, F &factory, std::stop_token stop)
     return invokeFactory(factory, std::move(stop));
 }
 
+//! The factory of TaskExecutor::run(QCoro::Task<T>): hands over a task that runs already.
+template<typename T>
+struct StartedTaskFactory {
+    QCoro::Task<T> task;
+    QCoro::Task<T> operator()() { return std::move(task); }
+};
+
+//! Whether a factory of type \a F hands over a task that runs already (StartedTaskFactory).
+template<typename F>
+inline constexpr bool IsStartedTaskFactory = false;
+template<typename T>
+inline constexpr bool IsStartedTaskFactory<StartedTaskFactory<T>> = true;
+
 //! What launch() learns from a tracked task before its first suspension.
 struct Launched {
     ExecutorCore::TaskId id = 0;
@@ -209,7 +222,18 @@ QCoro::Task<> runTracked(std::shared_ptr<ExecutorCore> core, const char *operati
     launched->id = scope.id();
     std::exception_ptr error;
     try {
-        co_await scope.slot();
+        if constexpr (IsStartedTaskFactory<decltype(body.factory)>) {
+            // The task runs already and cannot be stopped (QCoro tasks have no cancellation):
+            // a stop or a timeout that ends its wait for a slot leaves it tracked and awaited
+            // here, so that its end, and its failure, are still reported (and cancelAll() and
+            // shutdown() wait for it), instead of being dropped with the task.
+            try {
+                co_await scope.slot();
+            } catch (...) {
+            }
+        } else {
+            co_await scope.slot();
+        }
         // The factory's awaitable is awaited right here, not through a wrapping coroutine.
         auto work = invokeInTask(scope.core(), body.factory, scope.stopToken());
         if constexpr (std::is_void_v<FactoryResult<decltype(body.factory)>>) {
