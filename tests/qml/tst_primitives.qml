@@ -84,6 +84,25 @@ TestCase {
         verify(error.message.indexOf("options.limit must be a whole number") >= 0, error.message)
     }
 
+    function test_countsDoNotRunAnObjectsValueOf() {
+        let calls = 0
+        const sneaky = { valueOf() { ++calls; return 1 } }
+        const latch = createTemporaryObject(latchComponent, testCase, { count: 3 })
+        const s = createTemporaryObject(semaphoreComponent, testCase, { capacity: 2 })
+        verify(s.tryAcquire())
+        const ex = createTemporaryObject(executorComponent, testCase)
+        for (const call of [() => latch.countDown(sneaky), () => s.release(sneaky),
+                            () => ex.gather([() => 1], { limit: sneaky })]) {
+            let error = null
+            try { call() } catch (e) { error = e }
+            verify(error !== null)
+            compare(error.name, "TypeError")
+        }
+        compare(calls, 0)
+        compare(latch.count, 3)
+        compare(s.held, 1)
+    }
+
     function test_countsAtTheirBounds() {
         const latch = createTemporaryObject(latchComponent, testCase, { count: 3 })
         latch.countDown(undefined) // the default, 1
