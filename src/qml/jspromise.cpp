@@ -209,10 +209,11 @@ std::optional<int> countFromJs(QJSEngine *engine, const QJSValue &value, int fal
     if (value.isUndefined())
         return fallback;
     // Only a number is converted: toNumber() would run an object's valueOf().
-    const double number = value.isNumber() ? value.toNumber() : std::nan("");
-    if (std::isnan(number) || number < minimum || number != std::floor(number) ||
+    const bool isNumber = value.isNumber();
+    const double number = isNumber ? value.toNumber() : 0;
+    if (!isNumber || std::isnan(number) || number < minimum || number != std::floor(number) ||
         number > std::numeric_limits<int>::max()) {
-        throwJsError(engine, value.isNumber() ? QJSValue::RangeError : QJSValue::TypeError,
+        throwJsError(engine, isNumber ? QJSValue::RangeError : QJSValue::TypeError,
                      what +
                          QStringLiteral(" must be a whole number from %1 to %2, got ")
                              .arg(minimum)

@@ -224,9 +224,10 @@ QCoro::Task<> runTracked(std::shared_ptr<ExecutorCore> core, const char *operati
     try {
         if constexpr (IsStartedTaskFactory<decltype(body.factory)>) {
             // The task runs already and cannot be stopped (QCoro tasks have no cancellation):
-            // a stop or a timeout that ends its wait for a slot leaves it tracked and awaited
-            // here, so that its end, and its failure, are still reported (and cancelAll() and
-            // shutdown() wait for it), instead of being dropped with the task.
+            // whatever ends its wait for a slot (a stop, a timeout, a failed allocation of the
+            // wait) leaves it tracked and awaited here, so that its end, and its failure, are
+            // still reported (and cancelAll() and shutdown() wait for it), instead of being
+            // dropped with the task. It then counts as waiting until it ends.
             try {
                 co_await scope.slot();
             } catch (...) {
