@@ -125,6 +125,8 @@ private Q_SLOTS:
     void spawnReportsFailures();
     void cancelAllAndShutdown();
     void cancelAllStopsACallFromStartingMore();
+    void cancelAllAwaitedInsideATaskLeavesOutTheTasksAwaitingIt_data();
+    void cancelAllAwaitedInsideATaskLeavesOutTheTasksAwaitingIt();
     void destroyingWithWorkInFlightNeitherCrashesNorBlocks();
     void negativeLimitIsRejected();
     void countersAndSignals();
@@ -1514,6 +1516,84 @@ void tst_TaskExecutor::cancelAllStopsACallFromStartingMore()
     QCOMPARE(started, 2); // nothing new started once cancelAll() stopped the call
     QVERIFY2(message.find("cancelled") != std::string::npos, message.c_str());
     QCOMPARE(executor.running(), 0);
+}
+
+void tst_TaskExecutor::cancelAllAwaitedInsideATaskLeavesOutTheTasksAwaitingIt_data()
+{
+    QTest::addColumn<QString>("where");
+    QTest::addColumn<bool>("shutdown");
+    QTest::newRow("spawned task") << QStringLiteral("spawn") << false;
+    QTest::newRow("spawned task, shutdown()") << QStringLiteral("spawn") << true;
+    QTest::newRow("run() inside a spawned task") << QStringLiteral("run") << false;
+    QTest::newRow("gather() item inside a spawned task") << QStringLiteral("gather") << false;
+    QTest::newRow("after a QtAio await") << QStringLiteral("afterAwait") << false;
+}
+
+void tst_TaskExecutor::cancelAllAwaitedInsideATaskLeavesOutTheTasksAwaitingIt()
+{
+    // Awaited inside a task, cancelAll() cannot wait for that task, nor for the tasks that
+    // await it: it waits for every other one (stopped), then returns there.
+    QFETCH(QString, where);
+    QFETCH(bool, shutdown);
+    TaskExecutor executor;
+    int othersEnded = 0;
+    const auto stubbornUntilStopped = [&](std::stop_token stop) -> QCoro::Task<int> {
+        QtAio::Latch never(1);
+        try {
+            co_await never.wait(stop);
+        } catch (const QtAio::CancelledError &) {
+            ++othersEnded;
+            throw;
+        }
+        co_return 0;
+    };
+    for (int i = 0; i < 2; ++i)
+        executor.spawn(stubbornUntilStopped);
+    int othersEndedWhenItReturned = -1;
+    bool stopSeen = false;
+    const auto cancelEverything = [&](std::stop_token stop) -> QCoro::Task<int> {
+        if (where == QLatin1String("afterAwait")) {
+            QtAio::Latch open(0);
+            co_await open.wait(); // the context comes back with the resumption
+        }
+        if (shutdown)
+            co_await executor.shutdown();
+        else
+            co_await executor.cancelAll();
+        othersEndedWhenItReturned = othersEnded;
+        stopSeen = stop.stop_requested(); // its own stop is requested too
+        co_return 1;
+    };
+    TaskHandle<int> handle;
+    if (where == QLatin1String("run")) {
+        handle = executor.spawn(
+            [&]() -> QCoro::Task<int> { co_return 10 + co_await executor.run(cancelEverything); });
+    } else if (where == QLatin1String("gather")) {
+        handle = executor.spawn([&]() -> QCoro::Task<int> {
+            // The stubborn item first: launched before the other stops the call.
+            std::vector<std::function<QCoro::Task<int>(std::stop_token)>> items{
+                stubbornUntilStopped, cancelEverything};
+            try {
+                (void)co_await executor.gather(std::move(items));
+            } catch (const QtAio::CancelledError &) {
+                co_return 20; // the sibling item was stopped
+            }
+            co_return -1;
+        });
+    } else {
+        handle = executor.spawn(cancelEverything);
+    }
+    int result = 0;
+    QVERIFY(QtAioTest::runAsync([&]() -> QCoro::Task<> { result = co_await handle; }));
+    const int othersStopped = where == QLatin1String("gather") ? 3 : 2;
+    QCOMPARE(othersEndedWhenItReturned, othersStopped);
+    QVERIFY(stopSeen);
+    QCOMPARE(result, where == QLatin1String("run")      ? 11
+                     : where == QLatin1String("gather") ? 20
+                                                        : 1);
+    QCOMPARE(executor.running(), 0);
+    QCOMPARE(executor.waiting(), 0);
+    QCOMPARE(executor.isShutDown(), shutdown);
 }
 
 void tst_TaskExecutor::destroyingWithWorkInFlightNeitherCrashesNorBlocks()

@@ -394,13 +394,17 @@ public:
     //! and stream calls start no further tasks; their awaiters get CancelledError. Resumes on
     //! the awaiting thread through its event loop.
     /*!
-     * Not to be awaited inside a task of this executor: the wait would include that task,
-     * which cannot end while it waits. A task that stops everything calls it without awaiting
-     * (the stops are requested at once) and returns; the one who awaits its end awaits
-     * cancelAll() from outside.
+     * Awaited inside a task of this executor, it requests that task's stop too, but does not
+     * wait for it, nor for the tasks that started it one from another (the task that called
+     * gather() for an item, the one that spawned or ran that one, ...), which cannot end before
+     * it returns when they await it: it returns once every other task has ended. A task is
+     * known as the caller up to its first await of something other than QtAio (a QTimer, a
+     * network reply), whose resumption QtAio does not see; awaited after that, it waits for
+     * that task too, and so forever.
      */
     QCoro::Task<> cancelAll();
-    //! Refuses new work from now on (ExecutionError), then as cancelAll().
+    //! Refuses new work from now on (ExecutionError), then as cancelAll() (awaited inside a task,
+    //! also as cancelAll()).
     QCoro::Task<> shutdown();
 
     //! \cond INTERNAL

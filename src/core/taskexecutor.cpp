@@ -67,8 +67,10 @@ void ExecutorCore::registerTask(TrackedTask &task, const char *operation, bool m
 {
     bool flushNow = false;
     bool started = false;
+    const TaskContext context = currentTask();
     task.started = false;
-    task.nested = mayNest && currentTaskContext() == this;
+    task.nested = mayNest && context.executor == this;
+    task.parent = context.executor == this ? context.task : 0;
     {
         const auto lock = this->lock();
         if (isShutDown) {
@@ -226,13 +228,17 @@ void ExecutorCore::end(TrackedTask &task, Event::Kind kind, const QString &messa
 void ExecutorCore::afterEndLocked(WakeList &wake)
 {
     admitWaitersLocked(wake); // its slot goes to the next waiting task
-    if (!m_tracked) {
-        if (hasReceiversLocked())
-            events.push_back({Event::Idle, 0, {}});
-        while (Waiter *w = m_idleWaiters.popFront()) {
+    if (!m_tracked && hasReceiversLocked())
+        events.push_back({Event::Idle, 0, {}});
+    // An idle wait made inside a task leaves out that task and the ones that may await it.
+    for (Waiter *w = m_idleWaiters.front(); w;) {
+        Waiter *next = w->m_next;
+        if (static_cast<IdleWait *>(w)->idleLocked()) {
+            m_idleWaiters.remove(w);
             w->status = WaitStatus::Completed;
             wake.add(w);
         }
+        w = next;
     }
 }
 
@@ -278,6 +284,7 @@ void ExecutorCore::adoptTask(TrackedTask &from, TrackedTask &to, std::stop_sourc
     to.started = from.started;
     to.startNumber = from.startNumber;
     to.nested = from.nested;
+    to.parent = from.parent;
     to.prev = from.prev;
     to.next = from.next;
     if (to.prev)
@@ -560,10 +567,35 @@ void ExecutorCore::SlotWait::await_resume()
         throwFor(status, "TaskExecutor: waiting for a slot under the limit");
 }
 
+void ExecutorCore::IdleWait::takeExemptLocked()
+{
+    // The caller, then whoever registered it, while they are tracked. By id: a parent that
+    // ended is not followed (its id is not found), and ids are never reused.
+    for (TaskId id = m_caller; id != 0;) {
+        const TrackedTask *task = m_core->m_tracked;
+        while (task && task->id != id)
+            task = task->next;
+        if (!task || std::find(m_exempt.begin(), m_exempt.end(), id) != m_exempt.end())
+            break;
+        m_exempt.push_back(id);
+        id = task->parent;
+    }
+}
+
+bool ExecutorCore::IdleWait::idleLocked() const noexcept
+{
+    for (const TrackedTask *task = m_core->m_tracked; task; task = task->next) {
+        if (std::find(m_exempt.begin(), m_exempt.end(), task->id) == m_exempt.end())
+            return false;
+    }
+    return true;
+}
+
 bool ExecutorCore::IdleWait::await_ready()
 {
     const auto lock = m_core->lock();
-    if (m_core->m_tracked)
+    takeExemptLocked(); // once, before the wait is queued (it may throw std::bad_alloc)
+    if (!idleLocked())
         return false;
     status = WaitStatus::Completed;
     return true;
@@ -573,7 +605,7 @@ bool ExecutorCore::IdleWait::await_suspend(std::coroutine_handle<> handle)
 {
     {
         const auto lock = m_core->lock();
-        if (!m_core->m_tracked) {
+        if (idleLocked()) {
             status = WaitStatus::Completed;
             return false;
         }
@@ -681,16 +713,18 @@ QThreadPool *TaskExecutor::threadPool() const
 QCoro::Task<> TaskExecutor::cancelAll()
 {
     auto core = d;
+    const detail::TaskContext caller = detail::currentTask(); // before the first suspension
     core->stopAll();
-    co_await detail::ExecutorCore::IdleWait(core);
+    co_await detail::ExecutorCore::IdleWait(core, caller);
 }
 
 QCoro::Task<> TaskExecutor::shutdown()
 {
     auto core = d;
+    const detail::TaskContext caller = detail::currentTask();
     core->shutDown();
     core->stopAll();
-    co_await detail::ExecutorCore::IdleWait(core);
+    co_await detail::ExecutorCore::IdleWait(core, caller);
 }
 
 void TaskExecutor::connectNotify(const QMetaMethod &signal)

@@ -42,25 +42,31 @@ void deleteMainThreadResumer()
 const void *currentTaskContext() noexcept
 {
     const Resumer *resumer = currentThreadResumer;
-    return resumer ? resumer->taskContext() : nullptr;
+    return resumer ? resumer->taskContext().executor : nullptr;
 }
 
-const void *exchangeTaskContext(const void *context) noexcept
+TaskContext currentTask() noexcept
+{
+    const Resumer *resumer = currentThreadResumer;
+    return resumer ? resumer->taskContext() : TaskContext{};
+}
+
+TaskContext exchangeTaskContext(TaskContext context) noexcept
 {
     Resumer *resumer = currentThreadResumer;
     if (!resumer) {
-        if (!context)
-            return nullptr;
+        if (!context.executor)
+            return {};
         try {
             resumer = Resumer::forCurrentThread();
         } catch (...) {
-            return nullptr; // no event loop here: nothing could be nested in a task anyway
+            return {}; // no event loop here: nothing could be nested in a task anyway
         }
     }
     return resumer->exchangeTaskContext(context);
 }
 
-const void **taskContextSlot() noexcept
+TaskContext *taskContextSlot() noexcept
 {
     Resumer *resumer = currentThreadResumer;
     if (!resumer) {
@@ -415,7 +421,7 @@ void Resumer::runLocal() noexcept
 void Resumer::resumeOne(Waiter *waiter) noexcept
 {
     untrack(waiter);
-    const void *outer = std::exchange(m_taskContext, waiter->m_context);
+    const TaskContext outer = std::exchange(m_taskContext, waiter->m_context);
     waiter->m_handle.resume(); // may destroy `waiter`
     m_taskContext = outer;
 }

@@ -117,9 +117,9 @@ public:
     [[nodiscard]] bool hasEnded() const noexcept { return m_ended; }
 
     //! The thread's task context (see currentTaskContext()). Resumer's thread only.
-    [[nodiscard]] const void *taskContext() const noexcept { return m_taskContext; }
-    [[nodiscard]] const void **taskContextSlot() noexcept { return &m_taskContext; }
-    const void *exchangeTaskContext(const void *context) noexcept
+    [[nodiscard]] TaskContext taskContext() const noexcept { return m_taskContext; }
+    [[nodiscard]] TaskContext *taskContextSlot() noexcept { return &m_taskContext; }
+    TaskContext exchangeTaskContext(TaskContext context) noexcept
     {
         return std::exchange(m_taskContext, context);
     }
@@ -169,7 +169,7 @@ private:
     Waiter *m_runHead = nullptr; // ready waiters taken by a resume event, not yet resumed
     Waiter *m_runTail = nullptr;
     Waiter *m_suspendedHead = nullptr; // tracked waiters
-    const void *m_taskContext = nullptr;
+    TaskContext m_taskContext;
     QHash<int, WaitOperation *> m_deadlines;
 };
 

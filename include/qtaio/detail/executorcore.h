@@ -69,6 +69,9 @@ struct TrackedTask {
     bool nested = false;
     //! The order in which it started among the executor's tasks (see runningStarts()).
     quint64 startNumber = 0;
+    //! The id of the task of the same executor whose code registered it (the thread's task
+    //! context then), 0 if none: a task that may await this one (see IdleWait).
+    quint64 parent = 0;
     TrackedTask *prev = nullptr;
     TrackedTask *next = nullptr;
 };
@@ -169,11 +172,15 @@ public:
         TrackedTask *m_task;
     };
 
-    //! Awaitable: completes when no tracked task is left.
+    //! Awaitable: completes when no tracked task is left, but for the tasks that cannot end
+    //! before the awaiter goes on: when \a caller (the calling thread's task context, see
+    //! currentTask()) is a task of this executor, that task and the tasks that registered it,
+    //! one from another (its parent, the parent's parent, ...), which may be awaiting it.
     class QTAIO_CORE_EXPORT IdleWait : public WaitOperation {
     public:
-        IdleWait(std::shared_ptr<ExecutorCore> core) noexcept
-            : WaitOperation({}), m_core(std::move(core))
+        IdleWait(std::shared_ptr<ExecutorCore> core, TaskContext caller) noexcept
+            : WaitOperation({}), m_core(std::move(core)),
+              m_caller(caller.executor == m_core.get() ? caller.task : 0)
         {
         }
         bool await_ready();
@@ -181,7 +188,15 @@ public:
         void await_resume();
 
     private:
+        friend class ExecutorCore;
+        //! Takes m_caller's chain into m_exempt (in await_ready()). With the mutex held.
+        void takeExemptLocked();
+        //! Whether only exempt tasks are left. With the mutex held.
+        [[nodiscard]] bool idleLocked() const noexcept;
+
         std::shared_ptr<ExecutorCore> m_core;
+        TaskId m_caller;
+        std::vector<TaskId> m_exempt; //!< m_caller and the tasks that registered it, in turn
     };
 
     // Guarded by mutex.

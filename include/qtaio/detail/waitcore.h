@@ -61,21 +61,33 @@ QTAIO_CORE_EXPORT bool threadSanitizerAnnotations() noexcept;
 //! they are due); for tests of the re-arming. 0 restores the default (one day).
 QTAIO_CORE_EXPORT void setMaxTimerIntervalForTesting(std::chrono::milliseconds interval) noexcept;
 
+//! The task that runs on a thread right now: its executor and its id (see currentTaskContext()).
+struct TaskContext {
+    //! The task's executor (its core), compared and never dereferenced: the context outlives
+    //! neither, but a coroutine started inside a task may carry it past both.
+    const void *executor = nullptr;
+    //! The task's id with that executor (ExecutorCore::TaskId); 0 for none.
+    quint64 task = 0;
+};
+
 //! The executor whose task runs on the calling thread right now, or nullptr.
 /*!
- * An executor sets it while a task's factory starts its work; every QtAio await made then
- * remembers it, and the Resumer sets it again while it resumes that await. So code of a task
- * runs with its executor as the context across QtAio awaits (not across other awaitables,
- * whose resumption QtAio does not see), and work it starts on the same executor runs in the
- * task's own slot instead of waiting for another one (see TaskExecutor).
+ * An executor sets the context (TaskContext: the executor and the task) while a task's factory
+ * starts its work; every QtAio await made then remembers it, and the Resumer sets it again
+ * while it resumes that await. So code of a task runs with its context across QtAio awaits
+ * (not across other awaitables, whose resumption QtAio does not see), work it starts on the
+ * same executor runs in the task's own slot instead of waiting for another one, and a
+ * cancelAll() it awaits does not wait for the tasks that await it (see TaskExecutor).
  */
 QTAIO_CORE_EXPORT const void *currentTaskContext() noexcept;
+//! The calling thread's whole task context (see currentTaskContext()).
+QTAIO_CORE_EXPORT TaskContext currentTask() noexcept;
 //! Sets the calling thread's task context to \a context and returns the previous one.
-QTAIO_CORE_EXPORT const void *exchangeTaskContext(const void *context) noexcept;
+QTAIO_CORE_EXPORT TaskContext exchangeTaskContext(TaskContext context) noexcept;
 //! Where the calling thread keeps its task context, for a caller that sets it many times in one
 //! go (a call's items launched inline): valid on this thread until it returns to its event
 //! loop. nullptr when the thread has no event loop (nothing could be nested in a task there).
-QTAIO_CORE_EXPORT const void **taskContextSlot() noexcept;
+QTAIO_CORE_EXPORT TaskContext *taskContextSlot() noexcept;
 
 //! How a wait ended. Set once, under the core's mutex, by whoever finishes the wait.
 enum class WaitStatus : std::uint8_t {
@@ -133,7 +145,7 @@ private:
     Waiter *m_nextSuspended = nullptr;
     std::coroutine_handle<> m_handle;
     Resumer *m_resumer = nullptr;
-    const void *m_context = nullptr; // the task context when it suspended (see above)
+    TaskContext m_context; // the task context when it suspended (see above)
     std::binary_semaphore *m_blocker = nullptr;
     bool m_suspended = false;    // linked in the Resumer's list of suspended coroutines
     bool m_isOperation = false;  // a WaitOperation, which its thread's end can finish

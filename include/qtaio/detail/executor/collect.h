@@ -325,7 +325,7 @@ private:
         ItemOffer offer{m_core.get(), &resultTag<typename Work::value_type>};
         const ItemOfferScope offered(Next::inPlace ? &offer : nullptr);
         // The thread's task context, set around each factory call (taken at the first one).
-        const void **context = nullptr;
+        TaskContext *context = nullptr;
         bool haveContext = false;
         while (true) {
             // The factory is called where it lies: in the source's range, or else in the box.
@@ -371,7 +371,7 @@ private:
                 offer.claimant = nullptr;
                 offer.claimantFrame = nullptr;
                 {
-                    const TaskContextSlotScope inTask(context, m_core.get());
+                    const TaskContextSlotScope inTask(context, {m_core.get(), m_task.id});
                     // The item stops with its call (a failure, cancelAll()).
                     if constexpr (TakesStopToken<InputFactory>)
                         work.emplace((*factory)(m_state->callStop.get_token()));

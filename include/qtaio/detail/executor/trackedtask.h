@@ -134,7 +134,7 @@ decltype(auto) awaitWork(Work &work)
 //! Sets the calling thread's task context for a scope (see currentTaskContext()).
 class TaskContextScope {
 public:
-    explicit TaskContextScope(const void *context) noexcept : m_outer(exchangeTaskContext(context))
+    explicit TaskContextScope(TaskContext context) noexcept : m_outer(exchangeTaskContext(context))
     {
     }
     TaskContextScope(const TaskContextScope &) = delete;
@@ -142,7 +142,7 @@ public:
     ~TaskContextScope() { exchangeTaskContext(m_outer); }
 
 private:
-    const void *m_outer;
+    TaskContext m_outer;
 };
 
 //! Sets the task context through the calling thread's taskContextSlot() \a slot for a scope,
@@ -150,8 +150,8 @@ private:
 //! SourceLauncher). A null \a slot (no event loop) sets nothing.
 class TaskContextSlotScope {
 public:
-    TaskContextSlotScope(const void **slot, const void *context) noexcept
-        : m_slot(slot), m_outer(slot ? std::exchange(*slot, context) : nullptr)
+    TaskContextSlotScope(TaskContext *slot, TaskContext context) noexcept
+        : m_slot(slot), m_outer(slot ? std::exchange(*slot, context) : TaskContext{})
     {
     }
     TaskContextSlotScope(const TaskContextSlotScope &) = delete;
@@ -163,18 +163,18 @@ public:
     }
 
 private:
-    const void **m_slot;
-    const void *m_outer;
+    TaskContext *m_slot;
+    TaskContext m_outer;
 };
 
-//! Calls \a factory with \a core as the thread's task context, so that the work it starts, and
-//! what it does after each QtAio await, is known to run inside a task of \a core. The context
-//! is restored when the factory returns (at the work's first suspension): it never leaks to the
-//! caller.
+//! Calls \a factory with the task of \a scope as the thread's task context, so that the work it
+//! starts, and what it does after each QtAio await, is known to run inside that task of its
+//! executor. The context is restored when the factory returns (at the work's first suspension):
+//! it never leaks to the caller.
 template<typename F>
-auto invokeInTask(const ExecutorCore *core, F &factory, std::stop_token stop)
+auto invokeInTask(const TaskScope &scope, F &factory, std::stop_token stop)
 {
-    const TaskContextScope context(core);
+    const TaskContextScope context({scope.core(), scope.id()});
     return invokeFactory(factory, std::move(stop));
 }
 
@@ -236,7 +236,7 @@ QCoro::Task<> runTracked(std::shared_ptr<ExecutorCore> core, const char *operati
             co_await scope.slot();
         }
         // The factory's awaitable is awaited right here, not through a wrapping coroutine.
-        auto work = invokeInTask(scope.core(), body.factory, scope.stopToken());
+        auto work = invokeInTask(scope, body.factory, scope.stopToken());
         if constexpr (std::is_void_v<FactoryResult<decltype(body.factory)>>) {
             co_await awaitWork(work);
             body.finish();
@@ -301,7 +301,7 @@ QCoro::Task<> runAdopted(std::shared_ptr<ExecutorCore> core, TrackedTask *regist
     try {
         if (!started) {
             co_await scope.slot();
-            started.emplace(invokeInTask(scope.core(), body.factory, scope.stopToken()));
+            started.emplace(invokeInTask(scope, body.factory, scope.stopToken()));
         }
         if constexpr (std::is_void_v<FactoryResult<decltype(body.factory)>>) {
             co_await *started;
