@@ -1550,18 +1550,21 @@ void tst_TaskExecutor::cancelAllAwaitedInsideATaskLeavesOutTheTasksAwaitingIt()
     for (int i = 0; i < 2; ++i)
         executor.spawn(stubbornUntilStopped);
     int othersEndedWhenItReturned = -1;
+    qint64 cancelledWhenItReturned = -1;
     bool stopSeen = false;
     const auto cancelEverything = [&](std::stop_token stop) -> QCoro::Task<int> {
         if (where == QLatin1String("afterAwait")) {
-            QtAio::Latch open(0);
-            co_await open.wait(); // the context comes back with the resumption
+            QtAio::Latch open(1);
+            QTimer::singleShot(0, [&open] { open.countDown(); });
+            co_await open.wait(); // suspends: the context comes back with the resumption
         }
         if (shutdown)
             co_await executor.shutdown();
         else
             co_await executor.cancelAll();
         othersEndedWhenItReturned = othersEnded;
-        stopSeen = stop.stop_requested(); // its own stop is requested too
+        cancelledWhenItReturned = executor.cancelled(); // the others' ends were reported
+        stopSeen = stop.stop_requested();               // its own stop is requested too
         co_return 1;
     };
     TaskHandle<int> handle;
@@ -1587,10 +1590,14 @@ void tst_TaskExecutor::cancelAllAwaitedInsideATaskLeavesOutTheTasksAwaitingIt()
     QVERIFY(QtAioTest::runAsync([&]() -> QCoro::Task<> { result = co_await handle; }));
     const int othersStopped = where == QLatin1String("gather") ? 3 : 2;
     QCOMPARE(othersEndedWhenItReturned, othersStopped);
+    QCOMPARE(cancelledWhenItReturned, qint64(othersStopped));
     QVERIFY(stopSeen);
-    QCOMPARE(result, where == QLatin1String("run")      ? 11
-                     : where == QLatin1String("gather") ? 20
-                                                        : 1);
+    int expected = 1;
+    if (where == QLatin1String("run"))
+        expected = 11;
+    else if (where == QLatin1String("gather"))
+        expected = 20;
+    QCOMPARE(result, expected);
     QCOMPARE(executor.running(), 0);
     QCOMPARE(executor.waiting(), 0);
     QCOMPARE(executor.isShutDown(), shutdown);

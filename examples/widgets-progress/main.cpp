@@ -73,9 +73,12 @@ public:
         });
         // [progress]
         if (m_autoCancel) {
+            // valueChanged comes from inside a job (its progress update): the click is queued,
+            // so that cancel() runs outside it, as a user's click does, and its cancelAll()
+            // waits for that job too (inside a task it would not wait for that task).
             connect(m_progress, &QProgressBar::valueChanged, this, [this](int done) {
                 if (done == jobCount / 2 && !m_cancelRequested)
-                    m_cancel->click();
+                    QMetaObject::invokeMethod(m_cancel, &QPushButton::click, Qt::QueuedConnection);
             });
         }
         m_running = runAll();

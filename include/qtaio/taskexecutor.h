@@ -394,17 +394,20 @@ public:
     //! and stream calls start no further tasks; their awaiters get CancelledError. Resumes on
     //! the awaiting thread through its event loop.
     /*!
-     * Awaited inside a task of this executor, it requests that task's stop too, but does not
+     * Called inside a task of this executor, it requests that task's stop too, but does not
      * wait for it, nor for the tasks that started it one from another (the task that called
      * gather() for an item, the one that spawned or ran that one, ...), which cannot end before
-     * it returns when they await it: it returns once every other task has ended. A task is
-     * known as the caller up to its first await of something other than QtAio (a QTimer, a
-     * network reply), whose resumption QtAio does not see; awaited after that, it waits for
-     * that task too, and so forever.
+     * it returns when they await it: it returns once every other task has ended. "Inside" is
+     * the thread's task context: the task's own code up to its first await of something other
+     * than QtAio (a QTimer, a network reply; QtAio does not see their resumption), and any
+     * code that runs synchronously from it, such as a slot of a signal the task's code emits.
+     * To wait for everything from such a slot, call it from the event loop instead (a queued
+     * call). It still waits for a task that awaits the caller without having started it: one
+     * that awaits a started QCoro::Task given to run(), or a task of another executor (awaited
+     * there, forever).
      */
     QCoro::Task<> cancelAll();
-    //! Refuses new work from now on (ExecutionError), then as cancelAll() (awaited inside a task,
-    //! also as cancelAll()).
+    //! Refuses new work from now on (ExecutionError), then as cancelAll() (inside a task too).
     QCoro::Task<> shutdown();
 
     //! \cond INTERNAL

@@ -57,7 +57,13 @@ void reportUntakenFailure(quint64 id, std::exception_ptr error) noexcept
               static_cast<unsigned long long>(id), qUtf8Printable(describe(error)));
 }
 
-ExecutorCore::ExecutorCore(QThreadPool *pool) : m_pool(pool ? pool : QThreadPool::globalInstance())
+namespace {
+std::atomic<quint64> executorSerials{0};
+} // namespace
+
+ExecutorCore::ExecutorCore(QThreadPool *pool)
+    : m_serial(executorSerials.fetch_add(1, std::memory_order_relaxed) + 1),
+      m_pool(pool ? pool : QThreadPool::globalInstance())
 {
 }
 
@@ -70,7 +76,7 @@ void ExecutorCore::registerTask(TrackedTask &task, const char *operation, bool m
     const TaskContext context = currentTask();
     task.started = false;
     task.nested = mayNest && context.executor == this;
-    task.parent = context.executor == this ? context.task : 0;
+    task.parent = context.executorSerial == m_serial ? context.task : 0;
     {
         const auto lock = this->lock();
         if (isShutDown) {

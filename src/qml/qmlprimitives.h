@@ -173,7 +173,9 @@ public:
     //! Starts \a function as tracked fire-and-forget work and returns its task id; its failure
     //! is reported by taskFailed().
     Q_INVOKABLE QJSValue spawn(const QJSValue &function);
-    //! Stops all work that can be stopped; a Promise resolved once none is left.
+    //! Stops all work that can be stopped; a Promise resolved once none is left (called inside
+    //! a task's function, once none is left but that task and those that started it, as
+    //! TaskExecutor::cancelAll()).
     Q_INVOKABLE QJSValue cancelAll();
     //! Refuses new work from now on, then as cancelAll().
     Q_INVOKABLE QJSValue shutdown();

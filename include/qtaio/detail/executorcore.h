@@ -84,6 +84,11 @@ public:
     explicit ExecutorCore(QThreadPool *pool);
     ~ExecutorCore() override;
 
+    //! A number no other executor of the process has (see TaskContext).
+    [[nodiscard]] quint64 serial() const noexcept { return m_serial; }
+    //! The task context of the task \a id of this executor.
+    [[nodiscard]] TaskContext contextOf(TaskId id) const noexcept { return {this, m_serial, id}; }
+
     //! Registers \a task and gives it its id. Sets task.started when the task started at once
     //! (the executor's limit has room and nobody waits for a slot, or \a mayNest and the caller
     //! is a task of this executor, whose slot it shares); otherwise it is waiting, and awaits
@@ -180,7 +185,7 @@ public:
     public:
         IdleWait(std::shared_ptr<ExecutorCore> core, TaskContext caller) noexcept
             : WaitOperation({}), m_core(std::move(core)),
-              m_caller(caller.executor == m_core.get() ? caller.task : 0)
+              m_caller(caller.executorSerial == m_core->serial() ? caller.task : 0)
         {
         }
         bool await_ready();
@@ -254,6 +259,7 @@ private:
     //! releases the idle waiters when no task is left.
     void afterEndLocked(WakeList &wake);
 
+    const quint64 m_serial;
     TaskId m_nextId = 1;
     quint64 m_nextStart = 0; // the next TrackedTask::startNumber
     //! Whether the limit lets one more task run. With the mutex held.

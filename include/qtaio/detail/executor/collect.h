@@ -371,7 +371,7 @@ private:
                 offer.claimant = nullptr;
                 offer.claimantFrame = nullptr;
                 {
-                    const TaskContextSlotScope inTask(context, {m_core.get(), m_task.id});
+                    const TaskContextSlotScope inTask(context, m_core->contextOf(m_task.id));
                     // The item stops with its call (a failure, cancelAll()).
                     if constexpr (TakesStopToken<InputFactory>)
                         work.emplace((*factory)(m_state->callStop.get_token()));

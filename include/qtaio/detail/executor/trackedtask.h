@@ -174,7 +174,7 @@ private:
 template<typename F>
 auto invokeInTask(const TaskScope &scope, F &factory, std::stop_token stop)
 {
-    const TaskContextScope context({scope.core(), scope.id()});
+    const TaskContextScope context(scope.core()->contextOf(scope.id()));
     return invokeFactory(factory, std::move(stop));
 }
 
