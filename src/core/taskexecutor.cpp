@@ -75,8 +75,9 @@ void ExecutorCore::registerTask(TrackedTask &task, const char *operation, bool m
     bool started = false;
     const TaskContext context = currentTask();
     task.started = false;
-    task.nested = mayNest && context.executor == this;
-    task.parent = context.executorSerial == m_serial ? context.task : 0;
+    const bool inOwnTask = context.executorSerial == m_serial; // never a reused address
+    task.nested = mayNest && inOwnTask;
+    task.parent = inOwnTask ? context.task : 0;
     {
         const auto lock = this->lock();
         if (isShutDown) {

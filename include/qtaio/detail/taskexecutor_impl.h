@@ -218,7 +218,7 @@ auto TaskExecutor::runInThread(Func func, Args... args)
     // that does not take a stop token and runs in the slot of the task that made it (a gather
     // of runInThread() calls) never waits for a slot either: nothing would read its stop, so
     // it goes without the stop state that a std::stop_source allocates.
-    const bool inTask = detail::currentTaskContext() == d.get();
+    const bool inTask = detail::currentTask().executorSerial == d->serial();
     std::stop_source stop =
         takesStop || !inTask ? std::stop_source() : std::stop_source(std::nostopstate);
     auto call = [token = stop.get_token(), f = std::move(func),

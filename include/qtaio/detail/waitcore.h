@@ -63,11 +63,12 @@ QTAIO_CORE_EXPORT void setMaxTimerIntervalForTesting(std::chrono::milliseconds i
 
 //! The task that runs on a thread right now: its executor and its id (see currentTaskContext()).
 struct TaskContext {
-    //! The task's executor (its core), compared and never dereferenced: the context outlives
-    //! neither, but a coroutine started inside a task may carry it past both.
+    //! The task's executor (its core), never dereferenced (see currentTaskContext()): the
+    //! context outlives neither, but a coroutine started inside a task may carry it past both.
     const void *executor = nullptr;
-    //! That executor's serial number, unique in the process (an address may be reused by a
-    //! later executor, whose task ids start at 1 again): task ids are read only where it matches.
+    //! That executor's serial number, unique in the process: what the executor recognises its
+    //! own tasks by (an address may be reused by a later executor, whose task ids start at 1
+    //! again).
     quint64 executorSerial = 0;
     //! The task's id with that executor (ExecutorCore::TaskId); 0 for none.
     quint64 task = 0;
